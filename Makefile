@@ -1,0 +1,67 @@
+# DICOM Workbook: set-up and tests in two commands.
+#   make lab    build .venv and data/, then open the lessons in JupyterLab
+#   make test   build .venv and data/, then run every test (unit, data, notebooks, browser)
+# Both are idempotent: a second run reinstalls nothing and rebuilds no data that
+# still matches data/MANIFEST.sha256.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+LAB_STAMP  := $(VENV)/.installed-lab
+TEST_STAMP := $(VENV)/.installed-test
+NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env
+JUPYTER_PORT ?= 8888
+
+.PHONY: lab test data venv notebooks lint unit nbval browser benchmarks manifest clean
+
+lab: data
+	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(JUPYTER_PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+test: data $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest tests notebooks $(NBVAL)
+
+# pieces of `make test`, for working on one part
+unit: data $(TEST_STAMP)
+	$(BIN)/pytest tests -m "not browser"
+nbval: data $(TEST_STAMP)
+	$(BIN)/pytest notebooks $(NBVAL)
+browser: data $(TEST_STAMP)
+	$(BIN)/pytest tests/browser
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+
+data: $(LAB_STAMP)
+	$(BIN)/python -m helpers.data build
+
+venv: $(LAB_STAMP)
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The workbook needs Python 3.11 or newer: run make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+
+$(LAB_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(TEST_STAMP): requirements-dev.txt $(LAB_STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Re-execute every lesson and save its outputs (run after changing a lesson or a
+# helper it calls; nbval fails on a stale notebook).
+notebooks: data
+	$(BIN)/python -m helpers.notebooks execute notebooks/*.ipynb
+
+# Regenerate the synthetic data and rewrite the committed manifest (after a
+# deliberate change to a generator).
+manifest: $(LAB_STAMP)
+	$(BIN)/python -m helpers.data build --update-manifest
+
+benchmarks: data $(TEST_STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) output

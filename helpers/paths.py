@@ -1,0 +1,46 @@
+"""Where the workbook keeps things, and how paths are shown to a learner.
+
+Notebook outputs must not depend on where the repository lives, so every path a
+lesson prints goes through :func:`shown`, which makes it relative to the
+repository root.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The repository root (the folder holding ``helpers/``).
+REPO_ROOT: Path = Path(__file__).resolve().parent.parent
+
+#: Generated and collected data; rebuilt by ``python -m helpers.data build``.
+#: Lessons only read from here. Override with ``DICOM_WORKBOOK_DATA``.
+DATA_DIR: Path = Path(os.environ.get("DICOM_WORKBOOK_DATA", REPO_ROOT / "data")).resolve()
+
+#: Where lessons write what they make (modified copies, clean tables).
+#: Override with ``DICOM_WORKBOOK_OUTPUT``.
+OUTPUT_DIR: Path = Path(os.environ.get("DICOM_WORKBOOK_OUTPUT", REPO_ROOT / "output")).resolve()
+
+
+def shown(path: str | os.PathLike[str]) -> str:
+    """Return ``path`` as a learner should see it: relative to the data folder,
+    the output folder or the repository, with forward slashes.
+
+    >>> shown(DATA_DIR / "real" / "CT_small.dcm")
+    'data/real/CT_small.dcm'
+    """
+    p = Path(path).resolve()
+    for base, label in ((DATA_DIR, "data"), (OUTPUT_DIR, "output"), (REPO_ROOT, "")):
+        try:
+            rel = p.relative_to(base)
+        except ValueError:
+            continue
+        return "/".join(part for part in (label, rel.as_posix()) if part)
+    return p.name
+
+
+def output_dir(*parts: str) -> Path:
+    """Return (and create) a folder under :data:`OUTPUT_DIR`."""
+    folder = OUTPUT_DIR.joinpath(*parts)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
