@@ -1,0 +1,162 @@
+"""Read DICOM files and their pixels with clear errors; write copies safely.
+
+Thin wrappers over :func:`pydicom.dcmread` and ``Dataset.pixel_array`` that turn
+the library's exceptions into :mod:`helpers.errors` messages naming the file and
+the problem, and a writer that never replaces an existing file.
+
+References: PS3.10 section 7 (the Part 10 file: preamble, ``DICM``, file meta
+group), PS3.5 section 8 and Annex A (encapsulated pixel data and transfer
+syntaxes).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from .errors import (
+    MissingDecoderError,
+    NoPixelDataError,
+    NotDicomError,
+    OverwriteError,
+    TruncatedFileError,
+    WorkbookError,
+)
+
+PathLike = str | os.PathLike[str]
+
+#: Which PyPI package decodes which compressed transfer syntax (UID prefix -> package).
+DECODER_PACKAGES: dict[str, str] = {
+    "1.2.840.10008.1.2.4.5": "pylibjpeg-libjpeg",   # JPEG baseline / extended
+    "1.2.840.10008.1.2.4.57": "pylibjpeg-libjpeg",  # JPEG lossless
+    "1.2.840.10008.1.2.4.70": "pylibjpeg-libjpeg",  # JPEG lossless SV1
+    "1.2.840.10008.1.2.4.8": "pylibjpeg-libjpeg",   # JPEG-LS
+    "1.2.840.10008.1.2.4.9": "pylibjpeg-openjpeg",  # JPEG 2000
+    "1.2.840.10008.1.2.4.20": "pylibjpeg-openjpeg",  # HTJ2K
+    "1.2.840.10008.1.2.5": "pylibjpeg-rle",          # RLE (pydicom also has its own)
+}
+
+_PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+
+
+def decoder_package(transfer_syntax: str) -> str | None:
+    """The package to ``pip install`` to decode ``transfer_syntax``, if any is needed."""
+    for prefix, package in sorted(DECODER_PACKAGES.items(), key=lambda kv: -len(kv[0])):
+        if str(transfer_syntax).startswith(prefix):
+            return package
+    return None
+
+
+def read(
+    path: PathLike,
+    *,
+    stop_before_pixels: bool = False,
+    force: bool = False,
+    specific_tags: Sequence[object] | None = None,
+) -> Dataset:
+    """Read a DICOM file with :func:`pydicom.dcmread`, with errors a learner understands.
+
+    Raises :class:`NotDicomError` (not DICOM, empty, unparseable),
+    :class:`TruncatedFileError`, or ``FileNotFoundError``/``PermissionError``
+    carrying the file name.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise NotDicomError(p, "is a folder, not a file")
+    try:
+        if p.stat().st_size == 0:
+            raise NotDicomError(p, "the file is empty")
+        return pydicom.dcmread(
+            p, stop_before_pixels=stop_before_pixels, force=force, specific_tags=specific_tags
+        )
+    except WorkbookError:
+        raise
+    except InvalidDicomError:
+        raise NotDicomError(
+            p, "no DICOM preamble and 'DICM' prefix (PS3.10 7.1); not a DICOM file, "
+               "or one without file meta: try force=True"
+        ) from None
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except EOFError as exc:
+        raise TruncatedFileError(p, f"the file ends too early ({exc})") from None
+    except MemoryError:
+        raise NotDicomError(p, "a data element declares an impossible length") from None
+    except Exception as exc:  # pydicom raises many types on corrupt input
+        raise NotDicomError(p, f"cannot be parsed as DICOM: {type(exc).__name__}: {exc}") from None
+
+
+def has_pixels(ds: Dataset) -> bool:
+    """True when the dataset holds an image (Pixel Data, Float or Double Float Pixel Data)."""
+    return any(k in ds for k in _PIXEL_KEYWORDS)
+
+
+def pixels(ds: Dataset, path: PathLike | None = None) -> np.ndarray:
+    """Return ``ds.pixel_array`` (stored values, all frames), with clear errors.
+
+    ``path`` names the file in messages (defaults to ``ds.filename``).
+    Raises :class:`NoPixelDataError`, :class:`MissingDecoderError` (saying which
+    package to install) or :class:`TruncatedFileError`.
+    """
+    where = path if path is not None else getattr(ds, "filename", None)
+    if not has_pixels(ds):
+        sop = getattr(ds.get("SOPClassUID"), "name", None) or ds.get("SOPClassUID", "unknown")
+        raise NoPixelDataError(where, f"holds no pixel data (SOP class: {sop})")
+    tsyntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if tsyntax is not None and tsyntax.is_compressed:
+        from pydicom.pixels.decoders.base import get_decoder
+
+        try:
+            decoder = get_decoder(tsyntax)
+        except NotImplementedError:
+            raise MissingDecoderError(
+                where, f"no decoder exists for transfer syntax {tsyntax.name} ({tsyntax})"
+            ) from None
+        if not decoder.is_available:
+            package = decoder_package(tsyntax) or "pylibjpeg"
+            raise MissingDecoderError(
+                where,
+                f"pixel data is compressed as {tsyntax.name} and no decoder plugin for it "
+                f"is installed: pip install {package}",
+            )
+    try:
+        return ds.pixel_array
+    except (ValueError, EOFError) as exc:
+        text = str(exc)
+        if "shorter" in text or "truncat" in text.lower() or "expected" in text.lower():
+            raise TruncatedFileError(
+                where, f"pixel data is shorter than the header says (truncated file?): {text}"
+            ) from None
+        raise NotDicomError(where, f"pixel data cannot be decoded: {text}") from None
+    except AttributeError as exc:
+        raise NotDicomError(where, f"pixel data cannot be decoded, a tag is missing: {exc}") \
+            from None
+    except Exception as exc:
+        raise NotDicomError(
+            where, f"pixel data cannot be decoded: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
+    """Write ``ds`` to a new file at ``path`` and return the path.
+
+    Refuses (:class:`OverwriteError`) when ``path`` exists, unless
+    ``overwrite=True``, and always refuses to write over the file ``ds`` was read
+    from, so a source file is never replaced.
+    """
+    p = Path(path)
+    source = getattr(ds, "filename", None)
+    if isinstance(source, str | os.PathLike) and Path(source).resolve() == p.resolve():
+        raise OverwriteError(p, "is the file this dataset was read from; write a copy elsewhere")
+    if p.exists() and not overwrite:
+        raise OverwriteError(p, "already exists; choose a new name or pass overwrite=True")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "wb" if overwrite else "xb") as fh:
+        ds.save_as(fh, enforce_file_format=True)
+    return p

@@ -1,0 +1,56 @@
+"""The workbook's documented exceptions.
+
+Every error a helper raises on bad input is a :class:`WorkbookError` whose
+message starts with the file it concerns and says what is wrong in words a
+learner understands, e.g. ``data/real/MR_truncated.dcm: pixel data is shorter
+than Rows x Columns x Bits Allocated say (truncated file?)``. Each subclass is
+also a built-in exception type (``ValueError``, ``FileNotFoundError``, ...), so
+code that catches the usual types still works.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .paths import shown
+
+
+class WorkbookError(Exception):
+    """Base class: a problem with one input, named in the message."""
+
+    def __init__(self, path: str | os.PathLike[str] | None, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        where = shown(path) if path is not None else "input"
+        super().__init__(f"{where}: {problem}")
+
+
+class NotDicomError(WorkbookError, ValueError):
+    """The file is not a readable DICOM file (no preamble/DICM, not parseable, empty)."""
+
+
+class TruncatedFileError(WorkbookError, ValueError):
+    """The file ends before the data it declares."""
+
+
+class MissingTagError(WorkbookError, KeyError):
+    """A data element the operation needs is absent."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return Exception.__str__(self)
+
+
+class NoPixelDataError(WorkbookError, ValueError):
+    """The instance holds no image (SR, RT plan, DICOMDIR, waveform ...)."""
+
+
+class MissingDecoderError(WorkbookError, RuntimeError):
+    """Compressed pixel data whose decoder plugin is not installed."""
+
+
+class SeriesError(WorkbookError, ValueError):
+    """Files that do not form one consistent series (mixed series, gaps, orientation)."""
+
+
+class OverwriteError(WorkbookError, FileExistsError):
+    """A write would replace an existing file."""
