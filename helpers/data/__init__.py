@@ -10,7 +10,7 @@ Lessons find files by name, never by absolute path::
 
 Layout of ``data/`` (everything but the manifest is generated and git-ignored):
 
-- ``real/``: files copied from pydicom and pydicom-data (see :mod:`.real`), and
+- ``real/``: files copied from pydicom and pydicom-data (see :mod:`.real_files`), and
   the ``dicomdirtests/`` tree with its DICOMDIR;
 - ``ct_chest/<series>/``: a synthetic chest CT study, one folder per series
   (``axial``, and a non-axial one), file names shuffled (see :mod:`.synth_ct`);
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..paths import DATA_DIR
 from .build import MANIFEST_NAME, BuildReport, DataError, build, check_group, read_manifest
-from .real import DICOMDIR_TREE, REAL_FILES
+from .real_files import DICOMDIR_TREE, REAL_FILES
 
 __all__ = [
     "DATA_DIR", "MANIFEST_NAME", "REAL_FILES", "BuildReport", "DataError", "build",
