@@ -96,6 +96,7 @@ class BuildReport:
 def build(
     *,
     update_manifest: bool = False,
+    groups: list[str] | None = None,
     data_dir: Path = DATA_DIR,
     log: Callable[[str], None] = print,
 ) -> BuildReport:
@@ -103,12 +104,18 @@ def build(
 
     With ``update_manifest=True`` every group is regenerated and the manifest is
     rewritten from what the generators wrote (use after changing a generator).
+    ``groups`` limits the work to some groups (all by default).
     """
     start = time.perf_counter()
     manifest = {} if update_manifest else read_manifest(data_dir)
     new_manifest: dict[str, str] = {}
     report = BuildReport()
-    for name, generate in _groups().items():
+    selected = {n: g for n, g in _groups().items() if groups is None or n in groups}
+    if groups is not None and (unknown := set(groups) - set(selected)):
+        raise DataError(f"unknown data group(s): {', '.join(sorted(unknown))}")
+    if update_manifest and groups is not None:
+        raise DataError("--update-manifest regenerates every group; do not limit groups")
+    for name, generate in selected.items():
         expected = {r: d for r, d in manifest.items() if r.startswith(name + "/")}
         if not update_manifest:
             if not expected:
