@@ -1,0 +1,245 @@
+"""Organise DICOM files into the information model: patient > study > series > instance.
+
+The DICOM information model (PS3.3 section A.1.2, "DICOM Model of the Real
+World"; PS3.4 C.6.1 for the query levels) puts every instance in one series,
+every series in one study and every study under one patient. The headers say
+where: Patient ID (0010,0020), Study Instance UID (0020,000D), Series Instance
+UID (0020,000E), SOP Instance UID (0008,0018).
+
+Two sources:
+
+- :func:`organize_folder` reads every file under a folder, headers only
+  (``stop_before_pixels``), and reports the files it cannot place (not DICOM,
+  truncated, missing UIDs, a DICOMDIR, a duplicate instance) in a table instead
+  of stopping;
+- :func:`organize_dicomdir` reads a DICOMDIR (PS3.10 section 8, the Basic
+  Directory IOD of PS3.3 F.3), whose directory records already hold the
+  hierarchy, without opening the instances, and reports records whose file is
+  missing.
+
+Both give an :class:`Organized`: one row per instance, a per-series table with
+counts, and the problems. :func:`tree_text` draws the hierarchy with its UIDs.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .dicomio import read
+from .errors import NotDicomError, WorkbookError
+from .paths import shown
+
+PathLike = str | os.PathLike[str]
+
+#: The header fields read for each instance, from the top of the hierarchy down.
+FIELDS = [
+    "PatientID", "PatientName",
+    "StudyInstanceUID", "StudyDate", "StudyDescription",
+    "SeriesInstanceUID", "SeriesNumber", "Modality", "SeriesDescription",
+    "SOPInstanceUID", "InstanceNumber",
+]
+#: Fields an instance cannot be placed without.
+REQUIRED = ["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"]
+#: Media Storage Directory Storage: the SOP class of a DICOMDIR (PS3.4 annex B).
+DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+
+_SERIES_KEYS = ["PatientID", "StudyInstanceUID", "SeriesInstanceUID"]
+_ORDER = ["PatientID", "StudyDate", "StudyInstanceUID", "SeriesNumber", "SeriesInstanceUID",
+          "InstanceNumber", "file"]
+
+
+@dataclass(frozen=True)
+class Organized:
+    """Instances placed in the hierarchy, and the files that could not be."""
+
+    instances: pd.DataFrame  #: one row per instance: ``file`` and :data:`FIELDS`
+    problems: pd.DataFrame   #: ``file`` and ``problem``, one row per file not placed
+
+    @property
+    def series(self) -> pd.DataFrame:
+        """One row per series with its patient, study and ``instances`` count."""
+        cols = [c for c in FIELDS if c not in ("SOPInstanceUID", "InstanceNumber")]
+        if self.instances.empty:
+            return pd.DataFrame(columns=[*cols, "instances"])
+        table = (self.instances.groupby(_SERIES_KEYS, sort=False, dropna=False)
+                 .agg(**{c: (c, "first") for c in cols if c not in _SERIES_KEYS},
+                      instances=("SOPInstanceUID", "size"))
+                 .reset_index())
+        table = table.sort_values(["PatientID", "StudyDate", "StudyInstanceUID", "SeriesNumber",
+                                   "SeriesInstanceUID"], kind="stable")
+        return table[[*cols, "instances"]].reset_index(drop=True)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many patients, studies, series, instances, and files with problems."""
+        inst = self.instances
+        return {
+            "patients": int(inst["PatientID"].nunique()),
+            "studies": int(inst["StudyInstanceUID"].nunique()),
+            "series": int(inst["SeriesInstanceUID"].nunique()),
+            "instances": len(inst),
+            "problems": len(self.problems),
+        }
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _number(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _row(file: str, get) -> dict[str, object]:
+    row: dict[str, object] = {"file": file}
+    for field in FIELDS:
+        value = get(field)
+        row[field] = _number(value) if field.endswith("Number") else _text(value)
+    return row
+
+
+def _finish(rows: list[dict[str, object]], problems: list[dict[str, str]]) -> Organized:
+    instances = pd.DataFrame(rows, columns=["file", *FIELDS])
+    for col in ("SeriesNumber", "InstanceNumber"):
+        instances[col] = instances[col].astype("Int64")
+    instances = instances.sort_values(_ORDER, kind="stable").reset_index(drop=True)
+    problem_table = pd.DataFrame(problems, columns=["file", "problem"])
+    problem_table = problem_table.sort_values("file", kind="stable").reset_index(drop=True)
+    return Organized(instances, problem_table)
+
+
+def organize_folder(folder: PathLike) -> Organized:
+    """Read every file under ``folder`` (headers only) into the hierarchy.
+
+    Files are visited in sorted order. A file that cannot be read or placed
+    becomes a row of ``problems`` saying why; the crawl goes on. A DICOMDIR is
+    reported (it indexes instances, it is not one: use :func:`organize_dicomdir`),
+    and so is a second file with an already seen SOP Instance UID.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise NotDicomError(root, "is not a folder")
+    rows: list[dict[str, object]] = []
+    problems: list[dict[str, str]] = []
+    seen: dict[str, str] = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        name = shown(path)
+        try:
+            ds = read(path, stop_before_pixels=True)
+        except WorkbookError as exc:
+            problems.append({"file": name, "problem": exc.problem})
+            continue
+        except OSError as exc:
+            problems.append({"file": name, "problem": f"cannot be opened: {exc.strerror}"})
+            continue
+        sop_class = ds.get("SOPClassUID") or getattr(ds.get("file_meta"), "get",
+                                                     lambda _k: None)("MediaStorageSOPClassUID")
+        if sop_class == DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
+            problems.append({"file": name, "problem": "a DICOMDIR: an index of other files, "
+                                                      "not an instance (PS3.10 8)"})
+            continue
+        missing = [k for k in REQUIRED if not _text(ds.get(k))]
+        if missing:
+            problems.append({"file": name, "problem": f"no {', '.join(missing)}: cannot be "
+                                                      "placed in patient/study/series"})
+            continue
+        uid = _text(ds.SOPInstanceUID)
+        if uid in seen:
+            problems.append({"file": name, "problem": f"same SOP Instance UID as {seen[uid]} "
+                                                      "(a duplicate copy)"})
+            continue
+        seen[uid] = name
+        rows.append(_row(name, ds.get))
+    return _finish(rows, problems)
+
+
+def organize_dicomdir(path: PathLike) -> Organized:
+    """Read the hierarchy from a DICOMDIR's directory records (PS3.3 F.3, F.5).
+
+    Instances are not opened; a record whose file is missing is reported in
+    ``problems``. ``file`` is the referenced file (Referenced File ID).
+    """
+    from pydicom.fileset import FileSet
+
+    p = Path(path)
+    ds = read(p, stop_before_pixels=True)
+    try:
+        with warnings.catch_warnings():
+            # pydicom warns about, and leaves out, records whose file is missing:
+            # they are reported below instead
+            warnings.simplefilter("ignore", UserWarning)
+            fileset = FileSet(ds)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise NotDicomError(p, f"is not a usable DICOMDIR (Basic Directory IOD): {exc}") \
+            from None
+    rows: list[dict[str, object]] = []
+    for instance in fileset:
+
+        def get(keyword: str, instance=instance) -> object:
+            if keyword == "SOPInstanceUID":
+                return instance.SOPInstanceUID
+            return instance[keyword].value if keyword in instance else None
+
+        rows.append(_row(shown(instance.path), get))
+    problems: list[dict[str, str]] = []
+    for record in ds.DirectoryRecordSequence:
+        file_id = record.get("ReferencedFileID")
+        if file_id is None:
+            continue
+        parts = [file_id] if isinstance(file_id, str) else list(file_id)
+        referenced = p.parent.joinpath(*parts)
+        if not referenced.is_file():
+            problems.append({"file": shown(referenced),
+                             "problem": "listed in the DICOMDIR but missing on disk"})
+    return _finish(rows, problems)
+
+
+def tree_text(org: Organized, *, instances_shown: int = 0) -> str:
+    """Draw patient > study > series (> instance) with UIDs and counts, as text.
+
+    ``instances_shown`` SOP Instance UIDs are listed under each series (0: none).
+    """
+    lines: list[str] = []
+    inst = org.instances
+    series = org.series
+    for pid, pat in series.groupby("PatientID", sort=False):
+        name = pat["PatientName"].iloc[0]
+        n_studies = pat["StudyInstanceUID"].nunique()
+        lines.append(f"Patient {pid or '(no ID)'} {name}  [{n_studies} "
+                     f"stud{'y' if n_studies == 1 else 'ies'}]")
+        studies = list(pat.groupby("StudyInstanceUID", sort=False))
+        for si, (study_uid, study) in enumerate(studies):
+            last_study = si == len(studies) - 1
+            first = study.iloc[0]
+            lines.append(f"{'└──' if last_study else '├──'} Study {study_uid}  "
+                         f"{first['StudyDate']} {first['StudyDescription']}".rstrip()
+                         + f"  [{len(study)} series]")
+            pad = "    " if last_study else "│   "
+            for ri, (_, ser) in enumerate(study.iterrows()):
+                last_series = ri == len(study) - 1
+                number = "" if pd.isna(ser["SeriesNumber"]) else f"#{ser['SeriesNumber']} "
+                count = int(ser["instances"])
+                lines.append(f"{pad}{'└──' if last_series else '├──'} Series "
+                             f"{ser['SeriesInstanceUID']}  {number}{ser['Modality']} "
+                             f"{ser['SeriesDescription']}".rstrip()
+                             + f"  [{count} instance{'' if count == 1 else 's'}]")
+                if instances_shown:
+                    sub = pad + ("    " if last_series else "│   ")
+                    uids = inst.loc[inst["SeriesInstanceUID"] == ser["SeriesInstanceUID"],
+                                    "SOPInstanceUID"].tolist()
+                    shown_uids = uids[:instances_shown]
+                    for k, uid in enumerate(shown_uids):
+                        more = len(uids) - len(shown_uids)
+                        end = k == len(shown_uids) - 1 and not more
+                        lines.append(f"{sub}{'└──' if end else '├──'} Instance {uid}")
+                    if len(uids) > len(shown_uids):
+                        lines.append(f"{sub}└── ... and {len(uids) - len(shown_uids)} more")
+    return "\n".join(lines)

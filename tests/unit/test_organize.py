@@ -1,0 +1,142 @@
+"""Organising folders and DICOMDIRs, against plain pydicom reads of the same files."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from helpers import data
+from helpers.errors import NotDicomError
+from helpers.organize import organize_dicomdir, organize_folder, tree_text
+from helpers.paths import shown
+
+
+def _reference_series(files: list[Path]) -> Counter:
+    """(patient, study, series) -> instances, with pydicom reading every file itself."""
+    counts: Counter = Counter()
+    for f in files:
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        counts[(ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID)] += 1
+    return counts
+
+
+def _dicomdir_files() -> list[Path]:
+    """The files a DICOMDIR references, from its records (Referenced File ID)."""
+    path = data.dicomdir()
+    ds = pydicom.dcmread(path)
+    return sorted(path.parent.joinpath(*rec.ReferencedFileID)
+                  for rec in ds.DirectoryRecordSequence if "ReferencedFileID" in rec)
+
+
+def test_dicomdir_matches_the_files_it_references() -> None:
+    org = organize_dicomdir(data.dicomdir())
+    files = _dicomdir_files()
+    expected = _reference_series(files)
+    got = Counter({(r.PatientID, r.StudyInstanceUID, r.SeriesInstanceUID): r.instances
+                   for r in org.series.itertuples()})
+    assert got == expected
+    assert org.counts == {
+        "patients": len({k[0] for k in expected}), "studies": len({k[1] for k in expected}),
+        "series": len(expected), "instances": len(files), "problems": 0,
+    }
+    # the records' SOP Instance UIDs are those in the files' own headers
+    headers = {shown(f): pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID
+               for f in files}
+    assert dict(zip(org.instances["file"], org.instances["SOPInstanceUID"], strict=True)) \
+        == headers
+
+
+def test_folder_and_dicomdir_agree_on_the_same_tree() -> None:
+    tree = data.dicomdir().parent
+    by_dir = organize_dicomdir(data.dicomdir())
+    by_folder = organize_folder(tree)
+    listed = set(by_dir.instances["file"])
+    folder_rows = by_folder.instances[by_folder.instances["file"].isin(listed)]
+    cols = ["file", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"]
+    left = by_dir.instances[cols].sort_values("file").reset_index(drop=True)
+    right = folder_rows[cols].sort_values("file").reset_index(drop=True)
+    assert left.equals(right)
+
+
+def test_folder_counts_match_pydicom() -> None:
+    tree = data.dicomdir().parent
+    org = organize_folder(tree)
+    readable = []
+    for f in sorted(p for p in tree.rglob("*") if p.is_file()):
+        try:
+            ds = pydicom.dcmread(f, stop_before_pixels=True)
+        except pydicom.errors.InvalidDicomError:
+            continue
+        if "DirectoryRecordSequence" not in ds:
+            readable.append(f)
+    expected = _reference_series(readable)
+    got = Counter({(r.PatientID, r.StudyInstanceUID, r.SeriesInstanceUID): r.instances
+                   for r in org.series.itertuples()})
+    assert got == expected
+    assert org.counts["instances"] == len(readable)
+
+
+def test_bad_files_are_reported_and_the_crawl_goes_on(tmp_path: Path) -> None:
+    good = ["CT_small.dcm", "MR_small.dcm", "MR_small_implicit.dcm"]
+    for name in good:
+        shutil.copyfile(data.real(name), tmp_path / name)
+    (tmp_path / "notes.txt").write_text("not DICOM")
+    (tmp_path / "empty.dcm").write_bytes(b"")
+    raw = data.real("CT_small.dcm").read_bytes()
+    (tmp_path / "cut.dcm").write_bytes(raw[:700])  # cut inside the header
+    shutil.copyfile(data.real("CT_small.dcm"), tmp_path / "sub_copy.dcm")  # a duplicate
+    ds = pydicom.dcmread(data.real("MR_small.dcm"))
+    del ds.SeriesInstanceUID
+    ds.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["test"])
+    ds.save_as(tmp_path / "no_series.dcm")
+    shutil.copyfile(data.dicomdir(), tmp_path / "DICOMDIR")
+
+    org = organize_folder(tmp_path)
+    problems = dict(zip(org.problems["file"].str.rsplit("/", n=1).str[-1],
+                        org.problems["problem"], strict=True))
+    # MR_small_implicit.dcm is MR_small.dcm in another encoding: the same instance
+    assert set(problems) == {"notes.txt", "empty.dcm", "cut.dcm", "sub_copy.dcm",
+                             "no_series.dcm", "DICOMDIR", "MR_small_implicit.dcm"}
+    assert "empty" in problems["empty.dcm"]
+    assert "DICM" in problems["notes.txt"]
+    assert "SeriesInstanceUID" in problems["no_series.dcm"]
+    assert "same SOP Instance UID as" in problems["sub_copy.dcm"]
+    assert "DICOMDIR" in problems["DICOMDIR"]
+    assert "same SOP Instance UID as" in problems["MR_small_implicit.dcm"]
+    assert sorted(f.rsplit("/", 1)[-1] for f in org.instances["file"]) == ["CT_small.dcm",
+                                                                           "MR_small.dcm"]
+
+
+def test_missing_file_in_dicomdir_is_reported(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(data.dicomdir().parent, tree)
+    victim = tree / "77654033" / "CR1" / "6154"
+    victim.unlink()
+    org = organize_dicomdir(tree / "DICOMDIR")
+    assert len(org.problems) == 1
+    assert org.problems["problem"].iloc[0] == "listed in the DICOMDIR but missing on disk"
+    assert org.problems["file"].iloc[0].endswith("6154")  # shown() keeps only the name in /tmp
+    assert org.counts["instances"] == len(_dicomdir_files()) - 1
+
+
+def test_not_a_dicomdir_or_not_a_folder() -> None:
+    with pytest.raises(NotDicomError, match="DICOMDIR"):
+        organize_dicomdir(data.real("CT_small.dcm"))
+    with pytest.raises(NotDicomError, match="not a folder"):
+        organize_folder(data.real("CT_small.dcm"))
+
+
+def test_tree_text_lists_every_series_with_its_count() -> None:
+    org = organize_dicomdir(data.dicomdir())
+    text = tree_text(org, instances_shown=1)
+    expected = _reference_series(_dicomdir_files())
+    for (_patient, study, series), n in expected.items():
+        line = next(ln for ln in text.splitlines() if f"Series {series} " in ln)
+        assert line.endswith(f"[{n} instance{'' if n == 1 else 's'}]")
+        assert f"Study {study} " in text
+    assert text.count("Instance ") == len(expected)
+    assert text.count("Patient ") == len({k[0] for k in expected})
