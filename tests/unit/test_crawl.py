@@ -1,0 +1,204 @@
+"""helpers.crawl.scan on real files mixed with junk: every file accounted for once.
+
+References nobody here wrote: pydicom's own dcmread for the header values, and
+DCMTK's dcmdump for which files are readable DICOM at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pydicom
+import pytest
+from PIL import Image
+
+from helpers import data
+from helpers.crawl import read_header, scan
+from helpers.data.real_files import DICOMDIR_TREE
+
+#: Real files covering several transfer syntaxes, multi-frame, SR, RT, waveform.
+REAL = [
+    "CT_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "MR_small_RLE.dcm",
+    "MR_small_jpeg_ls_lossless.dcm", "MR_small_jp2klossless.dcm", "JPEG-lossy.dcm",
+    "emri_small.dcm", "rtdose.dcm", "rtplan.dcm", "rtstruct.dcm", "test-SR.dcm",
+    "waveform_ecg.dcm", "SC_rgb_rle.dcm",
+]
+
+
+def _entries(root: Path) -> set[str]:
+    """Every file, symbolic link and special file under root (what scan must account for)."""
+    out = set()
+    for folder, dirs, files in os.walk(root):
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+            out.add(Path(folder, name).relative_to(root).as_posix())
+    return out
+
+
+def _digest(root: Path) -> dict[str, tuple[str, float]]:
+    return {
+        p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(),
+                                         p.stat().st_mtime)
+        for p in root.rglob("*") if p.is_file() and not p.is_symlink()
+    }
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("mixed")
+    real_dir = root / "real" / "nested"
+    real_dir.mkdir(parents=True)
+    for name in REAL:
+        shutil.copyfile(data.real(name), real_dir / name)
+    shutil.copytree(data.dicomdir().parent, root / DICOMDIR_TREE)
+    junk = root / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("not an image\n")
+    buf = io.BytesIO()
+    Image.new("L", (8, 8), 128).save(buf, format="PNG")
+    (junk / "picture.png").write_bytes(buf.getvalue())
+    (junk / "empty.dcm").write_bytes(b"")
+    (junk / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1" + bytes(100))
+    ct = data.real("CT_small.dcm").read_bytes()
+    (junk / "ct_cut_in_header.dcm").write_bytes(ct[:900])
+    (junk / "ct_cut_in_meta.dcm").write_bytes(ct[:200])
+    (junk / "j2k_cut_in_pixels.dcm").write_bytes(data.real("JPEG2000.dcm").read_bytes()[:3100])
+    shutil.copyfile(data.real("MR_truncated.dcm"), junk / "MR_truncated.dcm")
+    # a data set without preamble and file meta: still a DICOM instance
+    ds = pydicom.dcmread(data.real("CT_small.dcm"))
+    del ds.file_meta
+    ds.preamble = None
+    ds.save_as(root / "real" / "no_preamble.dcm", implicit_vr=True, little_endian=True,
+               enforce_file_format=False)
+    links = root / "links"
+    links.mkdir()
+    os.symlink("..", links / "loop")                       # a folder link making a loop
+    os.symlink("does-not-exist.dcm", links / "broken.dcm")
+    os.symlink("../real/nested/CT_small.dcm", links / "ct_link.dcm")
+    os.mkfifo(links / "a_fifo")
+    return root
+
+
+@pytest.fixture(scope="module")
+def scanned(mixed: Path):
+    before = _digest(mixed)
+    table, errors = scan(mixed, progress=False)
+    assert _digest(mixed) == before, "scan changed a file"
+    return table, errors
+
+
+def test_every_file_lands_in_exactly_one_table(mixed: Path, scanned) -> None:
+    table, errors = scanned
+    in_table, in_errors = set(table["path"]), set(errors["path"])
+    assert len(in_table) == len(table) and len(in_errors) == len(errors), "duplicate rows"
+    assert not in_table & in_errors
+    assert in_table | in_errors == _entries(mixed)
+    assert list(table["path"]) == sorted(table["path"])
+    assert list(errors["path"]) == sorted(errors["path"])
+    assert errors["error"].str.len().gt(0).all()
+
+
+def test_real_instances_match_pydicom(mixed: Path, scanned) -> None:
+    table = scanned[0].set_index("path")
+    for name in REAL:
+        row = table.loc[f"real/nested/{name}"]
+        ds = pydicom.dcmread(mixed / "real" / "nested" / name, force=True)
+        assert row["SOPInstanceUID"] == ds.SOPInstanceUID
+        assert row["SOPClassUID"] == ds.SOPClassUID
+        if "TransferSyntaxUID" in ds.file_meta:
+            assert row["TransferSyntaxUID"] == ds.file_meta.TransferSyntaxUID
+        else:  # rtstruct.dcm: a data set without preamble and file meta
+            assert not row["part10"] and row["TransferSyntaxUID"] == "1.2.840.10008.1.2"
+        assert row["Modality"] == ds.get("Modality")
+        assert row["has_pixels"] == ("PixelData" in ds)
+        if "Rows" in ds:
+            assert row["Rows"] == ds.Rows and row["Columns"] == ds.Columns
+        if "PixelSpacing" in ds:
+            assert [float(v) for v in row["PixelSpacing"].split("\\")] == \
+                [float(v) for v in ds.PixelSpacing]
+        if "NumberOfFrames" in ds:
+            assert int(row["NumberOfFrames"]) == int(ds.NumberOfFrames)
+    assert table.loc["real/nested/emri_small.dcm", "NumberOfFrames"] == "10"
+    assert table.loc["links/ct_link.dcm", "SOPInstanceUID"] == \
+        table.loc["real/nested/CT_small.dcm", "SOPInstanceUID"]
+
+
+def test_dicomdir_tree(scanned) -> None:
+    table, errors = scanned
+    dirs = errors[errors["path"].str.endswith("DICOMDIR")]
+    assert len(dirs) == 2 and (dirs["kind"] == "dicomdir").all()
+    ref = pydicom.dcmread(data.dicomdir())
+    listed = {rec.ReferencedFileID[-1] for rec in ref.DirectoryRecordSequence
+              if rec.DirectoryRecordType == "IMAGE"}
+    found = {p.rsplit("/", 1)[-1] for p in table["path"]
+             if p.startswith(DICOMDIR_TREE + "/") and "TINY" not in p}
+    assert listed <= found  # every image the DICOMDIR lists is a row
+
+
+def test_junk_reasons(scanned) -> None:
+    table, errors = scanned
+    kind = errors.set_index("path")["kind"]
+    assert kind["junk/notes.txt"] == "not dicom"
+    assert kind["junk/picture.png"] == "not dicom"
+    assert kind["junk/empty.dcm"] == "empty"
+    for name in ("ct_cut_in_header.dcm", "ct_cut_in_meta.dcm", "j2k_cut_in_pixels.dcm",
+                 "MR_truncated.dcm"):
+        assert kind[f"junk/{name}"] == "truncated", name
+    assert kind["links/loop"] == "link"
+    assert kind["links/broken.dcm"] == "link"
+    assert kind["links/a_fifo"] == "not a file"
+    row = table.set_index("path").loc["real/no_preamble.dcm"]
+    assert not row["part10"] and row["transfer_syntax"] == "Implicit VR Little Endian"
+
+
+@pytest.mark.skipif(shutil.which("dcmdump") is None,
+                    reason="dcmdump (DCMTK) not found: apt-get install dcmtk")
+def test_readable_files_agree_with_dcmdump(mixed: Path, scanned) -> None:
+    """A file is a table row exactly when DCMTK reads it cleanly (DICOMDIRs aside)."""
+    table, errors = scanned
+    rows = set(table["path"])
+    dicomdirs = set(errors.loc[errors["kind"] == "dicomdir", "path"])
+    candidates = [p for p in sorted(_entries(mixed))
+                  if (mixed / p).is_file() and not (mixed / p).is_symlink()
+                  and not p.startswith(f"{DICOMDIR_TREE}/TINY_ALPHA/PT")]
+    for rel in candidates:
+        ok = subprocess.run(["dcmdump", "-q", "+E", "-M", str(mixed / rel)],
+                            capture_output=True).returncode == 0
+        if rel in dicomdirs:
+            assert ok, rel
+        else:
+            assert (rel in rows) == ok, f"{rel}: dcmdump says readable={ok}"
+
+
+def test_pool_gives_the_same_tables(mixed: Path, scanned) -> None:
+    table, errors = scan(mixed, workers=2, progress=False)
+    assert table.equals(scanned[0])
+    assert errors.equals(scanned[1])
+
+
+def test_unreadable_and_vanishing(tmp_path: Path) -> None:
+    shutil.copyfile(data.real("CT_small.dcm"), tmp_path / "ok.dcm")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    shutil.copyfile(data.real("MR_small.dcm"), locked / "mr.dcm")
+    locked.chmod(0)
+    try:
+        table, errors = scan(tmp_path, progress=False)
+    finally:
+        locked.chmod(0o755)
+    if os.geteuid() != 0:  # root reads everything
+        assert errors.set_index("path").loc["locked/", "kind"] == "unreadable"
+    assert "ok.dcm" in set(table["path"])
+    with pytest.raises(ValueError, match="vanished"):
+        read_header(tmp_path / "gone.dcm")
+
+
+def test_scan_rejects_a_file(tmp_path: Path) -> None:
+    f = tmp_path / "x.dcm"
+    f.write_bytes(b"")
+    with pytest.raises(ValueError, match="not a folder"):
+        scan(f, progress=False)
