@@ -25,6 +25,7 @@ from .errors import (
     NoPixelDataError,
     NotDicomError,
     OverwriteError,
+    PixelDecodeError,
     TruncatedFileError,
     WorkbookError,
 )
@@ -102,7 +103,7 @@ def pixels(ds: Dataset, path: PathLike | None = None) -> np.ndarray:
 
     ``path`` names the file in messages (defaults to ``ds.filename``).
     Raises :class:`NoPixelDataError`, :class:`MissingDecoderError` (saying which
-    package to install) or :class:`TruncatedFileError`.
+    package to install), :class:`TruncatedFileError` or :class:`PixelDecodeError`.
     """
     where = path if path is not None else getattr(ds, "filename", None)
     if not has_pixels(ds):
@@ -133,12 +134,12 @@ def pixels(ds: Dataset, path: PathLike | None = None) -> np.ndarray:
             raise TruncatedFileError(
                 where, f"pixel data is shorter than the header says (truncated file?): {text}"
             ) from None
-        raise NotDicomError(where, f"pixel data cannot be decoded: {text}") from None
+        raise PixelDecodeError(where, f"pixel data cannot be decoded: {text}") from None
     except AttributeError as exc:
-        raise NotDicomError(where, f"pixel data cannot be decoded, a tag is missing: {exc}") \
+        raise PixelDecodeError(where, f"pixel data cannot be decoded, a tag is missing: {exc}") \
             from None
     except Exception as exc:
-        raise NotDicomError(
+        raise PixelDecodeError(
             where, f"pixel data cannot be decoded: {type(exc).__name__}: {exc}"
         ) from None
 

@@ -72,7 +72,7 @@ def decoders(syntaxes: list[str] = COMPRESSED_SYNTAXES) -> pd.DataFrame:
 def check() -> list[str]:
     """Problems with this environment, as sentences; an empty list means all is well."""
     problems = []
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (a learner may run an older kernel)
         problems.append(f"Python {python_version()} is too old: the workbook needs 3.11+")
     versions = package_versions()
     for name in versions.loc[versions.version == "missing", "package"]:

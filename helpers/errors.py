@@ -44,6 +44,10 @@ class NoPixelDataError(WorkbookError, ValueError):
     """The instance holds no image (SR, RT plan, DICOMDIR, waveform ...)."""
 
 
+class PixelDecodeError(WorkbookError, ValueError):
+    """Pixel data is present but cannot be decoded (corrupt stream, unsupported variant)."""
+
+
 class MissingDecoderError(WorkbookError, RuntimeError):
     """Compressed pixel data whose decoder plugin is not installed."""
 

@@ -29,7 +29,11 @@ def _groups() -> dict[str, Callable[[Path], None]]:
     """The data groups, in build order: name (a folder under data/) -> generator."""
     from . import real_files, synth_ct, synth_cxr
 
-    return {"real": real_files.collect, "ct_chest": synth_ct.generate, "cxr_cohort": synth_cxr.generate}
+    return {
+        "real": real_files.collect,
+        "ct_chest": synth_ct.generate,
+        "cxr_cohort": synth_cxr.generate,
+    }
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
