@@ -1,0 +1,89 @@
+"""Window presets for CT, in one place, and the windows a header suggests.
+
+A window is a (center, width) pair of the VOI LUT module (PS3.3 C.11.2.1.2):
+Hounsfield units ``center - width/2 .. center + width/2`` are spread over the grey
+scale. The presets are the conventional values radiologists use (as listed, e.g.,
+by Radiopaedia's "Windowing (CT)" article); scanners store their own suggestions
+in (0028,1050) Window Center, (0028,1051) Window Width and (0028,1055) Window
+Center & Width Explanation, which :func:`from_header` reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydicom.dataset import Dataset
+
+__all__ = ["Preset", "PRESETS", "get", "names", "from_header"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named window: ``center`` and ``width`` in Hounsfield units."""
+
+    name: str
+    center: float
+    width: float
+    shows: str = ""
+
+    @property
+    def hu_range(self) -> tuple[float, float]:
+        """The HU interval the window spreads from black to white (approximately
+        ``center - width/2`` to ``center + width/2``)."""
+        return self.center - self.width / 2, self.center + self.width / 2
+
+    def __str__(self) -> str:
+        return f"{self.name} (C={self.center:g}, W={self.width:g})"
+
+
+#: The five CT presets of the workbook, by name.
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset("lung", -600, 1500, "lung parenchyma, airways, nodules against air"),
+        Preset("mediastinum", 50, 350, "heart, vessels, lymph nodes; fat vs soft tissue"),
+        Preset("abdomen", 50, 400, "liver, spleen, bowel, abdominal soft tissue"),
+        Preset("bone", 400, 1800, "cortical and trabecular bone, fractures"),
+        Preset("brain", 40, 80, "grey vs white matter (narrow: ~0..80 HU)"),
+    )
+}
+
+
+def names() -> list[str]:
+    """The preset names, in display order."""
+    return list(PRESETS)
+
+
+def get(name: str) -> Preset:
+    """The preset called ``name`` (case-insensitive), with a clear error otherwise."""
+    try:
+        return PRESETS[name.strip().lower()]
+    except KeyError:
+        raise KeyError(f"no window preset called {name!r}; choose one of "
+                       f"{', '.join(PRESETS)}") from None
+
+
+def _as_list(value: object) -> list:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+        return list(value)  # type: ignore[arg-type]
+    return [value]
+
+
+def from_header(ds: Dataset) -> list[Preset]:
+    """The windows stored in the header (PS3.3 C.11.2.1.2), as presets.
+
+    Window Center and Window Width may hold several values (one per suggested
+    view); Window Center & Width Explanation names them. Returns ``[]`` when the
+    header has no window.
+    """
+    centers = _as_list(ds.get("WindowCenter"))
+    widths = _as_list(ds.get("WindowWidth"))
+    labels = _as_list(ds.get("WindowCenterWidthExplanation"))
+    found = []
+    for i, (c, w) in enumerate(zip(centers, widths, strict=False)):
+        label = str(labels[i]).strip() if i < len(labels) else f"header window {i + 1}"
+        found.append(Preset(label or f"header window {i + 1}", float(c), float(w),
+                            "from the file's VOI LUT module"))
+    return found

@@ -1,0 +1,254 @@
+"""helpers.pixels against tools nobody here wrote.
+
+- window(): pixel for pixel against DCMTK ``dcm2pnm +Ww C W`` on real files, and
+  against pydicom.pixels.apply_windowing;
+- to_hu(): against pydicom.pixels.apply_modality_lut.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_modality_lut, apply_windowing
+
+from helpers import data
+from helpers.errors import NoPixelDataError
+from helpers.pixels import to_hu, window, window_bounds
+
+DCM2PNM = shutil.which("dcm2pnm")
+needs_dcmtk = pytest.mark.skipif(
+    DCM2PNM is None,
+    reason="dcm2pnm (DCMTK) not found: apt-get install dcmtk, brew install dcmtk, "
+           "or conda install -c conda-forge dcmtk",
+)
+
+# Windows that exercise the corners of PS3.3 C.11.2.1.2.1: width 1 (a threshold),
+# width 2, odd and even widths, fractional values, centers far outside the data.
+WINDOWS = [
+    (40, 400), (-600, 1500), (50, 350), (400, 1800), (0, 1), (0.5, 1), (10, 2), (100, 3),
+    (50, 100), (51, 101), (40.3, 350.7), (1, 255), (127.5, 256), (-5000, 100), (99999, 10),
+    (1000, 2000), (15000, 30000),
+]
+# Files whose modality values are integers (integer slope and intercept, or none).
+INTEGER_FILES = ["CT_small.dcm", "693_UNCI.dcm", "RG1_UNCI.dcm", "MR_small.dcm"]
+
+
+def dcm2pnm(path: Path, center: float, width: float, tmp: Path, *extra: str) -> list[np.ndarray]:
+    """DCMTK's rendering with an explicit window: 8-bit PGM frames."""
+    out = tmp / "out.pgm"
+    subprocess.run([DCM2PNM, "+Ww", repr(float(center)), repr(float(width)), "+op", *extra,
+                    str(path), str(out)], check=True, capture_output=True)
+    frames = sorted(tmp.glob("out*.pgm"))
+    images = [np.asarray(Image.open(f)) for f in frames]
+    for f in frames:
+        f.unlink()
+    return images
+
+
+def synthetic_ct_slice() -> Path:
+    try:
+        folder = data.ct_series("axial")
+    except data.DataError as exc:
+        pytest.skip(f"{exc}")
+    return sorted(folder.glob("*.dcm"))[0]
+
+
+@needs_dcmtk
+@pytest.mark.parametrize("name", INTEGER_FILES)
+def test_window_equals_dcm2pnm_on_real_files(name, tmp_path):
+    ds = pydicom.dcmread(data.real(name))
+    hu = to_hu(ds)
+    photometric = ds.PhotometricInterpretation
+    for center, width in WINDOWS:
+        (expected,) = dcm2pnm(data.real(name), center, width, tmp_path)
+        got = window(hu, center, width, photometric)
+        assert got.dtype == np.uint8 and got.shape == expected.shape
+        mismatched = int((got != expected).sum())
+        assert mismatched == 0, f"{name} C={center} W={width}: {mismatched} pixels differ"
+        # the lookup-table path (integer input) gives the same answer
+        assert np.array_equal(window(hu.astype(np.int32), center, width, photometric), got)
+
+
+@needs_dcmtk
+def test_window_equals_dcm2pnm_on_synthetic_ct(tmp_path):
+    path = synthetic_ct_slice()
+    ds = pydicom.dcmread(path)
+    hu = to_hu(ds)
+    for center, width in WINDOWS:
+        (expected,) = dcm2pnm(path, center, width, tmp_path)
+        assert np.array_equal(window(hu, center, width), expected), (center, width)
+        assert np.array_equal(window(hu.astype(np.int16), center, width), expected)
+
+
+@needs_dcmtk
+def test_window_equals_dcm2pnm_on_every_frame(tmp_path):
+    path = data.real("emri_small.dcm")
+    hu = to_hu(pydicom.dcmread(path))
+    for center, width in [(200, 400), (1000, 2000), (31, 2)]:
+        expected = dcm2pnm(path, center, width, tmp_path, "+Fa")
+        assert len(expected) == hu.shape[0] == 10
+        assert np.array_equal(window(hu, center, width), np.stack(expected))
+
+
+@needs_dcmtk
+def test_monochrome1_is_the_inverted_ramp_not_255_minus_the_ramp(tmp_path):
+    """RG1_UNCI is a real CR in MONOCHROME1: DCMTK computes the falling ramp
+    directly, which differs from 255 - (rising ramp) where truncation rounds."""
+    path = data.real("RG1_UNCI.dcm")
+    ds = pydicom.dcmread(path)
+    assert ds.PhotometricInterpretation == "MONOCHROME1"
+    hu = to_hu(ds)
+    (expected,) = dcm2pnm(path, 15000, 30000, tmp_path)
+    assert np.array_equal(window(hu, 15000, 30000, "MONOCHROME1"), expected)
+    naive = 255 - window(hu, 15000, 30000, "MONOCHROME2")
+    assert (naive != expected).sum() > 0  # the distinction is real on this file
+
+
+@needs_dcmtk
+def test_non_integer_slope_dcmtk_truncates_modality_values(tmp_path):
+    """MR2_UNCI has Rescale Slope 3.774114: its modality values are not integers.
+    DCMTK keeps its intermediate (post-modality-LUT) image in an integer type, so
+    it truncates them first; window(trunc(values)) then matches exactly, and the
+    exact values differ by at most one grey level."""
+    path = data.real("MR2_UNCI.dcm")
+    ds = pydicom.dcmread(path)
+    hu = to_hu(ds)
+    assert not np.all(hu == np.trunc(hu))
+    for center, width in [(40, 400), (1000, 2000), (127.5, 256), (10, 2)]:
+        (expected,) = dcm2pnm(path, center, width, tmp_path)
+        assert np.array_equal(window(np.trunc(hu), center, width), expected)
+        diff = np.abs(window(hu, center, width).astype(int) - expected)
+        assert diff.max() <= 1
+
+
+def pydicom_window(values: np.ndarray, center: float, width: float) -> np.ndarray:
+    """pydicom's windowing, with a dataset whose output range is 0..255 (8-bit
+    unsigned, no rescale): apply_windowing returns floats in the stored range."""
+    ds = Dataset()
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsStored = 8
+    ds.PixelRepresentation = 0
+    ds.WindowCenter = center
+    ds.WindowWidth = width
+    return apply_windowing(values, ds)
+
+
+@pytest.mark.parametrize("name", INTEGER_FILES + ["MR2_UNCI.dcm"])
+def test_window_agrees_with_pydicom_apply_windowing(name):
+    """pydicom returns unrounded floats; truncated they equal window() except where
+    the exact value is an integer and the two evaluation orders round to either
+    side of it (none on these files). pydicom does not invert MONOCHROME1 (it is
+    left to the caller), so the comparison is on the rising ramp."""
+    hu = to_hu(pydicom.dcmread(data.real(name)))
+    for center, width in WINDOWS:
+        y = pydicom_window(hu, center, width)
+        got = window(hu, center, width)
+        differ = got != np.trunc(y).astype(np.uint8)
+        on_integer = np.abs(y - np.round(y)) < 1e-9
+        assert not np.any(differ & ~on_integer), (name, center, width)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.integers(-3000, 3000), min_size=1, max_size=50),
+    center=st.integers(-2000, 2000).map(float) | st.floats(-2000, 2000),
+    width=st.integers(1, 4000).map(float) | st.floats(1, 4000),
+)
+def test_window_matches_the_standard_formula_in_exact_arithmetic(values, center, width):
+    """PS3.3 C.11.2.1.2.1 evaluated with fractions; double precision may land on
+    the other side of an integer only where the exact result is one."""
+    x = np.array(values)
+    got = window(x, center, width)
+    c, w = Fraction(center), Fraction(width)
+    for xi, gi in zip(values, got, strict=True):
+        if xi <= c - Fraction(1, 2) - (w - 1) / 2:
+            assert gi == 0
+        elif xi > c - Fraction(1, 2) + (w - 1) / 2:
+            assert gi == 255
+        else:
+            exact = ((xi - (c - Fraction(1, 2))) / (w - 1) + Fraction(1, 2)) * 255
+            floor = exact.numerator // exact.denominator
+            assert gi == floor or (exact == floor and gi == floor - 1) or abs(exact - floor) < 1e-9
+    # all input types agree
+    for dtype in (np.int16, np.int32, np.int64, np.float64, np.float32):
+        assert np.array_equal(window(x.astype(dtype), center, width), got)
+
+
+def test_window_bounds_follow_the_standard():
+    assert window_bounds(40, 400) == (-160.0, 239.0)
+    assert window_bounds(0, 1) == (-0.5, -0.5)
+
+
+def test_window_rejects_bad_input():
+    with pytest.raises(ValueError, match="width must be >= 1"):
+        window(np.zeros(3), 0, 0.5)
+    with pytest.raises(ValueError, match="MONOCHROME"):
+        window(np.zeros(3), 0, 10, "RGB")
+    with pytest.raises(ValueError, match="finite"):
+        window(np.zeros(3), float("nan"), 10)
+
+
+def test_window_keeps_shape_and_returns_uint8():
+    arr = np.arange(-1000, 1000, dtype=np.int16).reshape(2, 10, 100)
+    out = window(arr, 0, 500)
+    assert out.shape == arr.shape and out.dtype == np.uint8
+    assert out.min() == 0 and out.max() == 255
+
+
+# ------------------------------------------------------------------------------- to_hu
+@pytest.mark.parametrize("name", ["CT_small.dcm", "693_UNCI.dcm", "MR2_UNCI.dcm",
+                                  "mlut_18.dcm", "emri_small.dcm", "RG1_UNCI.dcm"])
+def test_to_hu_equals_pydicom_apply_modality_lut(name):
+    ds = pydicom.dcmread(data.real(name))
+    expected = apply_modality_lut(ds.pixel_array, ds)
+    got = to_hu(ds)
+    assert got.dtype == np.float64 and got.shape == expected.shape
+    assert np.array_equal(got, expected.astype(np.float64))
+
+
+def test_to_hu_uses_the_modality_lut_sequence():
+    ds = pydicom.dcmread(data.real("mlut_18.dcm"))
+    assert "ModalityLUTSequence" in ds and "RescaleSlope" not in ds
+    assert not np.array_equal(to_hu(ds), ds.pixel_array)  # the table changes values
+
+
+def test_to_hu_applies_rescale_to_every_frame():
+    ds = pydicom.dcmread(data.real("emri_small.dcm"))
+    ds.RescaleSlope, ds.RescaleIntercept = 2.5, -100
+    expected = apply_modality_lut(ds.pixel_array, ds)
+    got = to_hu(ds)
+    assert got.shape == (10, 64, 64)
+    assert np.array_equal(got, expected)
+
+
+def test_to_hu_per_frame_functional_groups():
+    """Enhanced multi-frame: slope/intercept per frame (PS3.3 C.7.6.16.2.9)."""
+    ds = pydicom.dcmread(data.real("emri_small.dcm"))
+    stored = ds.pixel_array
+    per_frame = []
+    for i in range(stored.shape[0]):
+        item, pvt = Dataset(), Dataset()
+        pvt.RescaleSlope, pvt.RescaleIntercept, pvt.RescaleType = 1 + i / 4, -10 * i, "US"
+        item.PixelValueTransformationSequence = [pvt]
+        per_frame.append(item)
+    ds.PerFrameFunctionalGroupsSequence = per_frame
+    got = to_hu(ds, stored)
+    for i, item in enumerate(per_frame):
+        ref = apply_modality_lut(stored[i], item.PixelValueTransformationSequence[0])
+        assert np.array_equal(got[i], ref)
+
+
+def test_to_hu_without_pixels_is_a_clear_error():
+    ds = pydicom.dcmread(data.real("rtplan.dcm"))
+    with pytest.raises(NoPixelDataError, match="rtplan.dcm: holds no pixel data"):
+        to_hu(ds)
