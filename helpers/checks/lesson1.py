@@ -1,0 +1,238 @@
+"""Checks for Lesson 1, the DICOM standard.
+
+Each check compares the learner's answer with what pydicom reads from the real
+file or finds in its data dictionary (PS3.6), and says why a wrong answer is
+wrong. None of them uses :mod:`helpers.walker`, so the walker the lesson builds
+is checked by something else.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pydicom
+from pydicom.datadict import get_entry, keyword_for_tag
+
+from ..exercises import Feedback, is_placeholder, not_answered, right, wrong
+
+#: The file the byte-decoding exercise reads, and the element it decodes.
+DECODE_FILE = "CT_small.dcm"
+DECODE_KEYWORD = "Rows"
+#: The file whose dataset start the learner finds.
+OFFSET_FILE = "MR_small_implicit.dcm"
+#: The study whose series the learner counts, by its Study Description in the DICOMDIR.
+SERIES_STUDY = "XR C Spine Comp Min 4 Views"
+
+#: Candidate header fields for the PHI exercise, with why each one is or is not
+#: protected health information (PS3.15 Annex E, Table E.1-1, Basic Profile).
+PHI_REASONS: dict[str, str] = {
+    "PatientName": "the patient's name identifies them directly",
+    "PatientID": "the hospital's medical record number leads straight to the patient",
+    "PatientBirthDate": "a birth date, with a little more, identifies a person",
+    "StudyDate": "dates of care are identifiers (HIPAA); de-identification removes or "
+                 "shifts them",
+    "InstitutionName": "where the patient was treated narrows down who they are",
+    "ReferringPhysicianName": "a person's name (the doctor's), and it links to the patient",
+    "AccessionNumber": "the order number in the hospital's systems links to the patient",
+}
+NOT_PHI_REASONS: dict[str, str] = {
+    "Modality": "the kind of equipment (CT, MR) says nothing about who the patient is",
+    "Rows": "the image height in pixels is a property of the image",
+    "PixelSpacing": "the pixel size in mm is a property of the image",
+    "SliceThickness": "an acquisition parameter",
+    "KVP": "the X-ray tube voltage is an acquisition parameter",
+    "PhotometricInterpretation": "how pixel values map to grey or colour",
+    "Manufacturer": "the scanner's maker is kept by the Basic Profile",
+    "PatientPosition": "how the patient lay in the scanner (e.g. FFS), not who they are",
+}
+PHI_CANDIDATES: list[str] = sorted([*PHI_REASONS, *NOT_PHI_REASONS])
+
+
+def _as_tag(value: object) -> int | None:
+    """An int tag from an int, a pydicom Tag, or text like '(0028,0030)' / '00280030'."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        digits = re.sub(r"[\s(),x]", "", value.lower().replace("0x", ""))
+        if re.fullmatch(r"[0-9a-f]{8}", digits):
+            return int(digits, 16)
+    return None
+
+
+def _tag_text(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def check_lookup(answer: object) -> Feedback:
+    """Exercise 1: (tag, VR, VM) of Pixel Spacing, from pydicom's data dictionary."""
+    if is_placeholder(answer):
+        return not_answered()
+    if not isinstance(answer, tuple | list) or len(answer) != 3:
+        return wrong("give three things in a tuple: (tag, VR, VM), e.g. "
+                     "(0x00100010, 'PN', '1') for PatientName.")
+    tag_given, vr, vm = answer
+    tag = pydicom.datadict.tag_for_keyword("PixelSpacing")
+    true_vr, true_vm, name, _retired, _kw = get_entry(tag)
+    got = _as_tag(tag_given)
+    if got is None:
+        return wrong(f"the tag {tag_given!r} is not a tag: write it as an integer like "
+                     "0x00280030 (group then element, 4 hex digits each).")
+    if got != tag:
+        swapped = (got & 0xFFFF) << 16 | got >> 16
+        if swapped == tag:
+            return wrong(f"{_tag_text(got)} has group and element swapped: the group "
+                         "(which module family) comes first.")
+        other = keyword_for_tag(got)
+        return wrong(f"{_tag_text(got)} is {other or 'not in the dictionary'}, not "
+                     f"{name}; look it up with pydicom.datadict.tag_for_keyword.")
+    if str(vr).upper() != true_vr:
+        hint = (" Pixel Spacing is written as text: decimal strings like '0.661468'."
+                if str(vr).upper() in ("FL", "FD") else "")
+        return wrong(f"the VR of {name} is not {vr!r}.{hint} pydicom.datadict."
+                     "dictionary_VR gives it.")
+    if str(vm) != true_vm:
+        return wrong(f"VM {vm!r} is not right: Pixel Spacing holds two numbers, the "
+                     "spacing between rows and between columns (row\\column), so VM is "
+                     f"{true_vm!r}.")
+    return right(f"{name} is {_tag_text(tag)}, VR {true_vr} (decimal string), VM {true_vm}: "
+                 "two numbers, row spacing then column spacing, in mm.")
+
+
+def _decode_reference() -> tuple[int, str, int, int]:
+    """The Rows element of CT_small as pydicom reads it: (tag, VR, length, value)."""
+    from ..data import real
+
+    ds = pydicom.dcmread(real(DECODE_FILE), stop_before_pixels=True)
+    raw = ds.get_item(DECODE_KEYWORD)  # the element as read, with its length
+    element = ds[DECODE_KEYWORD]
+    return int(element.tag), element.VR, int(raw.length), int(element.value)
+
+
+def check_decoded_element(answer: object) -> Feedback:
+    """Exercise 2: decode 10 bytes of explicit VR little endian by hand.
+
+    The answer is ``(tag, VR, length, value)``.
+    """
+    if is_placeholder(answer):
+        return not_answered()
+    if not isinstance(answer, tuple | list) or len(answer) != 4:
+        return wrong("give four things in a tuple: (tag, VR, length, value).")
+    tag_given, vr, length, value = answer
+    tag, true_vr, true_length, true_value = _decode_reference()
+    got = _as_tag(tag_given)
+    if got is None:
+        return wrong(f"{tag_given!r} is not a tag: give it as an integer like 0x00280010.")
+    if got != tag:
+        bytes_le = tag.to_bytes(4, "big")
+        big_endian = (bytes_le[1] << 24 | bytes_le[0] << 16 | bytes_le[3] << 8 | bytes_le[2])
+        if got == big_endian:
+            return wrong(f"{_tag_text(got)} reads each 2-byte number big endian. This file "
+                         "is little endian: the low byte comes first, so bytes 28 00 mean "
+                         "0x0028.")
+        if got == (tag & 0xFFFF) << 16 | tag >> 16:
+            return wrong(f"{_tag_text(got)} reads the 4 tag bytes as one number; they are two "
+                         "2-byte numbers, the group first, then the element.")
+        return wrong(f"{_tag_text(got)} is not the tag in these bytes: the first two bytes "
+                     "are the group, the next two the element, each little endian.")
+    if str(vr) != true_vr:
+        return wrong(f"the VR is the two ASCII letters after the tag (bytes 5 and 6); they "
+                     f"spell {true_vr!r}, not {vr!r}.")
+    if length != true_length:
+        if length == 10:
+            return wrong("10 is the size of the whole element; the length field counts only "
+                         "the value bytes that follow it.")
+        return wrong(f"the length is the 2-byte little endian number after the VR; "
+                     f"{length!r} is not it.")
+    if value != true_value:
+        if value == int.from_bytes(true_value.to_bytes(2, "little"), "big"):
+            return wrong(f"{value} reads the value big endian; little endian puts the low "
+                         "byte first.")
+        return wrong(f"{value!r} is not the value: it is a US (unsigned 16-bit) number "
+                     "made of the last two bytes, low byte first.")
+    return right(f"{_tag_text(tag)} {DECODE_KEYWORD}, VR {true_vr}, length {true_length}, "
+                 f"value {true_value}: the image has {true_value} rows (pydicom agrees).")
+
+
+def check_phi(answer: object) -> Feedback:
+    """Exercise 3: which of :data:`PHI_CANDIDATES` are protected health information."""
+    if is_placeholder(answer):
+        return not_answered()
+    if isinstance(answer, str) or not hasattr(answer, "__iter__"):
+        return wrong("give a set of keywords, e.g. {'PatientName', 'Rows'}.")
+    chosen = {str(k) for k in answer}  # type: ignore[union-attr]
+    unknown = sorted(chosen - set(PHI_CANDIDATES))
+    if unknown:
+        return wrong(f"{', '.join(unknown)} is not one of the candidates; choose from "
+                     "PHI_CANDIDATES.")
+    missed = sorted(set(PHI_REASONS) - chosen)
+    extra = sorted(chosen - set(PHI_REASONS))
+    if not missed and not extra:
+        return right(f"all {len(PHI_REASONS)} identify a person or link to one; the rest "
+                     "describe the image or the machine.")
+    parts = []
+    if missed:
+        parts.append("missing: " + "; ".join(f"{k} ({PHI_REASONS[k]})" for k in missed))
+    if extra:
+        parts.append("not PHI: " + "; ".join(f"{k} ({NOT_PHI_REASONS[k]})" for k in extra))
+    return wrong(". ".join(parts) + ".")
+
+
+def _study_series_reference() -> dict[str, int]:
+    """Series per study (by Study Description) from the DICOMDIR's directory records."""
+    from ..data import dicomdir
+
+    ds = pydicom.dcmread(dicomdir())
+    counts: dict[str, int] = {}
+    study = None
+    for record in ds.DirectoryRecordSequence:
+        if record.DirectoryRecordType == "STUDY":
+            study = str(record.get("StudyDescription", ""))
+            counts.setdefault(study, 0)
+        elif record.DirectoryRecordType == "SERIES" and study is not None:
+            counts[study] += 1
+    return counts
+
+
+def check_series_count(answer: object) -> Feedback:
+    """Exercise 4: how many series the cervical-spine X-ray study holds."""
+    if is_placeholder(answer):
+        return not_answered()
+    if not isinstance(answer, int) or isinstance(answer, bool):
+        return wrong("give a whole number.")
+    n = _study_series_reference()[SERIES_STUDY]
+    if answer == n:
+        return right(f"{n} series, one per X-ray view: in 2D imaging each image is its own "
+                     "series, and together they form the study.")
+    if answer == 1:
+        return wrong("1 is the number of studies; count the Series lines under that Study.")
+    if answer == 2:
+        return wrong("2 is the number of studies this patient has; count the series inside "
+                     "the C-spine study.")
+    return wrong(f"{answer} is not it: count the lines starting 'Series' under the study "
+                 f"'{SERIES_STUDY}'.")
+
+
+def check_dataset_offset(answer: object) -> Feedback:
+    """Exercise 5: the byte where the dataset starts in :data:`OFFSET_FILE`."""
+    if is_placeholder(answer):
+        return not_answered()
+    if not isinstance(answer, int) or isinstance(answer, bool):
+        return wrong("give the offset as a whole number of bytes from the start of the file.")
+    from ..data import real
+
+    meta = pydicom.filereader.read_file_meta_info(real(OFFSET_FILE))
+    group_length = int(meta.FileMetaInformationGroupLength)
+    # 128 preamble + 4 'DICM' + the (0002,0000) element itself (12 bytes) + the rest
+    start = 128 + 4 + 12 + group_length
+    if answer == start:
+        return right(f"128 (preamble) + 4 ('DICM') + 12 (the group length element) + "
+                     f"{group_length} (what it counts) = {start}.")
+    if answer == 128:
+        return wrong("128 is where 'DICM' starts, right after the preamble.")
+    if answer == 132:
+        return wrong("132 is where the file meta group starts; the dataset comes after it.")
+    if answer == 132 + group_length:
+        return wrong("close: (0002,0000) counts the bytes after itself, so add the 12 bytes "
+                     "of the group length element too.")
+    return wrong(f"{answer} is not it: add the preamble, 'DICM', and the whole meta group "
+                 "(its (0002,0000) element says how long the rest of it is).")
