@@ -8,7 +8,10 @@ written as a decimal integer) from a stable description of the object, e.g.
 
 from __future__ import annotations
 
-from pydicom.uid import generate_uid
+import uuid
+
+#: Namespace of the workbook's name-based UUIDs (RFC 4122 section 4.3, version 5).
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://example.org/dicom-workbook")
 
 #: Implementation Class UID written into every generated file's meta group
 #: (PS3.10 section 7.1, (0002,0012)).
@@ -18,4 +21,7 @@ IMPLEMENTATION_VERSION_NAME = "DICOMWORKBOOK1"
 
 def uid(*parts: object) -> str:
     """Return the same valid UID (at most 64 characters) for the same ``parts``."""
-    return generate_uid(prefix=None, entropy_srcs=["dicom-workbook", *map(str, parts)])
+    # (pydicom's generate_uid(prefix=None, entropy_srcs=...) ignores entropy_srcs and
+    # returns a random UUID, so the name-based UUID is made here.)
+    name = "/".join(map(str, parts))
+    return f"2.25.{uuid.uuid5(_NAMESPACE, name).int}"
