@@ -436,3 +436,21 @@ def _element(reader: _Reader, pos: int, ctx: _Context, part: str,
     raw = reader.read(pos + header, min(length, max_value_bytes), "a value")
     value = decode_value(vr, raw, ctx.little) if length <= max_value_bytes else None
     return Element(pos, tag, vr, length, header, raw, value, depth, part, explicit)
+
+
+def hexdump(path: PathLike, offset: int = 0, length: int = 64, width: int = 16) -> str:
+    """The bytes ``offset .. offset+length`` of a file as ``xxd`` shows them.
+
+    Each line: the offset in decimal, the bytes in hex, and the bytes that are
+    printable ASCII (others as ``.``). Reads only ``length`` bytes.
+    """
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        chunk = fh.read(length)
+    lines = []
+    for start in range(0, len(chunk), width):
+        row = chunk[start:start + width]
+        hexes = " ".join(f"{b:02x}" for b in row).ljust(3 * width - 1)
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in row)
+        lines.append(f"{offset + start:6d}  {hexes}  {text}")
+    return "\n".join(lines)

@@ -266,3 +266,14 @@ def test_undefined_length_text_is_refused(tmp_path: Path) -> None:
     body = b"\x10\x00\x10\x00UT\0\0" + struct.pack("<I", UNDEFINED_LENGTH) + b"abcd"
     with pytest.raises(NotDicomError, match=r"\(0010,0010\) at byte \d+ has undefined length"):
         walk(_file(tmp_path, body))
+
+
+def test_hexdump_matches_the_bytes() -> None:
+    from helpers.walker import hexdump
+
+    path = data.real("CT_small.dcm")
+    raw = path.read_bytes()
+    lines = hexdump(path, 120, 20).splitlines()
+    assert [ln.split()[0] for ln in lines] == ["120", "136"]
+    assert bytes.fromhex("".join(ln[8:8 + 47] for ln in lines)) == raw[120:140]
+    assert lines[0].endswith("........DICM....")
