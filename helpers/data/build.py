@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import DATA_DIR
+from ..paths import DATA_DIR, shown
 
 MANIFEST_NAME = "MANIFEST.sha256"
 
@@ -58,7 +58,7 @@ def read_manifest(data_dir: Path = DATA_DIR) -> dict[str, str]:
     """Parse the manifest into ``{relative path: sha256}``."""
     path = data_dir / MANIFEST_NAME
     if not path.exists():
-        raise DataError(f"{path.name}: the manifest is missing from {data_dir}")
+        raise DataError(f"{path.name}: the manifest is missing from {shown(data_dir)}/")
     entries = {}
     for n, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip() or line.startswith("#"):
