@@ -59,9 +59,16 @@ notebooks: data
 manifest: $(LAB_STAMP)
 	$(BIN)/python -m helpers.data build --update-manifest
 
-benchmarks: data $(TEST_STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
-	$(BIN)/python -m benchmarks
+# Benchmark-only peers (python-gdcm) go into their own folder, not into .venv, so the
+# lessons' environment (and lesson 0's decoder table) stays exactly as pinned.
+BENCH_SITE := $(VENV)/bench-site
+$(BENCH_SITE)/.installed: benchmarks/requirements.txt $(TEST_STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --target $(BENCH_SITE) \
+		--no-deps -r benchmarks/requirements.txt
+	touch $@
+
+benchmarks: data $(BENCH_SITE)/.installed
+	PYTHONPATH=$(BENCH_SITE) $(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) output
