@@ -155,9 +155,15 @@ def test_junk_reasons(scanned) -> None:
     assert not row["part10"] and row["transfer_syntax"] == "Implicit VR Little Endian"
 
 
-@pytest.mark.skipif(shutil.which("dcmdump") is None,
-                    reason="dcmdump (DCMTK) not found: apt-get install dcmtk")
-def test_readable_files_agree_with_dcmdump(mixed: Path, scanned) -> None:
+@pytest.fixture(scope="module")
+def dcmdump() -> str:
+    path = shutil.which("dcmdump")
+    if path is None:
+        pytest.skip("dcmdump is not installed: apt-get install dcmtk")
+    return path
+
+
+def test_readable_files_agree_with_dcmdump(mixed: Path, scanned, dcmdump: str) -> None:
     """A file is a table row exactly when DCMTK reads it cleanly (DICOMDIRs aside)."""
     table, errors = scanned
     rows = set(table["path"])
@@ -166,7 +172,7 @@ def test_readable_files_agree_with_dcmdump(mixed: Path, scanned) -> None:
                   if (mixed / p).is_file() and not (mixed / p).is_symlink()
                   and not p.startswith(f"{DICOMDIR_TREE}/TINY_ALPHA/PT")]
     for rel in candidates:
-        ok = subprocess.run(["dcmdump", "-q", "+E", "-M", str(mixed / rel)],
+        ok = subprocess.run([dcmdump, "-q", "+E", "-M", str(mixed / rel)],
                             capture_output=True).returncode == 0
         if rel in dicomdirs:
             assert ok, rel
