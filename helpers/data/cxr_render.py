@@ -104,16 +104,20 @@ def _frontal(u, v, rng, labels, ctr, female, view):
     emph = "Emphysema" in labels
     dome_c = 0.86 + (0.10 if emph else 0.0)
     curv = 0.10 if emph else 0.20
-    right_up = np.where(u < 0, -0.04, 0.0)
+    right_up = -0.04 * _sig(-u, 0.05)
     dome = dome_c + right_up + curv * ((au - 0.52) / 0.42) ** 2
     lung_l = _lung(u, v, dome, +1, emph)
     lung_r = _lung(u, v, dome, -1, emph)
     # heart: a third right of the midline, two thirds left; width = ctr x thorax width
-    hw = ctr * 1.84
-    heart = _ellipse(u, v, hw / 6 + 0.04, 0.78 + (0.04 if emph else 0.0),
-                     hw / 2, 0.30, 0.06)
-    media = _sig(0.13 + 0.04 * v - au, 0.03) * _sig(v + 0.3, 0.05)
-    media = np.maximum(media, _ellipse(u, v, 0.12, 0.27, 0.08, 0.07, 0.1))  # aortic knob
+    hw = ctr * 1.84 * (1.08 if view == "AP" else 1.0)  # AP magnifies the heart
+    # an ellipse whose long axis runs from the right atrium down to the apex on the left
+    cu, cv, tilt = hw / 6 + 0.03, 0.76 + (0.04 if emph else 0.0), np.deg2rad(28)
+    du, dv = u - cu, (v - cv) * 0.9
+    along, across = du * np.cos(tilt) + dv * np.sin(tilt), -du * np.sin(tilt) + dv * np.cos(tilt)
+    heart = _sig(1.0 - np.hypot(along / (hw / 2 * 1.05), across / 0.27), 0.06)
+    # mediastinum, a little wider on the left at the aortic arch
+    arch = 0.035 * np.exp(-((v - 0.27) / 0.07) ** 2) * (u > 0)
+    media = _sig(0.13 + 0.04 * v + arch - au, 0.03) * _sig(v + 0.3, 0.05)
     lungs = (lung_l + lung_r) * (1 - heart) * (1 - media)
     lucency = 0.34 + (0.06 if emph else 0.0)
     a = a - lucency * lungs * thick
@@ -142,13 +146,15 @@ def _frontal(u, v, rng, labels, ctr, female, view):
                         + _ellipse(u, v, 0.5, 0.92, 0.38, 0.22, 0.1))
     # vascular markings fading from the hila toward the periphery
     hilum = np.exp(-np.hypot(au - 0.28, v - 0.45) / 0.35)
-    markings = np.exp(-(_texture(rng, u.shape, 3.0) / 0.12) ** 2) * (0.3 + hilum)
-    mark_w = 0.05 * (0.4 if emph else 1.0)
-    a = a + (mark_w * markings + 0.06 * hilum) * (lung_l + lung_r) * (1 - heart)
-    if view == "AP":  # a wider, magnified heart shadow and scapulae over the lungs
-        a = a + 0.04 * (_ellipse(u, v, -0.8, 0.25, 0.22, 0.3) + _ellipse(u, v, 0.8, 0.25, 0.22,
-                                                                          0.3))
-    return a + _findings(u, v, rng, labels, lung_l, lung_r, dome, thick)
+    markings = np.exp(-(_texture(rng, u.shape, 2.5) / 0.15) ** 2) * (0.3 + hilum)
+    mark_w = 0.10 * (0.4 if emph else 1.0)
+    if view == "AP":  # the scapulae project over the lungs
+        a = a + 0.04 * (_ellipse(u, v, -0.8, 0.25, 0.22, 0.3)
+                        + _ellipse(u, v, 0.8, 0.25, 0.22, 0.3))
+    free = (1 - heart) * (1 - media)
+    found, clear = _findings(u, v, rng, labels, lung_l * free, lung_r * free, dome, thick)
+    lungs = (lung_l + lung_r) * (1 - heart)
+    return a + found + (mark_w * markings * (1 - clear) + 0.06 * hilum) * lungs
 
 
 def _lung(u, v, dome, side, emph):
@@ -171,8 +177,8 @@ def _blob_in(u, v, rng, lung, r_u, r_v, zone=(0.2, 0.85)):
 
 
 def _findings(u, v, rng, labels, lung_l, lung_r, dome, thick):
-    """Attenuation added (or taken away) by the NIH findings."""
-    out = np.zeros_like(u)
+    """Attenuation added (or taken away) by the NIH findings, and where markings vanish."""
+    out, clear = np.zeros_like(u), np.zeros_like(u)
     both = lung_l + lung_r
     side = lung_l if rng.random() < 0.5 else lung_r
 
@@ -185,7 +191,7 @@ def _findings(u, v, rng, labels, lung_l, lung_r, dome, thick):
                 level = dome - rng.uniform(0.12, 0.3) - 0.18 * np.clip(sgn * u - 0.5, 0, 1)
                 fluid = _sig(v - level, 0.03) * _sig(sgn * u - 0.1, 0.03) * _sig(
                     1.0 - np.abs(u - sgn * 0.52) / 0.46, 0.05) * _sig(dome + 0.08 - v, 0.03)
-                out += 0.30 * fluid * thick
+                out += 0.30 * fluid * thick * (0.3 + 0.7 * lung)
     if "Atelectasis" in labels:
         out += 0.13 * _blob_in(u, v, rng, pick(), 0.25, 0.06, (0.55, 0.85)) * both
     if "Infiltration" in labels:
@@ -215,13 +221,14 @@ def _findings(u, v, rng, labels, lung_l, lung_r, dome, thick):
         depth = rng.uniform(0.12, 0.25)
         inner = _ellipse(u, v, sgn * 0.5, 0.6, 0.42 - depth, 0.62 - depth, 0.02)
         rim = lung * (1 - inner) * _sig(0.75 - v, 0.08)
-        out -= 0.08 * rim * thick
-        out += 0.05 * np.exp(-((np.hypot((u - sgn * 0.5) / (0.42 - depth),
+        out -= 0.10 * rim * thick
+        clear = np.maximum(clear, rim)
+        out += 0.07 * np.exp(-((np.hypot((u - sgn * 0.5) / (0.42 - depth),
                                           (v - 0.6) / (0.62 - depth)) - 1) / 0.02) ** 2) * lung
     if "Hernia" in labels:  # hiatal hernia: retrocardiac round shadow with an air-fluid level
         hern = _ellipse(u, v, 0.06, 0.82, 0.12, 0.09, 0.04)
         out += 0.08 * hern * np.where(v > 0.80, 1.0, -0.6)
-    return out
+    return out, clear
 
 
 def _lateral(u, v, rng, labels, ctr):
@@ -231,8 +238,8 @@ def _lateral(u, v, rng, labels, ctr):
     a = 0.06 + 0.55 * thick
     dome = 0.82 + 0.25 * ((u - 0.05) / 0.7) ** 2
     lung = _ellipse(u, v, 0.02, 0.5, 0.66, 0.6, 0.05) * _sig(dome - v, 0.015)
-    heart = _ellipse(u, v, -0.32, 0.68, 0.24 + 0.4 * (ctr - 0.44), 0.26, 0.05)
-    a = a - 0.26 * lung * (1 - heart) * thick
+    heart = _ellipse(u, v, -0.30, 0.70, 0.28 + 0.4 * (ctr - 0.44), 0.28, 0.25)
+    a = a - 0.26 * lung * (1 - 0.8 * heart) * thick
     a = a + 0.10 * _sig(v - dome, 0.02) * thick
     # vertebral bodies (posterior) and the sternum (anterior)
     vert = (0.5 + 0.5 * np.cos(2 * np.pi * v / 0.09)) ** 0.3
