@@ -32,7 +32,7 @@ import pandas as pd
 
 from .dicomio import read
 from .errors import NotDicomError, WorkbookError
-from .paths import shown
+from .paths import DATA_DIR, OUTPUT_DIR, REPO_ROOT, shown
 
 PathLike = str | os.PathLike[str]
 
@@ -85,6 +85,16 @@ class Organized:
             "instances": len(inst),
             "problems": len(self.problems),
         }
+
+
+def path_of(file: str) -> Path:
+    """The file behind a ``file`` entry of the tables (the inverse of ``paths.shown``)."""
+    head, _, rest = file.partition("/")
+    if head == "data" and rest:
+        return DATA_DIR / rest
+    if head == "output" and rest:
+        return OUTPUT_DIR / rest
+    return REPO_ROOT / file
 
 
 def _text(value: object) -> str:

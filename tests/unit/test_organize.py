@@ -11,7 +11,7 @@ import pytest
 
 from helpers import data
 from helpers.errors import NotDicomError
-from helpers.organize import organize_dicomdir, organize_folder, tree_text
+from helpers.organize import organize_dicomdir, organize_folder, path_of, tree_text
 from helpers.paths import shown
 
 
@@ -140,3 +140,9 @@ def test_tree_text_lists_every_series_with_its_count() -> None:
         assert f"Study {study} " in text
     assert text.count("Instance ") == len(expected)
     assert text.count("Patient ") == len({k[0] for k in expected})
+
+
+def test_path_of_finds_the_files_again() -> None:
+    org = organize_dicomdir(data.dicomdir())
+    for file, uid in zip(org.instances["file"], org.instances["SOPInstanceUID"], strict=True):
+        assert pydicom.dcmread(path_of(file), stop_before_pixels=True).SOPInstanceUID == uid
