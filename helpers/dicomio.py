@@ -19,6 +19,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
 
 from .errors import (
     MissingDecoderError,
@@ -89,7 +90,9 @@ def read(
         raise TruncatedFileError(p, f"the file ends too early ({exc})") from None
     except MemoryError:
         raise NotDicomError(p, "a data element declares an impossible length") from None
-    except Exception as exc:  # pydicom raises many types on corrupt input
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # pydicom raises many types on corrupt input
         raise NotDicomError(p, f"cannot be parsed as DICOM: {type(exc).__name__}: {exc}") from None
 
 
@@ -109,7 +112,7 @@ def pixels(ds: Dataset, path: PathLike | None = None) -> np.ndarray:
     if not has_pixels(ds):
         sop = getattr(ds.get("SOPClassUID"), "name", None) or ds.get("SOPClassUID", "unknown")
         raise NoPixelDataError(where, f"holds no pixel data (SOP class: {sop})")
-    tsyntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    tsyntax = _transfer_syntax(ds, where)
     if tsyntax is not None and tsyntax.is_compressed:
         from pydicom.pixels.decoders.base import get_decoder
 
@@ -138,10 +141,33 @@ def pixels(ds: Dataset, path: PathLike | None = None) -> np.ndarray:
     except AttributeError as exc:
         raise PixelDecodeError(where, f"pixel data cannot be decoded, a tag is missing: {exc}") \
             from None
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # also a decoder plugin's Rust panic (pyo3 PanicException)
         raise PixelDecodeError(
             where, f"pixel data cannot be decoded: {type(exc).__name__}: {exc}"
         ) from None
+
+
+def _transfer_syntax(ds: Dataset, where: PathLike | None) -> UID | None:
+    """The file meta Transfer Syntax UID (PS3.10 7.1), checked to be a known transfer syntax."""
+    meta = getattr(ds, "file_meta", None)
+    try:
+        value = meta.get("TransferSyntaxUID") if meta is not None else None
+    except Exception as exc:  # a value pydicom cannot convert
+        raise PixelDecodeError(where, f"the Transfer Syntax UID (0002,0010) cannot be read: "
+                                      f"{type(exc).__name__}: {exc}") from None
+    if value is None:
+        return None
+    uid = UID(str(value).strip("\0 "))
+    try:
+        uid.is_compressed  # noqa: B018 (raises for a UID that is not a transfer syntax)
+    except ValueError:
+        raise PixelDecodeError(
+            where, f"the Transfer Syntax UID (0002,0010) {str(value)!r} is not a known transfer "
+                   "syntax (PS3.5 section 10, PS3.6 table A-1), so the pixel data cannot be "
+                   "interpreted") from None
+    return uid
 
 
 def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
