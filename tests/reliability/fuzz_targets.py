@@ -1,0 +1,73 @@
+"""The public helpers the fuzz tests feed with mutated files: one line per target.
+
+Each target takes the path of one (possibly corrupt) file, alone in its own
+folder, and calls a public helper on it. It must return, or raise a
+:class:`helpers.errors.WorkbookError` whose message names the file (or its
+folder) and the problem; anything else is a bug (see ``fuzz_worker.py``).
+Folder-level helpers also check their own promise: the file is accounted for
+exactly once.
+
+Add a target by adding one line to :data:`TARGETS`. Helpers that are not
+written yet are skipped (``_optional``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+from helpers import crawl, dicomio, organize, pixels, walker
+
+
+def _optional(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+volume = _optional("helpers.volume")
+deid = _optional("helpers.deid")
+
+
+def _scan(path: Path) -> None:
+    """crawl.scan: no exception, and the file lands in exactly one of its two tables."""
+    table, errors = crawl.scan(path.parent, progress=False, workers=1)
+    seen = list(table["path"]) + list(errors["path"])
+    assert seen == [path.name], f"crawl.scan accounted for {seen}, expected [{path.name!r}]"
+    if len(errors):
+        assert str(errors["error"].iloc[0]).strip(), "crawl.scan error row without a reason"
+
+
+def _organize(path: Path) -> None:
+    """organize_folder: no exception, and the file is either placed or a problem, once."""
+    org = organize.organize_folder(path.parent)
+    n = len(org.instances) + len(org.problems)
+    assert n == 1, f"organize_folder accounted for {n} files, expected 1"
+
+
+def _window(path: Path) -> None:
+    ds = dicomio.read(path)
+    hu = pixels.to_hu(ds)
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
+    pixels.window(hu, 40, 400, photometric if photometric in pixels.MONOCHROME else "MONOCHROME2")
+
+
+#: name -> function(path). Order is the order the worker runs them in.
+TARGETS: dict[str, Callable[[Path], object]] = {
+    "dicomio.read": lambda p: dicomio.read(p),
+    "dicomio.read(stop_before_pixels)": lambda p: dicomio.read(p, stop_before_pixels=True),
+    "dicomio.read(force)": lambda p: dicomio.read(p, force=True),
+    "dicomio.pixels": lambda p: dicomio.pixels(dicomio.read(p)),
+    "pixels.to_hu": lambda p: pixels.to_hu(dicomio.read(p)),
+    "pixels.window": _window,
+    "walker.walk": lambda p: walker.walk(p),
+    "walker.walk(all)": lambda p: walker.walk(p, stop_at_pixel_data=False),
+    "crawl.read_header": lambda p: crawl.read_header(p),
+    "crawl.scan": _scan,
+    "organize.organize_folder": _organize,
+}
+if volume is not None:
+    TARGETS["volume.load_series"] = lambda p: volume.load_series([p])

@@ -1,0 +1,293 @@
+"""Malformed input: real DICOM files, mutated, through every public helper.
+
+Each mutation family below is a hypothesis property: for every mutated file,
+every target in ``fuzz_targets.TARGETS`` (reading, pixels, ``to_hu``,
+``window``, the byte-level walker, ``crawl.scan``, ``organize_folder``,
+``load_series``, ...) either succeeds or raises a documented
+:class:`helpers.errors.WorkbookError` naming the file and the problem, without
+chaining a library traceback; within ``FUZZ_TIMEOUT`` seconds per target (no
+hang) and within a 1.5 GB address-space cap (no unbounded allocation for a huge
+declared length). See ``fuzzing.py`` and ``fuzz_worker.py``.
+
+How many cases (``HYPOTHESIS_PROFILE``, or ``FUZZ_EXAMPLES`` per family):
+
+- ``ci`` (default): :data:`CI_EXAMPLES` per family, derandomized (the same cases
+  every run), about a minute on two cores;
+- ``deep``: :data:`DEEP_EXAMPLES` per family, randomized (new cases each run).
+
+``FUZZ_SURVEY=/tmp/survey.jsonl`` records every failing case to that file
+instead of failing, to see all the distinct bugs at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from fuzzing import Harness, Mutation, Seed, bugs, load_seed, put_int, replace_value, report
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers.paths import DATA_DIR
+
+CI_EXAMPLES = 250
+DEEP_EXAMPLES = 3000
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", DEEP_EXAMPLES if PROFILE == "deep" else
+                              CI_EXAMPLES))
+SURVEY = os.environ.get("FUZZ_SURVEY")
+
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=PROFILE != "deep",
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.function_scoped_fixture],
+    print_blob=False,
+)
+
+#: Small real files (data/real) of different encodings and kinds.
+SEED_NAMES = [
+    "CT_small.dcm",           # explicit VR LE, 16-bit CT, a sequence
+    "MR_small.dcm",           # explicit VR LE MR
+    "MR_small_implicit.dcm",  # implicit VR LE
+    "MR_small_bigendian.dcm",  # explicit VR big endian (retired)
+    "MR_small_RLE.dcm",       # encapsulated RLE fragments
+    "emri_small.dcm",         # multi-frame
+    "rtplan.dcm",             # no pixel data, deep sequences
+]
+
+
+def _seeds() -> list[Seed]:
+    found = [DATA_DIR / "real" / n for n in SEED_NAMES]
+    axial = DATA_DIR / "ct_chest" / "axial"
+    if axial.is_dir():  # one slice of the synthetic CT, when the data is built
+        found += sorted(axial.glob("*.dcm"))[:1]
+    return [load_seed(p) for p in found if p.is_file()]
+
+
+SEEDS = _seeds()
+pytestmark = pytest.mark.skipif(not SEEDS, reason="data/real is missing: run `make data`")
+seeds = st.sampled_from(SEEDS or [Seed("none", b"", ())])
+
+#: Interesting 32-bit and 16-bit lengths: zero, odd, off by one, undefined, huge.
+HUGE = [0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFF0, 0x7FFFFFFF, 0x80000000, 0x10000000, 0x01000000]
+SMALL = [0, 1, 2, 3, 0xFFFF, 0xFFFE, 0x8000]
+VRS = [b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT",
+       b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST",
+       b"SV", b"TM", b"UC", b"UI", b"UL", b"UN", b"UR", b"US", b"UT", b"UV",
+       b"\0\0", b"  ", b"ZZ", b"ob", b"\xff\xff"]
+UIDS = [
+    "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2",
+    "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51",
+    "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80",
+    "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201",
+    "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.100", "1.2.3.4", "", "not a uid",
+    "1.2.840.10008.1.2.1" + "9" * 50,
+]
+#: Header values a lying file may hold, for the tags the pixel helpers depend on.
+IMAGE_TAGS = {
+    0x00280010: "Rows", 0x00280011: "Columns", 0x00280100: "BitsAllocated",
+    0x00280101: "BitsStored", 0x00280102: "HighBit", 0x00280103: "PixelRepresentation",
+    0x00280002: "SamplesPerPixel", 0x00280008: "NumberOfFrames", 0x00280004: "Photometric",
+    0x00281052: "RescaleIntercept", 0x00281053: "RescaleSlope", 0x00281050: "WindowCenter",
+    0x00281051: "WindowWidth", 0x00280030: "PixelSpacing", 0x00200032: "ImagePosition",
+    0x00200037: "ImageOrientation", 0x00280006: "PlanarConfiguration",
+    0x00080018: "SOPInstanceUID", 0x0020000E: "SeriesInstanceUID", 0x00080016: "SOPClassUID",
+    0x00100010: "PatientName", 0x00100030: "PatientBirthDate", 0x00180050: "SliceThickness",
+}
+TEXT_VALUES = [b"", b"0", b"-1", b"1e999", b"nan", b"inf", b"abc", b"\\\\\\", b"1\\2\\3",
+               b"99999999999999999999", b"-0.0", b"\xff\xfe\x00", b"1.2.3", b"MONOCHROME3",
+               b"RGB", b"YBR_FULL_422", b"PALETTE COLOR", b"0\\0\\0\\0\\0\\0"]
+US_VALUES = [0, 1, 2, 3, 7, 8, 9, 12, 15, 16, 17, 24, 31, 32, 33, 64, 0x7FFF, 0x8000, 0xFFFF]
+
+
+def _fields(seed: Seed, predicate=lambda f: True) -> list:
+    return [f for f in seed.fields if predicate(f)] or list(seed.fields)
+
+
+@st.composite
+def truncations(draw) -> Mutation:
+    """Cut the file anywhere: in the preamble, the file meta, an element header, a value."""
+    seed = draw(seeds)
+    size = len(seed.data)
+    near_fields = [f.offset + d for f in seed.fields for d in (0, 1, 4, 6, 8, f.header)]
+    at = draw(st.one_of(st.integers(0, size - 1),
+                        st.sampled_from([0, 1, 127, 128, 131, 132, 133, *near_fields]),
+                        st.integers(max(size - 64, 0), size - 1)))
+    at = min(max(at, 0), size - 1)
+    return Mutation(seed.name, f"truncated to {at} bytes", seed.data[:at])
+
+
+@st.composite
+def flips(draw, region: str) -> Mutation:
+    """XOR one to eight bytes of one region with random non-zero bytes."""
+    seed = draw(seeds)
+    data = bytearray(seed.data)
+    if region == "preamble":
+        lo, hi = 0, 132
+    elif region == "meta":
+        meta = [f for f in seed.fields if f.part == "meta"]
+        lo, hi = 132, max(f.value_at + f.length for f in meta)
+    elif region == "pixels":
+        lo, hi = seed.pixel_range or (132, len(data))
+    else:  # anywhere
+        lo, hi = 0, len(data)
+    hi = max(hi, lo + 1)
+    n = draw(st.integers(1, 8))
+    where = draw(st.lists(st.integers(lo, hi - 1), min_size=n, max_size=n))
+    masks = draw(st.lists(st.integers(1, 255), min_size=n, max_size=n))
+    for i, m in zip(where, masks, strict=True):
+        data[i] ^= m
+    return Mutation(seed.name, f"{region}: bytes {where} xor {masks}", bytes(data))
+
+
+@st.composite
+def lengths(draw, huge_only: bool = False) -> Mutation:
+    """Rewrite one element's (or item's) declared length."""
+    seed = draw(seeds)
+    f = draw(st.sampled_from(_fields(seed)))
+    limit = 1 << (8 * f.length_size)
+    if huge_only:
+        choices = [v for v in HUGE if v < limit] or [0xFFFF, 0xFFFE]
+        value = draw(st.sampled_from(choices))
+    else:
+        value = draw(st.one_of(
+            st.sampled_from([v for v in SMALL + HUGE if v < limit]),
+            st.sampled_from([f.length + d for d in (-3, -2, -1, 1, 2, 3, len(seed.data))]),
+            st.integers(0, limit - 1)))
+    data = bytearray(seed.data)
+    put_int(data, f.length_at, f.length_size, value, f.little)
+    return Mutation(seed.name, f"length of {_tag(f.tag)} at byte {f.offset}: {f.length} -> "
+                               f"{value % limit:#x}", bytes(data))
+
+
+@st.composite
+def vrs(draw) -> Mutation:
+    """Replace one explicit VR by another VR (changing the header layout) or junk."""
+    seed = draw(seeds)
+    explicit = [f for f in seed.fields if f.explicit and f.vr]
+    f = draw(st.sampled_from(explicit or list(seed.fields)))
+    vr = draw(st.sampled_from(VRS))
+    data = bytearray(seed.data)
+    data[f.offset + 4:f.offset + 6] = vr
+    return Mutation(seed.name, f"VR of {_tag(f.tag)} at byte {f.offset}: {f.vr} -> {vr!r}",
+                    bytes(data))
+
+
+@st.composite
+def transfer_syntaxes(draw) -> Mutation:
+    """Declare another transfer syntax in (0002,0010), with or without fixing (0002,0000)."""
+    seed = draw(seeds)
+    f = seed.find(0x00020010)
+    uid = draw(st.sampled_from(UIDS))
+    fix = draw(st.booleans())
+    data = replace_value(seed, f, uid.encode(), fix) if f else seed.data
+    return Mutation(seed.name, f"transfer syntax -> {uid!r}" + ("" if fix else
+                               " (group length not updated)"), data)
+
+
+@st.composite
+def header_values(draw) -> Mutation:
+    """Make one image-related header value lie: Rows, Bits, frames, slope, geometry, UIDs."""
+    seed = draw(seeds)
+    candidates = [f for f in seed.fields if f.tag in IMAGE_TAGS and f.depth == 0]
+    f = draw(st.sampled_from(candidates or list(seed.fields)))
+    if f.vr in ("US", "SS") and f.length == 2:
+        value = draw(st.sampled_from(US_VALUES)).to_bytes(2, "little" if f.little else "big")
+    else:
+        value = draw(st.one_of(st.sampled_from(TEXT_VALUES),
+                               st.binary(min_size=0, max_size=24)))
+    data = replace_value(seed, f, value, True)
+    return Mutation(seed.name, f"{IMAGE_TAGS.get(f.tag, _tag(f.tag))} -> {value!r}", data)
+
+
+def _tag(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def _check(harness: Harness, mutation: Mutation) -> None:
+    outcomes = harness.run(mutation)
+    found = bugs(outcomes)
+    if not found:
+        return
+    if SURVEY:
+        with open(SURVEY, "a") as fh:
+            for o in found:
+                fh.write(json.dumps({"case": str(mutation), "target": o.target,
+                                     "outcome": o.outcome, "detail": o.detail}) + "\n")
+        return
+    raise AssertionError(report(mutation, outcomes))
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory, fuzz_stats):
+    h = Harness(Path(tmp_path_factory.mktemp("fuzz")))
+    h.start()
+    yield h
+    h.close()
+    fuzz_stats["cases"] += h.cases
+    fuzz_stats.update(h.stats)
+
+
+@FUZZ
+@given(truncations())
+def test_truncated_anywhere(harness, mutation):
+    _check(harness, mutation)
+
+
+@FUZZ
+@given(flips("preamble"))
+def test_flipped_preamble(harness, mutation):
+    _check(harness, mutation)
+
+
+@FUZZ
+@given(flips("meta"))
+def test_flipped_file_meta(harness, mutation):
+    _check(harness, mutation)
+
+
+@FUZZ
+@given(lengths())
+def test_wrong_element_lengths(harness, mutation):
+    _check(harness, mutation)
+
+
+@FUZZ
+@given(lengths(huge_only=True))
+def test_huge_declared_lengths(harness, mutation):
+    _check(harness, mutation)
+
+
+@FUZZ
+@given(vrs())
+def test_wrong_vrs(harness, mutation):
+    _check(harness, mutation)
+
+
+@FUZZ
+@given(flips("pixels"))
+def test_flipped_pixel_data(harness, mutation):
+    _check(harness, mutation)
+
+
+@FUZZ
+@given(transfer_syntaxes())
+def test_wrong_transfer_syntax(harness, mutation):
+    _check(harness, mutation)
+
+
+@FUZZ
+@given(header_values())
+def test_lying_header_values(harness, mutation):
+    _check(harness, mutation)
+
+
+@FUZZ
+@given(flips("anywhere"))
+def test_flipped_anywhere(harness, mutation):
+    _check(harness, mutation)
