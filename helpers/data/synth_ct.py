@@ -297,7 +297,7 @@ def dome(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 # ---- mediastinum ----
 
 #: The heart: its long axis points to the apex, left, forward and down.
-HEART = Ellipsoid(center=(18.0, -35.0, -160.0), semi=(70.0, 52.0, 50.0), axis=(0.7, -0.5, -0.5))
+HEART = Ellipsoid(center=(16.0, -35.0, -160.0), semi=(64.0, 48.0, 47.0), axis=(0.7, -0.5, -0.5))
 AORTA = Tubes.polyline([(5, -30, -140), (0, -40, -110), (-2, -38, -80), (2, -36, -68),
                         (12, -28, -60), (26, -8, -58), (32, 18, -64), (30, 34, -80),
                         (28, 36, -120), (22, 38, -180), (12, 40, -230), (6, 40, -300)],
