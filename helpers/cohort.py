@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -57,8 +58,10 @@ FLAGS: dict[str, str] = {
     "lateral": "a lateral view (View Position LL or RL), not frontal",
     "monochrome1": "MONOCHROME1: pixels must be inverted before use",
 }
-#: Flags that exclude an image from a frontal chest X-ray training set.
-EXCLUDING = ("body_part_wrong", "lateral")
+#: Body Part Examined values that still mean the chest: the defined term (PS3.16
+#: Annex L) and a synonym archives use. Any other non-empty value names another
+#: region, and the image is not a chest radiograph.
+CHEST_TERMS = ("CHEST", "THORAX")
 
 
 # ---------------------------------------------------------------------------
@@ -118,8 +121,11 @@ def clean(table: pd.DataFrame) -> pd.DataFrame:
     minus birth date), ``study_date`` (a date), ``spacing_mm`` (first Pixel
     Spacing value, else Imager Pixel Spacing), ``view`` (View Position), one
     boolean column per :data:`FLAGS` entry, ``problems`` (the flags joined by
-    ``;``) and ``keep`` (no flag in :data:`EXCLUDING`). Nothing is dropped or
-    overwritten: the original columns stay as they were.
+    ``;``), ``excluded`` (why the image cannot be in a frontal chest X-ray set:
+    a lateral view, or a body part naming another region; empty otherwise) and
+    ``keep`` (``excluded`` is empty). An empty body part or the synonym THORAX
+    is flagged but kept. Nothing is dropped or overwritten: the original columns
+    stay as they were.
     """
     out = table.copy()
     out["age_years"] = ages_in_years(out["PatientAge"])
@@ -142,7 +148,13 @@ def clean(table: pd.DataFrame) -> pd.DataFrame:
     out["monochrome1"] = out["PhotometricInterpretation"] == "MONOCHROME1"
     flags = out[list(FLAGS)]
     out["problems"] = [";".join(f for f, on in row.items() if on) for _, row in flags.iterrows()]
-    out["keep"] = ~out[list(EXCLUDING)].any(axis=1)
+    part = out["BodyPartExamined"].fillna("").str.strip().str.upper()
+    other_region = (part != "") & ~part.isin(CHEST_TERMS)
+    out["excluded"] = [
+        "lateral view" if lat else f"body part {p}" if other else ""
+        for lat, other, p in zip(out["lateral"], other_region, part, strict=True)
+    ]
+    out["keep"] = out["excluded"] == ""
     return out
 
 
@@ -281,3 +293,24 @@ def prevalence_by_split(df: pd.DataFrame, split: pd.Series,
         out[name] = df.loc[split == name, labels].mean()
     out["images"] = df[labels].sum()
     return out
+
+
+def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write ``table`` as CSV (UTF-8, no index) to ``path``, never replacing other content.
+
+    Writing the same table again is allowed (a lesson can be re-run); a file
+    with different content is not replaced: :class:`helpers.errors.OverwriteError`.
+    """
+    from .errors import OverwriteError
+
+    p = Path(path)
+    text = table.to_csv(index=False, lineterminator="\n")
+    if p.exists():
+        if p.read_text(encoding="utf-8") != text:
+            raise OverwriteError(p, "already exists with other content; delete it or choose "
+                                    "another name")
+        return p
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "x", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    return p

@@ -1,0 +1,108 @@
+"""Checks for Lesson 5, exploring medical metadata.
+
+The right answers are computed here from sources the lesson's helpers do not
+use: the cohort generator's plan (:func:`helpers.data.cxr_plan.plan`) for the
+findings, and the IDC Parquet file read with pyarrow's own filters for the real
+metadata.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import cache
+
+import pandas as pd
+
+from ..exercises import Feedback, is_placeholder, not_answered, right, wrong
+
+PREVALENCE_FINDING = "Effusion"
+CHEST_XRAY_MODALITIES = ("CR", "DX")
+
+
+@cache
+def _labels() -> pd.Series:
+    from ..data.cxr_plan import plan
+
+    return plan()["finding_labels"]
+
+
+def prevalence_truth(finding: str = PREVALENCE_FINDING) -> float:
+    """Fraction of the cohort's images whose labels include ``finding`` (from the plan)."""
+    return float(_labels().str.split("|").map(lambda ls: finding in ls).mean())
+
+
+def check_prevalence(answer: object) -> Feedback:
+    """Exercise 1: prevalence of Effusion among all images of the labels file."""
+    if is_placeholder(answer):
+        return not_answered()
+    if isinstance(answer, bool) or not isinstance(answer, int | float):
+        return wrong("give a fraction between 0 and 1, as a float.")
+    truth = prevalence_truth()
+    count = round(truth * len(_labels()))
+    if math.isclose(answer, truth, abs_tol=5e-4):
+        return right(f"{count} of {len(_labels())} images, a prevalence of {truth:.3f} "
+                     "(about 12 % in the published NIH file).")
+    if math.isclose(answer, 100 * truth, abs_tol=5e-2):
+        return wrong("that is a percentage; give the fraction (divide by 100).")
+    if answer == count:
+        return wrong("that is the number of images; divide by the number of images.")
+    return wrong("the mean of the Effusion one-hot column over all images is its prevalence.")
+
+
+def top_pairs() -> tuple[set[frozenset[str]], int]:
+    """The pairs of distinct findings sharing the most images, and that number."""
+    counts: dict[frozenset[str], int] = {}
+    for text in _labels():
+        found = sorted(set(text.split("|")) - {"No Finding"})
+        for a, b in itertools.combinations(found, 2):
+            counts[frozenset((a, b))] = counts.get(frozenset((a, b)), 0) + 1
+    best = max(counts.values())
+    return {p for p, n in counts.items() if n == best}, best
+
+
+def check_top_pair(answer: object) -> Feedback:
+    """Exercise 2: the two different findings that occur together in the most images."""
+    if is_placeholder(answer):
+        return not_answered()
+    if not isinstance(answer, tuple | list | set | frozenset) or len(answer) != 2:
+        return wrong("give two finding names, e.g. ('Mass', 'Nodule').")
+    pair = frozenset(str(a) for a in answer)
+    if len(pair) != 2:
+        return wrong("give two *different* findings: the diagonal of the co-occurrence "
+                     "matrix counts one finding alone.")
+    best, n = top_pairs()
+    if pair in best:
+        return right(f"{' and '.join(sorted(pair))} occur together in {n} images, more than "
+                     "any other pair.")
+    return wrong("look for the largest value off the diagonal of the co-occurrence matrix.")
+
+
+@cache
+def chest_xray_series_truth() -> int:
+    """CR or DX series in the IDC index whose Body Part Examined is exactly CHEST."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from ..explore import idc_index_path
+
+    table = pq.read_table(idc_index_path(), columns=["Modality", "BodyPartExamined"])
+    keep = pc.and_(pc.is_in(table["Modality"], value_set=pa.array(CHEST_XRAY_MODALITIES)),
+                   pc.equal(table["BodyPartExamined"], "CHEST"))
+    return int(pc.sum(keep.cast("int64")).as_py())
+
+
+def check_chest_xray_series(answer: object) -> Feedback:
+    """Exercise 3: CR or DX series with Body Part Examined CHEST in the IDC index."""
+    if is_placeholder(answer):
+        return not_answered()
+    if isinstance(answer, bool) or not isinstance(answer, int) and not (
+            isinstance(answer, float) and answer.is_integer()):
+        return wrong("give a whole number of series (rows of the index).")
+    truth = chest_xray_series_truth()
+    if int(answer) == truth:
+        return right(f"{truth} series: the real chest radiographs IDC holds, most of them "
+                     "from one COVID-19 collection.")
+    return wrong("filter rows with `Modality.isin(['CR', 'DX'])` and `BodyPartExamined == "
+                 "'CHEST'`, then count rows (not patients).")
