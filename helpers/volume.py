@@ -319,12 +319,12 @@ def load_series(folder_or_paths: PathLike | Iterable[PathLike]) -> Volume:
     first = headers[order[0]]
     row_dir, col_dir = first.orientation[:3], first.orientation[3:]
     normal = np.cross(row_dir, col_dir)
-    normal /= np.linalg.norm(normal)
+    normal = normal / np.linalg.norm(normal) + 0.0  # + 0.0 turns -0.0 into 0.0
     row_spacing, col_spacing = first.pixel_spacing
     affine = np.eye(4)
-    affine[:3, 0] = row_dir * col_spacing  # along a row: increasing column index
-    affine[:3, 1] = col_dir * row_spacing  # down a column: increasing row index
-    affine[:3, 2] = normal * slice_spacing
+    affine[:3, 0] = row_dir * col_spacing + 0.0  # along a row: increasing column index
+    affine[:3, 1] = col_dir * row_spacing + 0.0  # down a column: increasing row index
+    affine[:3, 2] = normal * slice_spacing + 0.0
     affine[:3, 3] = first.position
 
     rows, cols = first.shape
