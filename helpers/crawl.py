@@ -32,6 +32,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import struct
 import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -232,7 +233,8 @@ def _check_complete(ds: Any, size: int, caught: list[warnings.WarningMessage]) -
     if last.length == _UNDEFINED_LENGTH or last.tag != max(ds.keys()):
         return
     end = last.value_tell + last.length
-    if last.length > size:
+    # Pixel Data longer than the whole file is a cut file (the pixels are most of it)
+    if last.length > size and last.tag != _PIXEL_DATA_TAG:
         raise _Failure("invalid", f"cannot be parsed as DICOM: element {_tag(last.tag)} declares "
                                   f"{last.length} bytes, more than the whole file")
     if end > size:
@@ -254,13 +256,18 @@ def _tag(tag: int) -> str:
 def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read one file's header fields into a row (a dict), as :func:`scan` does.
 
-    Raises :class:`ValueError` with the reason when the file is not a readable
-    DICOM instance (the reason is what the errors table shows).
+    Raises :class:`helpers.errors.TruncatedFileError` for a truncated file and
+    :class:`helpers.errors.NotDicomError` for any other file that is not a
+    readable DICOM instance (both are ``ValueError``); the message is the file
+    and the reason the errors table shows.
     """
+    from .errors import NotDicomError, TruncatedFileError
+
     try:
         return _read(Path(path))
     except _Failure as exc:
-        raise ValueError(f"{Path(path).name}: {exc.reason}") from None
+        error = TruncatedFileError if exc.kind == "truncated" else NotDicomError
+        raise error(Path(path), exc.reason) from None
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -310,7 +317,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise _Failure("invalid", "a data element declares an impossible length") from None
     except Exception as exc:  # pydicom raises many types on corrupt input
         text = str(exc).splitlines()[0][:120] if str(exc) else ""
-        if "truncat" in text.lower() or "end of file" in text.lower():
+        if ("truncat" in text.lower() or "end of file" in text.lower()
+                or isinstance(exc, struct.error)):  # unpack past the end: the file is cut
             raise _Failure("truncated", f"truncated: {text}") from None
         raise _Failure("invalid", f"cannot be parsed as DICOM ({type(exc).__name__}: {text})") \
             from None
