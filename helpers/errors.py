@@ -40,6 +40,11 @@ class MissingTagError(WorkbookError, KeyError):
         return Exception.__str__(self)
 
 
+class InvalidValueError(WorkbookError, ValueError):
+    """A data element is present but its value cannot mean what the operation needs
+    (e.g. a Rescale Slope that is not a number)."""
+
+
 class NoPixelDataError(WorkbookError, ValueError):
     """The instance holds no image (SR, RT plan, DICOMDIR, waveform ...)."""
 

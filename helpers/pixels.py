@@ -23,7 +23,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from .dicomio import pixels as _stored_pixels
-from .errors import MissingTagError
+from .errors import InvalidValueError, MissingTagError, WorkbookError
 
 __all__ = ["MONOCHROME", "to_hu", "window", "window_bounds", "is_integer_valued"]
 
@@ -109,11 +109,30 @@ def to_hu(ds: Dataset, stored: np.ndarray | None = None) -> np.ndarray:
     ``stored`` may be passed when the pixels are already decoded; otherwise they
     are read with :func:`helpers.dicomio.pixels` (clear errors for missing pixel
     data or decoders). Returns a ``float64`` array of the same shape (frames first
-    for multi-frame data).
+    for multi-frame data). Raises :class:`helpers.errors.InvalidValueError` when
+    these attributes hold values that are not usable numbers.
     """
     if stored is None:
         stored = _stored_pixels(ds)
-    stored = np.asarray(stored)
+    try:
+        return _modality_lut(ds, np.asarray(stored))
+    except WorkbookError:
+        raise
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
+        raise InvalidValueError(
+            getattr(ds, "filename", None),
+            "the Modality LUT attributes (Rescale Slope/Intercept, Modality LUT Sequence, "
+            f"PS3.3 C.11.1) are not usable numbers: {type(exc).__name__}: {exc}") from None
+
+
+def _finite(value: object, keyword: str) -> float:
+    number = float(value)  # type: ignore[arg-type]
+    if not np.isfinite(number):
+        raise ValueError(f"{keyword} is {value!r}")
+    return number
+
+
+def _modality_lut(ds: Dataset, stored: np.ndarray) -> np.ndarray:
     if ds.get("ModalityLUTSequence"):
         item = ds.ModalityLUTSequence[0]
         if "LUTDescriptor" not in item or "LUTData" not in item:
@@ -129,8 +148,8 @@ def to_hu(ds: Dataset, stored: np.ndarray | None = None) -> np.ndarray:
         return out
     slope = ds.get("RescaleSlope")
     intercept = ds.get("RescaleIntercept")
-    slope = 1.0 if slope is None else slope
-    intercept = 0.0 if intercept is None else intercept
+    slope = 1.0 if slope is None else _finite(slope, "Rescale Slope")
+    intercept = 0.0 if intercept is None else _finite(intercept, "Rescale Intercept")
     return _rescale(stored, slope, intercept)
 
 
