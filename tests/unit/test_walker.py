@@ -277,3 +277,64 @@ def test_hexdump_matches_the_bytes() -> None:
     assert [ln.split()[0] for ln in lines] == ["120", "136"]
     assert bytes.fromhex("".join(ln[8:8 + 47] for ln in lines)) == raw[120:140]
     assert lines[0].endswith("........DICM....")
+
+
+@pytest.mark.parametrize("syntax", [pydicom.uid.ExplicitVRLittleEndian,
+                                    pydicom.uid.ImplicitVRLittleEndian,
+                                    pydicom.uid.ExplicitVRBigEndian])
+def test_walker_agrees_on_every_vr_pydicom_writes(tmp_path: Path, syntax) -> None:
+    """A file written by pydicom with one element of (almost) every VR, and nesting."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+
+    ds = Dataset()
+    ds.SOPClassUID = pydicom.uid.SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = "1.2.3.4"
+    ds.PatientName = "Doe^Jane"
+    ds.ImageType = ["ORIGINAL", "PRIMARY"]
+    ds.PixelSpacing = ["0.5", "0.25"]
+    ds.Rows, ds.Columns = 2, 3
+    ds.FrameIncrementPointer = [0x00181063, 0x00181065]                     # AT, VM 2
+    ds.add_new(0x00091010, "LO", "ACME 1.0")                                # private creator
+    ds.add_new(0x00091001, "UN", b"\x01\x02\x03\x04")                       # explicit UN
+    ds.add_new(0x00091002, "FD", [1.5, -2.25])
+    ds.add_new(0x00091003, "SL", -7)
+    ds.add_new(0x00091004, "OB", b"\x00\xff")
+    ds.add_new(0x00091005, "UT", ("long text " * 20).strip())
+    ds.add_new(0x00091006, "SV", -(2**40))
+    ds.add_new(0x00091007, "UV", 2**50)
+    ds.add_new(0x00091008, "OF", b"\0\0\x80\x3f")
+    ds.add_new(0x00091009, "UR", "http://example.com")
+    inner = Dataset()
+    inner.CodeValue, inner.CodingSchemeDesignator = "T-D0050", "SRT"
+    item = Dataset()
+    item.ConceptNameCodeSequence = Sequence([inner])
+    item.TextValue = "nested"
+    ds.ContentSequence = Sequence([item, Dataset()])  # an empty item too
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    path = tmp_path / "written.dcm"
+    ds.save_as(path, enforce_file_format=True)
+
+    records = walk(path, max_value_bytes=1 << 20)
+    elements = [r for r in records if r.vr]
+    reference, _ = _reference(path)
+    assert [(r.tag, r.depth) for r in elements] == [(ref[1], ref[5]) for ref in reference]
+    for rec, ref in zip(elements, reference, strict=True):
+        if rec.vr != "SQ":
+            assert (rec.value_offset, rec.length, rec.raw) == (ref[0], ref[3], ref[4] or b"")
+        if rec.explicit_vr or not rec.is_private:
+            assert rec.vr == ref[2], rec.tag_text
+    assert max(r.depth for r in records) == 2
+    # and the decoded values are the values pydicom was given
+    for rec in elements:
+        if rec.depth == 0 and rec.part == "dataset" and rec.value is not None:
+            given = ds[rec.tag].value
+            given = list(given) if isinstance(given, list | MultiValue) else given
+            if isinstance(given, list):
+                assert [str(v) if isinstance(v, str) else v for v in given] == rec.value
+            else:
+                assert (str(given) if isinstance(given, str) else given) == rec.value, \
+                    rec.tag_text
