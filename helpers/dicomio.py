@@ -64,6 +64,11 @@ def read(
 ) -> Dataset:
     """Read a DICOM file with :func:`pydicom.dcmread`, with errors a learner understands.
 
+    Every element's value is decoded here (pydicom otherwise decodes on first
+    access), so that a value the file cannot hold -- an unknown VR, a length
+    that is not a multiple of the VR's size (PS3.5 6.2) -- fails now, naming the
+    element, instead of later deep inside whatever helper touches it.
+
     Raises :class:`NotDicomError` (not DICOM, empty, unparseable),
     :class:`TruncatedFileError`, or ``FileNotFoundError``/``PermissionError``
     carrying the file name.
@@ -74,9 +79,11 @@ def read(
     try:
         if p.stat().st_size == 0:
             raise NotDicomError(p, "the file is empty")
-        return pydicom.dcmread(
+        ds = pydicom.dcmread(
             p, stop_before_pixels=stop_before_pixels, force=force, specific_tags=specific_tags
         )
+        _decode_all(ds, p)
+        return ds
     except WorkbookError:
         raise
     except InvalidDicomError:
@@ -94,6 +101,27 @@ def read(
         raise
     except BaseException as exc:  # pydicom raises many types on corrupt input
         raise NotDicomError(p, f"cannot be parsed as DICOM: {type(exc).__name__}: {exc}") from None
+
+
+def _decode_all(ds: Dataset, path: Path) -> None:
+    """Decode every element of the file meta and the dataset, sequences included."""
+    for dataset in (getattr(ds, "file_meta", None), ds):
+        if dataset is not None:
+            _decode(dataset, path)
+
+
+def _decode(ds: Dataset, path: Path) -> None:
+    for tag in list(ds.keys()):
+        try:
+            elem = ds[tag]
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            raise NotDicomError(path, f"data element {tag} cannot be decoded (PS3.5 6.2): "
+                                      f"{type(exc).__name__}: {exc}") from None
+        if elem.VR == "SQ" and elem.value:
+            for item in elem.value:
+                _decode(item, path)
 
 
 def has_pixels(ds: Dataset) -> bool:
