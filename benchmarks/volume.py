@@ -1,0 +1,141 @@
+"""Benchmark 2: load a 200-slice 512x512 CT series into a 3D array in HU.
+
+Candidates, on the same series (:func:`.inputs.write_series`: uncompressed slices,
+file names shuffled, so order comes from Image Position (Patient) along the slice
+normal, PS3.3 C.7.6.2.1.1):
+
+- :func:`helpers.volume.load_series` (returns a Volume whose ``array`` is HU);
+- SimpleITK's ``ImageSeriesReader`` with ``GetGDCMSeriesFileNames`` (sorts by
+  position; GDCM applies Rescale Slope/Intercept, PS3.3 C.11.1.1.2), then
+  ``sitk.GetArrayFromImage`` (the usual way to get a numpy array).
+
+Time: median wall seconds over interleaved repeats in this process (warm cache).
+Peak memory: each candidate runs once in a fresh Python process, which first loads a
+3-slice series (imports and lazy initialisation done), resets the kernel's resident
+high-water mark (``/proc/self/clear_refs``), reads VmRSS, loads the full series and
+reads VmHWM (``/proc/self/status``). VmHWM - VmRSS is the candidate's peak extra
+resident memory, C++ and numpy allocations included (``tracemalloc`` misses the
+former), compared with the final array's ``nbytes``. (``ru_maxrss`` is no good here:
+after fork and exec a child starts with its parent's high-water mark.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from helpers.paths import REPO_ROOT
+
+from ._common import Goal, Row, Section, interleaved
+
+GOAL_VS_SITK = 1.5
+GOAL_MEMORY = 2.0
+HELPERS = "helpers.volume.load_series"
+SITK = "SimpleITK ImageSeriesReader"
+
+
+def load_helpers(folder: Path) -> np.ndarray:
+    from helpers.volume import load_series
+
+    return load_series(folder).array
+
+
+def load_sitk(folder: Path) -> np.ndarray:
+    import SimpleITK as sitk
+
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(folder)))
+    return sitk.GetArrayFromImage(reader.Execute())
+
+
+LOADERS = {HELPERS: load_helpers, SITK: load_sitk}
+
+
+def _status(field: str) -> int:
+    """A memory figure of this process from /proc/self/status, in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024  # reported in kB
+    raise RuntimeError(f"{field} is not in /proc/self/status (Linux only)")
+
+
+def _child(name: str, folder: str, warm: str) -> None:
+    """Run in a fresh process: print JSON with the peak extra RSS of one load."""
+    import gc
+
+    load = LOADERS[name]
+    load(Path(warm))
+    gc.collect()
+    # reset the resident high-water mark (VmHWM) to the current RSS (Linux >= 4.0,
+    # proc(5) clear_refs); otherwise the warm-up's peak would be the baseline
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _status("VmRSS")
+    array = load(Path(folder))
+    peak = _status("VmHWM")
+    print(json.dumps({"peak_extra": peak - before, "nbytes": int(array.nbytes),
+                      "dtype": str(array.dtype), "shape": list(array.shape)}))
+
+
+def peak_memory(name: str, folder: Path, warm: Path) -> dict:
+    """Peak extra resident memory of one load by ``name``, measured in a fresh process."""
+    code = ("import sys; from benchmarks.volume import _child; "
+            "_child(sys.argv[1], sys.argv[2], sys.argv[3])")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
+    out = subprocess.run([sys.executable, "-c", code, name, str(folder), str(warm)],
+                         capture_output=True, text=True, env=env, cwd=REPO_ROOT, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(repeat: int = 5, n_slices: int = 200) -> Section:
+    """Write the series, time both loaders ``repeat`` times, measure peak memory."""
+    import SimpleITK as sitk
+
+    from .inputs import write_series
+
+    section = Section(f"2. Volume load ({n_slices} slices of 512x512 to HU)")
+    with tempfile.TemporaryDirectory(prefix="bench-volume-") as tmp:
+        folder = write_series(Path(tmp) / "series", n_slices)
+        warm = write_series(Path(tmp) / "warm", 3)
+        ours, theirs = load_helpers(folder), load_sitk(folder)
+        same = ours.shape == theirs.shape and np.array_equal(ours, theirs)
+        times = interleaved({HELPERS: lambda: load_helpers(folder),
+                             SITK: lambda: load_sitk(folder)}, repeat, warmup=1)
+        memory = {name: peak_memory(name, folder, warm) for name in LOADERS}
+        size = sum(p.stat().st_size for p in folder.iterdir())
+
+    nbytes = memory[HELPERS]["nbytes"]
+    section.notes += [
+        f"Series: {n_slices} uncompressed int16 slices, {size / 1e6:.0f} MB, shuffled names; "
+        f"final array {tuple(ours.shape)} {ours.dtype} = {nbytes / 1e6:.0f} MB.",
+        f"Arrays equal voxel for voxel (helpers vs SimpleITK {theirs.dtype}): {same}.",
+        f"Warm cache; {repeat} interleaved repeats; SimpleITK uses "
+        f"{sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()} threads, load_series one "
+        "(CPU time counts all threads).",
+        "Peak memory: VmHWM - VmRSS around one load in a fresh process, after a 3-slice "
+        "warm-up and a high-water reset.",
+    ]
+    for name, (walls, cpus) in times.items():
+        mem = memory[name]
+        section.rows.append(Row(name, walls, cpus, {
+            "peak extra MB": f"{mem['peak_extra'] / 1e6:.0f}",
+            "peak / array": f"{mem['peak_extra'] / mem['nbytes']:.2f}x"}))
+    slower = section.row(HELPERS).median / section.row(SITK).median
+    mem_ratio = memory[HELPERS]["peak_extra"] / nbytes
+    section.ratios += [("load_series time / SimpleITK time", slower),
+                       ("load_series peak memory / final array", mem_ratio),
+                       ("SimpleITK peak memory / final array",
+                        memory[SITK]["peak_extra"] / memory[SITK]["nbytes"])]
+    section.goals += [
+        Goal("volume: load_series time vs SimpleITK", f"{slower:.2f}x",
+             f"<= {GOAL_VS_SITK:g}x", slower <= GOAL_VS_SITK),
+        Goal("volume: load_series peak memory vs array", f"{mem_ratio:.2f}x",
+             f"< {GOAL_MEMORY:g}x", mem_ratio < GOAL_MEMORY),
+    ]
+    return section

@@ -1,0 +1,160 @@
+"""Benchmark 3: one window/level update, from a 512x512 HU slice to the PNG bytes shown.
+
+Candidates, each called with the same sequence of windows (center 40 HU, width
+stepping 350, 351, ... as a slider drag does), on the same ``int16`` HU slice (the
+one lesson 3's viewer opens on, see :func:`.inputs.viewer_slice`):
+
+- the viewer's path: :func:`helpers.pixels.window` (LINEAR VOI, PS3.3
+  C.11.2.1.2.1) then :func:`helpers.viewer.encode_png`;
+- :func:`pydicom.pixels.apply_windowing` on a VOI LUT module data set with an
+  8-bit unsigned output range (so its float output is already 0-255), cast to
+  ``uint8``, then the same ``encode_png``;
+- what ``ipywidgets.interact`` redraws on each slider move: a new matplotlib figure
+  (default size and dpi), ``imshow(cmap="gray", vmin, vmax)``, and the inline
+  backend's ``print_figure(fig, "png", bbox_inches="tight")``, then ``close``;
+- the whole viewer update (:meth:`helpers.viewer.WindowLevelViewer.set_window`:
+  window, PNG, widget state), outside a kernel.
+
+The browser's drag-to-pixels time is read from ``output/browser/timings.json``,
+written by ``tests/browser/test_viewer_browser.py`` (``make browser``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+
+from helpers.paths import OUTPUT_DIR
+
+from ._common import Goal, Row, Section, interleaved
+
+GOAL_MS = 10.0
+GOAL_VS_MATPLOTLIB = 5.0
+CENTER = 40.0
+TIMINGS = OUTPUT_DIR / "browser" / "timings.json"
+
+
+def _widths():
+    return itertools.cycle(range(350, 450))
+
+
+def candidates(hu: np.ndarray) -> dict:
+    """The four update paths as zero-argument callables (each with its own width counter)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # the inline backend draws with Agg too
+    import matplotlib.pyplot as plt
+    from IPython.core.pylabtools import print_figure
+    from pydicom.dataset import Dataset
+    from pydicom.pixels import apply_windowing
+
+    from helpers.pixels import window
+    from helpers.viewer import WindowLevelViewer, encode_png
+
+    w1, w2, w3, w4 = _widths(), _widths(), _widths(), _widths()
+
+    def helpers_path() -> bytes:
+        return encode_png(window(hu, CENTER, next(w1)))
+
+    voi = Dataset()
+    voi.PhotometricInterpretation = "MONOCHROME2"
+    voi.BitsStored, voi.PixelRepresentation = 8, 0  # output range 0-255
+
+    def pydicom_path() -> bytes:
+        voi.WindowCenter, voi.WindowWidth = CENTER, next(w2)
+        return encode_png(apply_windowing(hu, voi).astype(np.uint8))
+
+    def matplotlib_path() -> bytes:
+        w = next(w3)
+        fig, ax = plt.subplots()
+        ax.imshow(hu, cmap="gray", vmin=CENTER - w / 2, vmax=CENTER + w / 2)
+        png = print_figure(fig, "png", bbox_inches="tight")
+        plt.close(fig)
+        return png
+
+    viewer = WindowLevelViewer(hu, center=CENTER, width=350, ct=True)
+
+    def viewer_path() -> None:
+        viewer.set_window(CENTER, next(w4))
+
+    return {
+        "helpers: window + encode_png": helpers_path,
+        "pydicom apply_windowing + encode_png": pydicom_path,
+        "matplotlib re-render (interact, inline PNG)": matplotlib_path,
+        "helpers.viewer set_window (incl. widget state)": viewer_path,
+    }
+
+
+def browser_timing() -> dict | None:
+    """What the browser test recorded, or None when it has not run."""
+    try:
+        return json.loads(TIMINGS.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def run(repeat: int = 50) -> Section:
+    """Time every update path ``repeat`` times (interleaved), return the section."""
+    from pydicom.dataset import Dataset
+    from pydicom.pixels import apply_windowing
+
+    from helpers.pixels import window
+    from helpers.viewer import decode_png, encode_png
+
+    from .inputs import viewer_slice
+
+    hu, where = viewer_slice()
+    cands = candidates(hu)
+    times = interleaved(cands, repeat, warmup=3)
+
+    section = Section("3. Window/level update (512x512 HU slice to PNG bytes)", unit="ms")
+    # agreement: helpers' pixels vs pydicom's, and the PNG round trip
+    voi = Dataset()
+    voi.PhotometricInterpretation, voi.BitsStored, voi.PixelRepresentation = "MONOCHROME2", 8, 0
+    voi.WindowCenter, voi.WindowWidth = CENTER, 400
+    ours = window(hu, CENTER, 400)
+    theirs = apply_windowing(hu, voi).astype(np.uint8)
+    png = encode_png(window(hu, CENTER, 350))
+    size = len(png)
+    round_trip = np.array_equal(decode_png(png), window(hu, CENTER, 350))
+    section.notes += [
+        f"Slice: {where}, {hu.shape[0]}x{hu.shape[1]} {hu.dtype} HU; {repeat} interleaved repeats, "
+        f"window center {CENTER:g}, width 350, 351, ...; PNG {size / 1024:.0f} KiB.",
+        f"helpers.pixels.window vs pydicom apply_windowing at (40, 400): "
+        f"{int(np.count_nonzero(ours != theirs))} pixels differ; "
+        f"PNG decodes back to the windowed array: {round_trip}.",
+    ]
+    for name, (walls, cpus) in times.items():
+        section.rows.append(Row(name, walls, cpus))
+    ours_t = section.row("helpers: window + encode_png").median
+    pyd = section.row("pydicom apply_windowing + encode_png").median / ours_t
+    mpl = section.row("matplotlib re-render (interact, inline PNG)").median / ours_t
+    full = section.row("helpers.viewer set_window (incl. widget state)").median
+    section.ratios += [("helpers vs pydicom apply_windowing (speed-up)", pyd),
+                       ("helpers vs matplotlib re-render (speed-up)", mpl)]
+    browser = browser_timing()
+    if browser:
+        section.notes.append(
+            f"Browser drag-to-pixels (tests/browser, headless Chromium, "
+            f"{browser.get('steps')} steps, image {browser.get('image_shape')}): median "
+            f"{browser.get('drag_to_pixels_ms_median')} ms, max "
+            f"{browser.get('drag_to_pixels_ms_max')} ms.")
+    else:
+        section.notes.append("Browser drag-to-pixels: not recorded (run `make browser`, which "
+                             "writes output/browser/timings.json).")
+    section.goals += [
+        Goal("window: helpers update, median", f"{ours_t * 1e3:.2f} ms", f"< {GOAL_MS:g} ms",
+             ours_t * 1e3 < GOAL_MS),
+        Goal("window: full viewer update, median (report)", f"{full * 1e3:.2f} ms",
+             f"< {GOAL_MS:g} ms", full * 1e3 < GOAL_MS),
+        Goal("window: helpers vs matplotlib re-render", f"{mpl:.1f}x",
+             f">= {GOAL_VS_MATPLOTLIB:g}x", mpl >= GOAL_VS_MATPLOTLIB),
+        Goal("window: helpers vs pydicom apply_windowing (report)", f"{pyd:.1f}x", "report",
+             None),
+        Goal("window: browser drag-to-pixels, median (report)",
+             f"{browser['drag_to_pixels_ms_median']} ms" if browser else "not recorded",
+             "report", None),
+    ]
+    return section
