@@ -10,9 +10,11 @@ write must hash exactly as the manifest says, or the build fails loudly.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +36,15 @@ def _groups() -> dict[str, Callable[[Path], None]]:
         "ct_chest": synth_ct.generate,
         "cxr_cohort": synth_cxr.generate,
     }
+
+
+def _generate_group(name: str, data_dir: Path) -> tuple[dict[str, str], float]:
+    """Generate one group into its staging folder; return its hashes and the seconds taken."""
+    t0 = time.perf_counter()
+    staging = data_dir / f".{name}.building"
+    shutil.rmtree(staging, ignore_errors=True)
+    _groups()[name](staging)
+    return hash_tree(staging, name), time.perf_counter() - t0
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -119,7 +130,8 @@ def build(
         raise DataError(f"unknown data group(s): {', '.join(sorted(unknown))}")
     if update_manifest and groups is not None:
         raise DataError("--update-manifest regenerates every group; do not limit groups")
-    for name, generate in selected.items():
+    to_build: list[str] = []
+    for name in selected:
         expected = {r: d for r, d in manifest.items() if r.startswith(name + "/")}
         if not update_manifest:
             if not expected:
@@ -134,11 +146,18 @@ def build(
                 continue
             log(f"{name}: {len(bad)} of {len(expected)} files missing or changed "
                 f"(first: {bad[0]}); rebuilding")
-        t0 = time.perf_counter()
+        to_build.append(name)
+
+    # The generators are independent and CPU-bound: run them side by side.
+    with ProcessPoolExecutor(max_workers=max(1, min(len(to_build), os.cpu_count() or 1))) \
+            as pool:
+        jobs = {name: pool.submit(_generate_group, name, data_dir) for name in to_build}
+        results = {name: job.result() for name, job in jobs.items()}
+
+    for name in to_build:
+        actual, seconds = results[name]
+        expected = {r: d for r, d in manifest.items() if r.startswith(name + "/")}
         staging = data_dir / f".{name}.building"
-        shutil.rmtree(staging, ignore_errors=True)
-        generate(staging)
-        actual = hash_tree(staging, name)
         if not update_manifest and actual != expected:
             wrong = sorted(set(actual.items()) ^ set(expected.items()))
             shutil.rmtree(staging, ignore_errors=True)
@@ -152,7 +171,7 @@ def build(
         staging.rename(target)
         new_manifest.update(actual)
         report.actions[name] = "rebuilt"
-        log(f"{name}: {len(actual)} files written in {time.perf_counter() - t0:.1f} s")
+        log(f"{name}: {len(actual)} files written in {seconds:.1f} s")
     if update_manifest:
         write_manifest(new_manifest, data_dir)
         log(f"{MANIFEST_NAME}: {len(new_manifest)} entries written")
