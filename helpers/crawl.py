@@ -196,12 +196,12 @@ def _dcmread(path: Path, size: int) -> tuple[Any, bool]:
     except InvalidDicomError:
         pass
     if not _looks_like_dataset(path):
-        raise _Failure("not dicom", "not a DICOM file (no 'DICM' marker at byte 128, "
-                                    "and it does not start with a data element)")
+        raise _Failure("not dicom", "not DICOM: no 'DICM' at byte 128, no data element at "
+                                    "the start")
     ds = pydicom.dcmread(path, defer_size=256, force=True)
     if "SOPInstanceUID" not in ds:
-        raise _Failure("not dicom", "not a DICOM file (no 'DICM' marker, and no SOP Instance "
-                                    "UID when read as a bare data set)")
+        raise _Failure("not dicom", "not DICOM: no 'DICM' at byte 128, no SOP Instance UID "
+                                    "as a bare data set")
     return ds, False
 
 

@@ -335,6 +335,43 @@ def phi_values(ds: Dataset) -> dict[str, str]:
     return found
 
 
+class PhiSearch:
+    """Find original PHI values inside text, fast enough for every cell of a table.
+
+    Matching ignores case. A value without digits (a name part, an institution)
+    must stand as whole words, so the name part ``Per`` does not match inside
+    ``helpers``; a value with digits (an ID, a date, a UID) matches anywhere, so a
+    date is found inside a date-time. Values are indexed by their first three
+    characters, so the cost grows with the length of the text searched, not with
+    the number of values.
+    """
+
+    def __init__(self, phi: dict[str, str]) -> None:
+        self._index: dict[str, list[tuple[str, str, str]]] = {}
+        for value, source in phi.items():
+            low = value.lower()
+            if len(low) >= 3:
+                self._index.setdefault(low[:3], []).append((low, value, source))
+
+    @staticmethod
+    def _letter(text: str, i: int) -> bool:
+        return 0 <= i < len(text) and text[i].isalpha()
+
+    def find(self, text: str) -> list[tuple[str, str]]:
+        """``(original value, where it came from)`` for every PHI value found in ``text``."""
+        low = text.lower()
+        found = []
+        for i in range(len(low) - 2):
+            for needle, value, source in self._index.get(low[i:i + 3], ()):
+                if not low.startswith(needle, i):
+                    continue
+                if not any(c.isdigit() for c in needle) and (
+                        self._letter(low, i - 1) or self._letter(low, i + len(needle))):
+                    continue
+                found.append((value, source))
+        return found
+
+
 def audit(ds: Dataset, phi: dict[str, str] | None = None) -> pd.DataFrame:
     """List every element of ``ds`` that still holds PHI; an empty table means none is left.
 
@@ -344,7 +381,8 @@ def audit(ds: Dataset, phi: dict[str, str] | None = None) -> pd.DataFrame:
       (``X`` attributes absent, ``Z`` attributes empty), no private elements,
       no person name other than the pseudonym, Patient Identity Removed ``YES``;
     - when ``phi`` is given (:func:`phi_values` of the original), that no value
-      contains any original identifying value (case-insensitive).
+      contains any original identifying value (case-insensitive; values without
+      digits as whole words, so the name part ``Per`` does not match ``helpers``).
 
     Columns: ``where`` (a path like ``OtherPatientIDsSequence[0].PatientID``),
     ``keyword``, ``value`` and ``problem``.
@@ -356,7 +394,7 @@ def audit(ds: Dataset, phi: dict[str, str] | None = None) -> pd.DataFrame:
                          "value": value[:60], "problem": problem})
 
     pid = str(ds.get("PatientID", "") or "")
-    needles = {k.lower(): (k, src) for k, src in (phi or {}).items()}
+    search = PhiSearch(phi or {})
     elements = list(_walk(ds))
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
@@ -376,14 +414,14 @@ def audit(ds: Dataset, phi: dict[str, str] | None = None) -> pd.DataFrame:
                                                   and shown.strip() == pid):
             flag(where, elem, shown, "a person's name")
         for text in texts:
-            low = text.lower()
-            for needle, (original, source) in needles.items():
-                if needle in low:
-                    flag(where, elem, shown, f"holds the original {source} value {original!r}")
+            for original, source in search.find(text):
+                flag(where, elem, shown, f"holds the original {source} value {original!r}")
     if str(ds.get("PatientIdentityRemoved", "")).upper() != "YES":
         flag("PatientIdentityRemoved", None, str(ds.get("PatientIdentityRemoved", "")),
              "Patient Identity Removed (0012,0062) is not YES")
     table = pd.DataFrame(findings, columns=["where", "keyword", "value", "problem"])
+    if table.empty:
+        return table
     return table.drop_duplicates().sort_values(["where", "problem"], ignore_index=True)
 
 
@@ -427,24 +465,42 @@ def deidentify_table(table: pd.DataFrame, *, key: str | None = None,
     return out.drop(columns=drop)
 
 
-def audit_table(table: pd.DataFrame, phi: dict[str, str]) -> pd.DataFrame:
-    """Every cell of ``table`` that contains one of the ``phi`` values (case-insensitive).
+def split_dates(phi: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Split :func:`phi_values` into ``(identifying anywhere, dates)``.
 
-    Columns: ``row`` (the index label), ``column``, ``value`` and ``problem``; an
-    empty table means no original identifying value is left.
+    A name or an ID identifies a patient wherever it appears. A date identifies
+    only next to its patient: after shifting, one patient's new date may well be
+    another patient's real date, which reveals nothing. So a table audit searches
+    dates only in the row they came from (``row_phi`` of :func:`audit_table`).
     """
-    needles = {k.lower(): (k, src) for k, src in phi.items()}
+    dates = {v: k for v, k in phi.items() if _vr(k) in ("DA", "DT")}
+    return {v: k for v, k in phi.items() if v not in dates}, dates
+
+
+def audit_table(table: pd.DataFrame, phi: dict[str, str], *,
+                row_phi: pd.Series | None = None) -> pd.DataFrame:
+    """Every cell of ``table`` holding an original PHI value, searched as :func:`audit` does.
+
+    ``phi`` is searched in every cell; ``row_phi`` (aligned with the table's
+    index, one ``{value: source}`` dict per row) only in its own row, for values
+    such as dates that identify only together with their patient (see
+    :func:`split_dates`). A column named by a person-name keyword is a finding
+    too. Columns: ``row`` (the index label), ``column``, ``value``, ``problem``;
+    an empty table means no original identifying value is left.
+    """
+    search = PhiSearch(phi)
+    own = ({label: PhiSearch(values) for label, values in row_phi.items()}
+           if row_phi is not None else {})
     findings = []
     for column in table.columns:
         for label, cell in table[column].items():
             if cell is None or (isinstance(cell, float) and pd.isna(cell)):
                 continue
-            low = str(cell).lower()
-            for needle, (original, source) in needles.items():
-                if needle in low:
-                    findings.append({"row": label, "column": column, "value": str(cell)[:60],
-                                     "problem": f"holds the original {source} value "
-                                                f"{original!r}"})
+            text = str(cell)
+            hits = search.find(text) + (own[label].find(text) if label in own else [])
+            for original, source in hits:
+                findings.append({"row": label, "column": column, "value": text[:60],
+                                 "problem": f"holds the original {source} value {original!r}"})
     for column in table.columns:
         if _vr(str(column)) == "PN":
             findings.append({"row": "", "column": column, "value": "",

@@ -10,6 +10,7 @@ import copy
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pydicom
 import pytest
 from dicognito.anonymizer import Anonymizer
@@ -27,6 +28,7 @@ from helpers.deid import (
     phi_values,
     profile_table,
     pseudonym,
+    split_dates,
 )
 
 KEY = "test-key"
@@ -211,12 +213,16 @@ def test_table_matches_headers() -> None:
         assert row["SOPInstanceUID"] == out.SOPInstanceUID
         assert row["StudyDate"] == out.StudyDate
         assert row["SOPClassUID"] == out.SOPClassUID
-    phi: dict[str, str] = {}
-    for p in folder.rglob("*"):
-        if p.is_file():
-            phi.update(phi_values(pydicom.dcmread(p)))
-    assert audit_table(clean, phi).empty
-    assert not audit_table(table, phi).empty
+    anywhere: dict[str, str] = {}
+    dates = {}
+    for label, rel in table["path"].items():
+        found, dates[label] = split_dates(phi_values(pydicom.dcmread(folder / rel)))
+        anywhere.update(found)
+    row_phi = pd.Series(dates)
+    assert audit_table(clean, anywhere, row_phi=row_phi).empty
+    assert not audit_table(table, anywhere).empty
+    dated = audit_table(table[["path", "StudyDate"]], {}, row_phi=row_phi)
+    assert len(dated) == len(table)  # each original date found in its own row
     assert clean["PatientID"].iloc[0] == pseudonym(table["PatientID"].iloc[0], KEY)
 
 
