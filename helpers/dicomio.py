@@ -207,7 +207,10 @@ def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
     """
     p = Path(path)
     source = getattr(ds, "filename", None)
-    if isinstance(source, str | os.PathLike) and Path(source).resolve() == p.resolve():
+    if isinstance(source, str | os.PathLike) and (
+        Path(source).resolve() == p.resolve()
+        or (p.exists() and Path(source).exists() and os.path.samefile(source, p))  # hard link
+    ):
         raise OverwriteError(p, "is the file this dataset was read from; write a copy elsewhere")
     if p.exists() and not overwrite:
         raise OverwriteError(p, "already exists; choose a new name or pass overwrite=True")
