@@ -232,13 +232,17 @@ class WindowLevelViewer:
         self.update()
 
     # -- state ----------------------------------------------------------------------------
+    # A browser slider may send back a value with floating-point noise
+    # (1499.9999999999998 for 1500); the window uses the value rounded to 1e-6.
     @property
     def center(self) -> float:
-        return float(self.center_slider.value)
+        """The window center in use (the slider's value, rounded to 6 decimals)."""
+        return round(float(self.center_slider.value), 6) + 0.0
 
     @property
     def width(self) -> float:
-        return float(self.width_slider.value)
+        """The window width in use (the slider's value, rounded to 6 decimals)."""
+        return round(float(self.width_slider.value), 6) + 0.0
 
     @property
     def plane(self) -> str:

@@ -83,6 +83,10 @@ def test_header_window_and_presets_drive_the_sliders():
     assert np.array_equal(png_pixels(viewer.image.value), window(hu, 400, 1000))
     viewer.set_window(-600, 1500)  # values of a preset select it
     assert viewer.preset_picker.value == "lung"
+    # a browser slider echoes values with floating-point noise: still the lung preset
+    viewer.width_slider.value = 1499.9999999999998
+    assert viewer.preset_picker.value == "lung" and viewer.width == 1500
+    assert np.array_equal(png_pixels(viewer.image.value), window(hu, -600, 1500))
 
 
 def test_plain_array_and_errors():
