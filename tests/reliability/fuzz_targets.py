@@ -71,3 +71,6 @@ TARGETS: dict[str, Callable[[Path], object]] = {
 }
 if volume is not None:
     TARGETS["volume.load_series"] = lambda p: volume.load_series([p])
+if deid is not None:
+    TARGETS["deid.deidentify+audit"] = lambda p: deid.audit(
+        deid.deidentify(dicomio.read(p), key="fuzz"), deid.phi_values(dicomio.read(p)))

@@ -136,52 +136,38 @@ class Outcome:
     detail: str
 
 
-class Harness:
-    """Runs the targets on one file at a time in a capped, timed worker process."""
+class _Worker:
+    """One worker process (``fuzz_worker.py``) and its line-buffered JSON protocol."""
 
-    def __init__(self, workdir: Path, timeout: float = TIMEOUT,
-                 memory_limit: int = MEMORY_LIMIT, targets_module: str | None = None) -> None:
-        self.workdir = workdir
-        self.timeout = timeout
-        self.memory_limit = memory_limit
-        self.env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-                        PYTHONDONTWRITEBYTECODE="1")
-        if targets_module:
-            self.env["FUZZ_TARGETS"] = targets_module
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.targets: list[str] = []
-        self._buffer = b""
-        self.stats: Counter[str] = Counter()
-        self.cases = 0
-
-    # process management
-    def start(self) -> None:
+    def __init__(self, harness: Harness) -> None:
+        self.harness = harness
         self.proc = subprocess.Popen(
-            [sys.executable, str(WORKER), str(self.memory_limit)],
+            [sys.executable, str(WORKER), str(harness.memory_limit)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=self.env, cwd=self.workdir)
-        self._buffer = b""
-        hello = self._line(120)
+            env=harness.env, cwd=harness.workdir)
+        self.buffer = b""
+        hello = self.line(120)
         if hello is None or "ready" not in hello:
             self.close()
             raise RuntimeError(f"fuzz worker did not start: {hello}")
-        self.targets = hello["ready"]
+        self.targets: list[str] = hello["ready"]
+        self.current: str | None = None
+        self.results: list[Outcome] = []
+        self.deadline = 0.0
 
     def close(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            for stream in (self.proc.stdin, self.proc.stdout):
-                if stream:
-                    stream.close()
-            self.proc = None
+        self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream:
+                stream.close()
 
-    def _line(self, timeout: float) -> dict | None:
-        """The next JSON line from the worker, or None on timeout or worker death."""
-        assert self.proc is not None and self.proc.stdout is not None
+    def line(self, timeout: float) -> dict | None:
+        """The next JSON line, or None on timeout; ``{"dead": status}`` if the worker died."""
+        assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
-        while b"\n" not in self._buffer:
+        while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
@@ -190,39 +176,91 @@ class Harness:
                 return None
             chunk = os.read(fd, 65536)
             if not chunk:
-                return {"dead": self.proc.poll()}
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
+                return {"dead": self.proc.wait()}
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
         return json.loads(line)
 
-    # one case
-    def run_file(self, path: Path, targets: list[str] | None = None) -> list[Outcome]:
-        """Run ``targets`` (default all) on ``path``; one :class:`Outcome` per target."""
-        if self.proc is None:
-            self.start()
-        assert self.proc is not None and self.proc.stdin is not None
-        wanted = targets or self.targets
-        self.proc.stdin.write((json.dumps({"path": str(path), "targets": wanted}) + "\n")
+    def send(self, path: Path, targets: list[str]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps({"path": str(path), "targets": targets}) + "\n")
                               .encode())
         self.proc.stdin.flush()
-        results: list[Outcome] = []
-        current = None
+        self.current, self.results = None, []
+
+    def receive(self) -> tuple[list[Outcome], bool]:
+        """Collect one case's outcomes; the bool says whether the worker must be replaced."""
+        timeout = self.harness.timeout
         while True:
-            msg = self._line(self.timeout)
+            msg = self.line(timeout)
             if msg is None or "dead" in msg:
                 kind = "hang" if msg is None else "crash"
-                detail = (f"no answer within {self.timeout:.0f} s" if msg is None
+                detail = (f"no answer within {timeout:.0f} s" if msg is None
                           else f"worker died (exit status {msg['dead']})")
-                results.append(Outcome(current or "?", kind, detail))
-                self.close()
-                break
+                self.results.append(Outcome(self.current or "?", kind, detail))
+                return self.results, True
             if "start" in msg:
-                current = msg["start"]
+                self.current = msg["start"]
             elif "target" in msg:
-                results.append(Outcome(msg["target"], msg["outcome"], msg["detail"]))
-                current = None
+                self.results.append(Outcome(msg["target"], msg["outcome"], msg["detail"]))
+                self.current = None
             elif msg.get("done"):
-                break
+                return self.results, False
+
+
+class Harness:
+    """Runs the targets on one file at a time in capped, timed worker processes.
+
+    The targets are shared out between ``workers`` processes (default 2, or
+    ``FUZZ_WORKERS``) that work on the same file at once.
+    """
+
+    def __init__(self, workdir: Path, timeout: float = TIMEOUT,
+                 memory_limit: int = MEMORY_LIMIT, targets_module: str | None = None,
+                 workers: int | None = None) -> None:
+        self.workdir = workdir
+        self.timeout = timeout
+        self.memory_limit = memory_limit
+        self.n_workers = workers or int(os.environ.get("FUZZ_WORKERS", "2"))
+        self.env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+                        PYTHONDONTWRITEBYTECODE="1")
+        if targets_module:
+            self.env["FUZZ_TARGETS"] = targets_module
+        self.workers: list[_Worker | None] = [None] * self.n_workers
+        self.targets: list[str] = []
+        self.stats: Counter[str] = Counter()
+        self.cases = 0
+
+    def start(self) -> None:
+        for i in range(self.n_workers):
+            if self.workers[i] is None:
+                self.workers[i] = _Worker(self)
+        self.targets = self.workers[0].targets  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        for i, w in enumerate(self.workers):
+            if w is not None:
+                w.close()
+                self.workers[i] = None
+
+    def run_file(self, path: Path, targets: list[str] | None = None) -> list[Outcome]:
+        """Run ``targets`` (default all) on ``path``; one :class:`Outcome` per target."""
+        self.start()
+        wanted = targets or self.targets
+        shares = [wanted[i::self.n_workers] for i in range(self.n_workers)]
+        busy = [(i, w) for i, (w, share) in enumerate(zip(self.workers, shares, strict=True))
+                if share]
+        for (i, w) in busy:
+            w.send(path, shares[i])  # type: ignore[union-attr]
+        results: list[Outcome] = []
+        for i, w in busy:
+            outcomes, broken = w.receive()  # type: ignore[union-attr]
+            results += outcomes
+            if broken:
+                w.close()  # type: ignore[union-attr]
+                self.workers[i] = None
+        order = {name: k for k, name in enumerate(wanted)}
+        results.sort(key=lambda o: order.get(o.target, len(order)))
         self.cases += 1
         for r in results:
             self.stats[r.outcome] += 1

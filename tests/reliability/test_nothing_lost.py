@@ -1,0 +1,104 @@
+"""Nothing is lost: the lessons never modify a source file; writers refuse to overwrite.
+
+``test_every_notebook_leaves_the_data_untouched`` hashes (SHA-256) every file under
+``data/``, runs every lesson (a copy of ``notebooks/*.ipynb`` in a temporary
+folder, with ``DICOM_WORKBOOK_OUTPUT`` pointing to a temporary output folder) with
+the data folder made read-only, then hashes again: same files, same hashes.
+
+Read-only, even for root (CI runs as root, and root ignores permission bits), by
+the strongest means available:
+
+1. ``unshare --mount`` + a read-only bind mount of ``data/`` onto itself: a private
+   mount namespace in which every write under ``data/`` fails with EROFS, for
+   every user (nothing outside the subprocess sees the mount);
+2. otherwise, ``chmod -R a-w data/`` for the run (restored afterwards), run under
+   ``setpriv`` without the capabilities that bypass permissions when root;
+3. otherwise only the hashes are compared (reported in the test output).
+
+In every case the subprocess first proves the protection works by failing to
+create a file in ``data/``.
+
+The writer tests check :func:`helpers.dicomio.save_copy` and
+:func:`helpers.cohort.write_table` refuse to overwrite unless asked explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from readonly import NOTEBOOKS, LessonsRun
+
+from helpers import dicomio
+from helpers.errors import OverwriteError
+from helpers.paths import DATA_DIR
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not NOTEBOOKS, reason="no lessons in notebooks/ yet")
+@pytest.mark.skipif(not DATA_DIR.is_dir(), reason="data/ is missing: run `make data`")
+def test_every_notebook_leaves_the_data_untouched(lessons_run: LessonsRun) -> None:
+    run = lessons_run
+    print(f"{len(NOTEBOOKS)} notebooks run with data/ protected by {run.how}")
+    assert run.before, "data/ holds no files"
+    assert run.returncode != 97, "data/ could still be written: the protection did not work"
+    assert run.returncode == 0, f"a notebook failed with data/ read-only:\n{run.stderr[-4000:]}"
+    before, after = run.before, run.after
+    assert sorted(after) == sorted(before), (
+        f"files appeared: {sorted(set(after) - set(before))}, "
+        f"vanished: {sorted(set(before) - set(after))}")
+    changed = sorted(k for k in before if before[k] != after[k])
+    assert not changed, f"source files modified by the lessons: {changed}"
+
+
+# --------------------------------------------------------------------------- writers
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    src = tmp_path / "source.dcm"
+    shutil.copyfile(DATA_DIR / "real" / "CT_small.dcm", src)
+    return src
+
+
+def test_save_copy_refuses_an_existing_file(source: Path, tmp_path: Path) -> None:
+    ds = dicomio.read(source)
+    target = tmp_path / "copy.dcm"
+    target.write_bytes(b"precious")
+    with pytest.raises(OverwriteError, match="copy.dcm: already exists"):
+        dicomio.save_copy(ds, target)
+    assert target.read_bytes() == b"precious"
+    dicomio.save_copy(ds, target, overwrite=True)  # asked explicitly
+    assert dicomio.read(target).SOPInstanceUID == ds.SOPInstanceUID
+
+
+@pytest.mark.parametrize("how", ["same path", "symbolic link", "hard link"])
+def test_save_copy_never_replaces_its_source(source: Path, tmp_path: Path, how: str) -> None:
+    original = source.read_bytes()
+    ds = dicomio.read(source)
+    ds.PatientName = "Changed^Name"
+    target = {"same path": source, "symbolic link": tmp_path / "link.dcm",
+              "hard link": tmp_path / "hard.dcm"}[how]
+    if how == "symbolic link":
+        target.symlink_to(source)
+    elif how == "hard link":
+        os.link(source, target)
+    for overwrite in (False, True):
+        with pytest.raises(OverwriteError):
+            dicomio.save_copy(ds, target, overwrite=overwrite)
+    assert source.read_bytes() == original
+
+
+def test_write_table_refuses_other_content(tmp_path: Path) -> None:
+    cohort = pytest.importorskip("helpers.cohort")
+    import pandas as pd
+
+    path = tmp_path / "clean.csv"
+    table = pd.DataFrame({"a": [1, 2]})
+    cohort.write_table(table, path)
+    first = path.read_bytes()
+    cohort.write_table(table, path)  # the same table again: allowed, nothing changes
+    assert path.read_bytes() == first
+    with pytest.raises(OverwriteError, match="clean.csv"):
+        cohort.write_table(pd.DataFrame({"a": [3]}), path)
+    assert path.read_bytes() == first

@@ -1,0 +1,214 @@
+"""PHI: no committed notebook shows the synthetic patients' identities beyond an
+explicit allow-list, and lesson 4's de-identified outputs show none at all.
+
+The PHI values are read from the generated files' headers in ``data/``
+(independently of the lessons and of ``helpers.deid``): for every synthetic CT
+slice and chest X-ray, Patient's Name (as ``Family^Given`` and ``Given Family``),
+Patient ID, Other Patient IDs, Patient's Birth Date (``YYYYMMDD`` and
+``YYYY-MM-DD``) and Accession Number; for the de-identified outputs also the
+Institution Name and Address, Referring Physician's Name and the original Study,
+Series and SOP Instance UIDs.
+
+Text outputs of every code cell are searched (streams, ``text/plain``,
+``text/html``, ``text/markdown``; not images).
+
+Allow-list (lessons show some PHI on purpose, to teach what it is):
+
+- ``01_dicom_standard``: the synthetic CT patient's name and ID (the Patient
+  level of the information model, and what PHI looks like);
+- ``04_non_image_data``:
+  - every value of the *example patient*, the patient of
+    ``cxr_cohort/images/00000001_000.dcm`` (the first row of the crawl table:
+    parsing PN and DA, and the before/after of de-identification);
+  - the Patient IDs of the first five images in file order (the crawl table's
+    ``head()``);
+  - the birth dates of the images whose Patient's Age is missing, not a valid AS
+    value of at most 120 years, or more than a year off the age the birth and
+    study dates give (the lesson computes their age from the dates).
+
+Anything else is a failure. Lesson 4's de-identified outputs (the code cells
+from the first call of ``deidentify_table`` up to the exercises, and every file
+the lesson writes under ``output/lesson4`` when run) must show no PHI at all,
+not even the example patient's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from pathlib import Path
+
+import nbformat
+import pydicom
+import pytest
+
+from helpers.paths import DATA_DIR, REPO_ROOT
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CT = DATA_DIR / "ct_chest"
+CXR = DATA_DIR / "cxr_cohort" / "images"
+LESSON4 = "04_non_image_data.ipynb"
+EXAMPLE = "00000001_000.dcm"
+
+pytestmark = pytest.mark.skipif(not (CT.is_dir() and CXR.is_dir()),
+                                reason="synthetic data missing: run `make data`")
+
+
+def _headers(folder: Path) -> list[tuple[str, pydicom.Dataset]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [(p.name, pydicom.dcmread(p, stop_before_pixels=True))
+                for p in sorted(folder.rglob("*.dcm"))]
+
+
+def _patient_values(ds: pydicom.Dataset) -> dict[str, str]:
+    """value -> what it is, for the identifying values of one header."""
+    out: dict[str, str] = {}
+    name = str(ds.get("PatientName", "") or "")
+    if name:
+        family, _, rest = name.partition("^")
+        given = rest.split("^")[0]
+        out[name] = "PatientName"
+        if given:
+            out[f"{given} {family}"] = "PatientName"
+    for kw in ("PatientID", "AccessionNumber", "OtherPatientIDs"):
+        value = str(ds.get(kw, "") or "")
+        if value:
+            out[value] = kw
+    for item in ds.get("OtherPatientIDsSequence", None) or []:
+        if item.get("PatientID"):
+            out[str(item.PatientID)] = "OtherPatientIDs"
+    birth = str(ds.get("PatientBirthDate", "") or "")
+    if len(birth) == 8:
+        out[birth] = out[f"{birth[:4]}-{birth[4:6]}-{birth[6:]}"] = "PatientBirthDate"
+    return out
+
+
+def _context_values(ds: pydicom.Dataset) -> dict[str, str]:
+    """More identifying values a de-identified output must not hold either."""
+    out = {}
+    for kw in ("InstitutionName", "InstitutionAddress", "ReferringPhysicianName",
+               "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+        value = str(ds.get(kw, "") or "")
+        if len(value) >= 6:
+            out[value] = kw
+    return out
+
+
+def _header_age_usable(ds: pydicom.Dataset) -> bool:
+    """Patient's Age is a valid AS value (PS3.5 6.2: nnnD/W/M/Y) of at most 120 years,
+    within a year of the age the birth and study dates give."""
+    m = re.fullmatch(r"(\d{3})([DWMY])", str(ds.get("PatientAge", "") or ""))
+    if not m:
+        return False
+    years = int(m.group(1)) / {"D": 365.25, "W": 52.18, "M": 12, "Y": 1}[m.group(2)]
+    try:
+        birth = dt.datetime.strptime(str(ds.PatientBirthDate), "%Y%m%d")
+        study = dt.datetime.strptime(str(ds.StudyDate), "%Y%m%d")
+    except (AttributeError, ValueError):
+        return years <= 120
+    return years <= 120 and abs(years - (study - birth).days / 365.25) <= 1.0
+
+
+@pytest.fixture(scope="module")
+def phi() -> dict:
+    ct, cxr = _headers(CT), _headers(CXR)
+    patient: dict[str, str] = {}
+    context: dict[str, str] = {}
+    for _, ds in ct + cxr:
+        patient.update(_patient_values(ds))
+        context.update(_context_values(ds))
+    by_name = dict(cxr)
+    example = _patient_values(by_name[EXAMPLE])
+    example_id = by_name[EXAMPLE].PatientID
+    for _, ds in cxr:  # all values of the example patient, from all of their images
+        if ds.PatientID == example_id:
+            example.update(_patient_values(ds))
+    head_ids = {str(ds.PatientID) for _, ds in cxr[:5]}
+    ageless_births = {v for _, ds in cxr if not _header_age_usable(ds)
+                      for v, kind in _patient_values(ds).items() if kind == "PatientBirthDate"}
+    ct_patient = {v for v, kind in _patient_values(ct[0][1]).items()
+                  if kind in ("PatientName", "PatientID")}
+    allowed = {
+        "01_dicom_standard.ipynb": ct_patient,
+        LESSON4: set(example) | head_ids | ageless_births,
+    }
+    return {"patient": patient, "all": {**context, **patient}, "allowed": allowed}
+
+
+def _texts(cell) -> list[str]:
+    out = []
+    for o in cell.get("outputs", []):
+        if "text" in o:
+            out.append(o["text"] if isinstance(o["text"], str) else "".join(o["text"]))
+        for mime in ("text/plain", "text/html", "text/markdown"):
+            value = o.get("data", {}).get(mime)
+            if value is not None:
+                out.append(value if isinstance(value, str) else "".join(value))
+    return out
+
+
+def _finder(values: dict[str, str]):
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
+    return lambda text: set(pattern.findall(text))
+
+
+def test_phi_values_were_found(phi: dict) -> None:
+    kinds = set(phi["patient"].values())
+    assert {"PatientName", "PatientID", "PatientBirthDate"} <= kinds
+    assert len(phi["patient"]) > 300
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_outputs_show_only_allowed_phi(phi: dict, notebook: Path) -> None:
+    find = _finder(phi["patient"])
+    allowed = phi["allowed"].get(notebook.name, set())
+    nb = nbformat.read(notebook, as_version=4)
+    leaks = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for text in _texts(cell):
+            for value in sorted(find(text) - allowed):
+                leaks.append(f"cell {i}: {phi['patient'][value]} {value!r}")
+    assert not leaks, f"{notebook.name} shows PHI outside its allow-list:\n" + "\n".join(leaks)
+
+
+def _deidentified_cells(nb) -> list[tuple[int, object]]:
+    """Lesson 4's code cells from the first ``deidentify_table`` call up to the exercises."""
+    cells, inside = [], False
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and re.match(r"#+ *Exercises", cell.source):
+            break
+        if cell.cell_type == "code" and "deidentify_table(" in cell.source:
+            inside = True
+        if inside and cell.cell_type == "code":
+            cells.append((i, cell))
+    return cells
+
+
+@pytest.mark.skipif(not (REPO_ROOT / "notebooks" / LESSON4).exists(), reason="no lesson 4 yet")
+def test_lesson4_deidentified_outputs_show_no_phi(phi: dict) -> None:
+    nb = nbformat.read(REPO_ROOT / "notebooks" / LESSON4, as_version=4)
+    cells = _deidentified_cells(nb)
+    assert cells, "lesson 4 has no cell calling deidentify_table"
+    assert any(_texts(c) for _, c in cells), "lesson 4's de-identified cells show nothing"
+    find = _finder(phi["all"])
+    leaks = [f"cell {i}: {phi['all'][v]} {v!r}" for i, c in cells for t in _texts(c)
+             for v in sorted(find(t))]
+    assert not leaks, "lesson 4's de-identified outputs show PHI:\n" + "\n".join(leaks)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (REPO_ROOT / "notebooks" / LESSON4).exists(), reason="no lesson 4 yet")
+def test_lesson4_written_files_hold_no_phi(phi: dict, lessons_run) -> None:
+    assert lessons_run.returncode == 0, lessons_run.stderr[-3000:]
+    written = sorted(p for p in (lessons_run.output / "lesson4").rglob("*") if p.is_file())
+    assert written, "lesson 4 wrote nothing under output/lesson4"
+    find = _finder(phi["all"])
+    leaks = []
+    for p in written:
+        text = p.read_bytes().decode("utf-8", errors="replace")
+        leaks += [f"{p.name}: {phi['all'][v]} {v!r}" for v in sorted(find(text))]
+    assert not leaks, "lesson 4's de-identified files hold PHI:\n" + "\n".join(leaks[:50])
