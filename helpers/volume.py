@@ -26,6 +26,7 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from pydicom.multival import MultiValue
 
 from .dicomio import read
 from .errors import MissingTagError, SeriesError
@@ -207,10 +208,15 @@ def _files(folder_or_paths: PathLike | Iterable[PathLike]) -> tuple[Path | None,
 
 def _floats(ds, keyword: str, count: int, path: Path) -> np.ndarray:
     value = ds.get(keyword)
-    if value is None or len(value) != count:
+    values = [] if value is None else list(value) if isinstance(value, MultiValue) else [value]
+    try:
+        numbers = np.array([float(v) for v in values])
+    except (TypeError, ValueError):
+        numbers = np.array([np.nan])
+    if len(numbers) != count or not np.all(np.isfinite(numbers)):
         raise MissingTagError(path, f"{keyword} is missing or does not hold {count} numbers "
                                     "(Image Plane module, PS3.3 C.7.6.2)")
-    return np.array([float(v) for v in value])
+    return numbers
 
 
 @dataclass
