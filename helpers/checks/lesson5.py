@@ -41,8 +41,11 @@ def check_prevalence(answer: object) -> Feedback:
     truth = prevalence_truth()
     count = round(truth * len(_labels()))
     if math.isclose(answer, truth, abs_tol=5e-4):
+        from ..data.cxr_plan import PUBLISHED_COUNTS, PUBLISHED_TOTAL
+
+        published = PUBLISHED_COUNTS[PREVALENCE_FINDING] / PUBLISHED_TOTAL
         return right(f"{count} of {len(_labels())} images, a prevalence of {truth:.3f} "
-                     "(about 12 % in the published NIH file).")
+                     f"({published:.3f} in the published NIH file).")
     if math.isclose(answer, 100 * truth, abs_tol=5e-2):
         return wrong("that is a percentage; give the fraction (divide by 100).")
     if answer == count:
@@ -102,7 +105,6 @@ def check_chest_xray_series(answer: object) -> Feedback:
         return wrong("give a whole number of series (rows of the index).")
     truth = chest_xray_series_truth()
     if int(answer) == truth:
-        return right(f"{truth} series: the real chest radiographs IDC holds, most of them "
-                     "from one COVID-19 collection.")
+        return right(f"{truth} series: the real chest radiographs the IDC index lists.")
     return wrong("filter rows with `Modality.isin(['CR', 'DX'])` and `BodyPartExamined == "
                  "'CHEST'`, then count rows (not patients).")
