@@ -1,0 +1,121 @@
+"""Exercise checks of lessons 4 and 5: placeholders, right answers, wrong answers.
+
+Right answers are computed here from the raw sources (the labels CSV with the csv
+module, the cohort folder with pydicom, the IDC Parquet file with pandas), not
+with the functions the checks use.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections import Counter
+
+import pandas as pd
+import pydicom
+import pytest
+from pydicom.dataset import Dataset
+
+from helpers import data
+from helpers.checks import lesson4, lesson5
+
+
+def _labels_rows() -> list[dict[str, str]]:
+    with open(data.cohort_labels(), newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("check", [
+    lesson4.check_age_years, lesson4.check_excluded_count, lesson5.check_prevalence,
+    lesson5.check_top_pair, lesson5.check_chest_xray_series,
+])
+def test_placeholder(check) -> None:
+    for placeholder in (..., None):
+        fb = check(placeholder)
+        assert not fb and "no answer yet" in str(fb)
+
+
+def test_placeholder_with_context() -> None:
+    assert not lesson4.check_leaked_patients(..., pd.Series(["a"]), pd.Series(["train"]))
+    assert not lesson4.check_date_shift(None, Dataset(), Dataset())
+
+
+def test_age_years() -> None:
+    assert lesson4.check_age_years(18 / 12)
+    assert lesson4.check_age_years("1.5")
+    fb = lesson4.check_age_years(18)
+    assert not fb and "months" in str(fb)
+    assert not lesson4.check_age_years("eighteen months")
+
+
+def test_excluded_count() -> None:
+    """Lateral views and other body regions, counted with pydicom on the files."""
+    excluded = 0
+    for path in sorted(data.cohort_images().glob("*.dcm")):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        part = str(ds.get("BodyPartExamined", "") or "").upper()
+        if ds.ViewPosition in ("LL", "RL") or part not in ("", "CHEST", "THORAX"):
+            excluded += 1
+    assert lesson4.check_excluded_count(excluded)
+    assert not lesson4.check_excluded_count(excluded + 1)
+    fb = lesson4.check_excluded_count(len(_labels_rows()) - excluded)
+    assert not fb and "kept" in str(fb)
+    assert not lesson4.check_excluded_count(2.5)
+
+
+def test_leaked_patients() -> None:
+    patients = pd.Series(["a", "a", "b", "b", "c", "d", "d"])
+    split = pd.Series(["train", "validation", "train", "train", "validation", "validation",
+                       "train"])
+    assert lesson4.check_leaked_patients(2, patients, split)      # a and d
+    assert not lesson4.check_leaked_patients(3, patients, split)
+    assert not lesson4.check_leaked_patients("two", patients, split)
+
+
+def test_date_shift() -> None:
+    old, new = Dataset(), Dataset()
+    old.StudyDate, new.StudyDate = "20240301", "20230301"     # 2024 is a leap year
+    assert lesson4.check_date_shift(-366, old, new)
+    fb = lesson4.check_date_shift(366, old, new)
+    assert not fb and "sign" in str(fb)
+    assert not lesson4.check_date_shift(-365, old, new)
+
+
+def test_prevalence() -> None:
+    rows = _labels_rows()
+    with_effusion = sum("Effusion" in r["Finding Labels"].split("|") for r in rows)
+    assert lesson5.check_prevalence(with_effusion / len(rows))
+    fb = lesson5.check_prevalence(100 * with_effusion / len(rows))
+    assert not fb and "percentage" in str(fb)
+    fb = lesson5.check_prevalence(with_effusion)
+    assert not fb and "number of images" in str(fb)
+    assert not lesson5.check_prevalence("0.13")
+
+
+def test_top_pair() -> None:
+    pairs = Counter()
+    for r in _labels_rows():
+        found = sorted(set(r["Finding Labels"].split("|")) - {"No Finding"})
+        pairs.update(itertools.combinations(found, 2))
+    (best, n), = pairs.most_common(1)
+    assert sum(1 for c in pairs.values() if c == n) == 1, "a tie: the check accepts either"
+    assert lesson5.check_top_pair(best)
+    assert lesson5.check_top_pair(tuple(reversed(best)))
+    worst = min(pairs, key=pairs.get)
+    assert not lesson5.check_top_pair(worst)
+    fb = lesson5.check_top_pair(("Mass", "Mass"))
+    assert not fb and "different" in str(fb)
+    assert not lesson5.check_top_pair("Mass|Nodule")
+
+
+def test_chest_xray_series() -> None:
+    import idc_index_data
+
+    idc = pd.read_parquet(idc_index_data.IDC_INDEX_PARQUET_FILEPATH,
+                          columns=["Modality", "BodyPartExamined"])
+    truth = int((idc["Modality"].isin(["CR", "DX"]) & idc["BodyPartExamined"].eq("CHEST")).sum())
+    assert truth > 0
+    assert lesson5.check_chest_xray_series(truth)
+    assert lesson5.check_chest_xray_series(float(truth))
+    assert not lesson5.check_chest_xray_series(truth + 1)
+    assert not lesson5.check_chest_xray_series(str(truth))
