@@ -39,6 +39,18 @@ _MOUNT_RO = 'mount --bind "$DATA" "$DATA" && mount -o remount,bind,ro "$DATA" "$
 _NO_DAC = ["--bounding-set", "-dac_override,-dac_read_search"]
 
 
+def without_dac_override() -> list[str] | None:
+    """A ``setpriv`` command prefix that runs a program as root but without the
+    capabilities that bypass file permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH),
+    if this machine allows it (dropping from the bounding set needs CAP_SETPCAP)."""
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        return None
+    prefix = [setpriv, *_NO_DAC]
+    ok = subprocess.run([*prefix, "true"], capture_output=True).returncode == 0
+    return prefix if ok else None
+
+
 def _unshare() -> list[str] | None:
     """``unshare`` arguments for a private mount namespace, if this machine allows one."""
     unshare = shutil.which("unshare")
@@ -74,11 +86,10 @@ def run_read_only(command: list[str], env: dict[str, str]) -> tuple[str, subproc
         proc = subprocess.run([*unshare, "sh", "-c", f"{_MOUNT_RO} && {_PROBE} && exec {quoted}"],
                               env=env, capture_output=True, text=True, timeout=3600)
         return "a read-only bind mount in a private mount namespace", proc
-    setpriv = shutil.which("setpriv")
-    if os.geteuid() == 0 and not setpriv:
+    prefix = without_dac_override() if os.geteuid() == 0 else []
+    if prefix is None:
         proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
         return "nothing (root without unshare or setpriv): hashes compared only", proc
-    prefix = [setpriv, *_NO_DAC] if os.geteuid() == 0 else []
     modes = _chmod_read_only()
     try:
         proc = subprocess.run([*prefix, "sh", "-c", f"{_PROBE} && exec {quoted}"], env=env,

@@ -43,6 +43,7 @@ import time
 from pathlib import Path
 
 import pytest
+from readonly import without_dac_override
 
 from helpers import crawl
 from helpers.paths import DATA_DIR, REPO_ROOT
@@ -223,9 +224,9 @@ def scan(root: Path, vanish: list[str], work: Path) -> tuple:
                json.dumps(vanish)]
     checked = True
     if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv:
-            command = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", *command]
+        prefix = without_dac_override()
+        if prefix:
+            command = [*prefix, *command]
         else:
             checked = False
     proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
