@@ -281,6 +281,9 @@ def walk(
         if len(records) >= limit:
             return records
         uid = transfer_syntax(records)
+        ts = next((r for r in records if r.tag == 0x00020010), None)
+        if ts is not None and len(ts.raw) < ts.length:  # max_value_bytes cut the UID short
+            uid = str(decode_value("UI", reader.read(ts.value_offset, ts.length, "a value")))
         if uid is None:
             raise NotDicomError(p, "the file meta group has no (0002,0010) Transfer Syntax UID "
                                    "(PS3.10 7.1), so the dataset's encoding is unknown")

@@ -365,3 +365,16 @@ REGRESSIONS = {
 @pytest.mark.parametrize("case", sorted(REGRESSIONS))
 def test_regression(harness, case: str) -> None:
     _check(harness, REGRESSIONS[case]())
+
+
+@pytest.mark.parametrize("name", ["MR_small_implicit.dcm", "MR_small_bigendian.dcm"])
+def test_walker_small_max_value_bytes_keeps_the_encoding(name: str) -> None:
+    """Found while building the seeds: with ``max_value_bytes`` shorter than the Transfer
+    Syntax UID the walker read an implicit or big endian file as explicit little endian."""
+    from helpers import walker
+
+    path = DATA_DIR / "real" / name
+    short = walker.walk(path, stop_at_pixel_data=False, max_value_bytes=0)
+    full = walker.walk(path, stop_at_pixel_data=False)
+    assert [(r.offset, r.tag, r.vr, r.length) for r in short] == \
+        [(r.offset, r.tag, r.vr, r.length) for r in full]
