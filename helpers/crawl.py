@@ -33,11 +33,15 @@ import errno
 import os
 import stat
 import struct
+import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 if TYPE_CHECKING:  # pandas is imported lazily: worker processes do not need it
     import pandas as pd
@@ -53,6 +57,7 @@ FIELDS: tuple[str, ...] = (
     "PhotometricInterpretation", "PixelSpacing", "ImagerPixelSpacing",
 )
 _INT_FIELDS = ("Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "BitsStored")
+_TAGS = {k: tag_for_keyword(k) for k in FIELDS}
 
 #: Columns added to the header fields (see :func:`scan`).
 EXTRA_COLUMNS: tuple[str, ...] = (
@@ -147,8 +152,46 @@ def _os_reason(exc: OSError) -> str:
 # Reading one file (runs in worker processes: pydicom only, no pandas)
 
 
-def _element_text(ds: Any, keyword: str) -> str | int | None:
+#: Text VRs whose bytes are the value (PS3.5 6.2); those that may use another
+#: character set than the default repertoire are decoded by pydicom instead.
+_PLAIN_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
+_CHARSET_TEXT_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
+#: Character sets whose bytes Latin-1 decodes correctly (PS3.3 C.12.1.1.2).
+_LATIN1_COMPATIBLE = frozenset({"", "ISO_IR 6", "ISO 2022 IR 6", "ISO_IR 100"})
+
+
+def _fast_text(ds: Any, keyword: str, latin1: bool) -> tuple[bool, str | int | None]:
+    """``(True, value)`` read straight from the raw bytes, or ``(False, None)``.
+
+    Converting each element with pydicom costs more than parsing the file; for
+    the raw (not yet converted) elements of plain text VRs, and of the other text
+    VRs when the character set is Latin-1 compatible, the value is just the
+    bytes, decoded, without the padding. US values are unpacked with the
+    dataset's byte order.
+    """
+    tag = _TAGS[keyword]
+    raw = getattr(ds, "_dict", {}).get(tag)
+    if raw is None:
+        return True, None
+    value = getattr(raw, "value", None)
+    if not hasattr(raw, "value_tell") or not isinstance(value, bytes):
+        return False, None
+    vr = raw.VR or dictionary_VR(tag)
+    if keyword in _INT_FIELDS:
+        if vr != "US" or len(value) != 2:
+            return False, None
+        return True, int.from_bytes(value, "little" if raw.is_little_endian else "big")
+    if vr in _PLAIN_TEXT_VRS or (latin1 and vr in _CHARSET_TEXT_VRS):
+        text = value.decode("latin-1").strip(" \x00")
+        return True, text or None
+    return False, None
+
+
+def _element_text(ds: Any, keyword: str, latin1: bool = False) -> str | int | None:
     """The value of one element as the file holds it (text), or None if absent/empty."""
+    done, fast = _fast_text(ds, keyword, latin1)
+    if done:
+        return fast
     try:
         elem = ds[keyword]
     except KeyError:
@@ -283,7 +326,9 @@ def _read(path: Path) -> dict[str, Any]:
             media_class = str(getattr(meta, "MediaStorageSOPClassUID", "") or "")
             if media_class == DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
                 raise _Failure("dicomdir", "DICOMDIR (media directory), not an instance")
-            row: dict[str, Any] = {k: _element_text(ds, k) for k in FIELDS}
+            charset = ds.get("SpecificCharacterSet", "") or ""
+            latin1 = isinstance(charset, str) and charset.strip() in _LATIN1_COMPATIBLE
+            row: dict[str, Any] = {k: _element_text(ds, k, latin1) for k in FIELDS}
             if row["SOPInstanceUID"] is None:
                 raise _Failure("invalid", "no SOP Instance UID (0008,0018): not an instance")
             tsyntax = getattr(meta, "TransferSyntaxUID", None)
@@ -349,6 +394,24 @@ def _default_workers() -> int:
     return max(1, min(cpus, 8))
 
 
+def _pool_context() -> Any:
+    """How to start worker processes.
+
+    A script (``__main__`` is a file) gets ``fork``: ``spawn`` and ``forkserver``
+    would import the script again in every worker and re-run whatever it does
+    outside an ``if __name__ == "__main__":`` guard. An interactive session or a
+    notebook (no main file, but threads of its own, which ``fork`` copies badly)
+    gets ``forkserver``. ``spawn`` where neither exists.
+    """
+    import multiprocessing as mp
+
+    methods = mp.get_all_start_methods()
+    script = getattr(sys.modules.get("__main__"), "__file__", None) is not None
+    if script and "fork" in methods:
+        return mp.get_context("fork")
+    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -376,7 +439,8 @@ def scan(
 
     Headers only are read (pixel data is never loaded). ``workers``: processes to
     use; by default one for fewer than :data:`POOL_THRESHOLD` files, else one per
-    CPU (at most 8). ``progress`` shows a tqdm progress bar.
+    CPU (at most 8); if the worker processes fail, the rest is read in this
+    process (with a warning). ``progress`` shows a tqdm progress bar.
     """
     import pandas as pd
     from tqdm.auto import tqdm
@@ -400,17 +464,19 @@ def scan(
     rows: list[dict[str, Any]] = []
     bar = tqdm(total=len(to_read), unit="file", desc="headers", disable=not progress)
     chunks = list(_chunks(to_read, _CHUNK))
+    done = 0  # chunks collected so far (results arrive in order)
     try:
-        if n_workers <= 1 or len(chunks) <= 1:
-            results = (_read_chunk(str(root), chunk) for chunk in chunks)
-            _collect(results, rows, failed, bar)
-        else:
-            import multiprocessing as mp
-
-            method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-            with ProcessPoolExecutor(n_workers, mp_context=mp.get_context(method)) as pool:
-                results = pool.map(_read_chunk, [str(root)] * len(chunks), chunks)
-                _collect(results, rows, failed, bar)
+        if n_workers > 1 and len(chunks) > 1:
+            try:
+                with ProcessPoolExecutor(n_workers, mp_context=_pool_context()) as pool:
+                    for result in pool.map(_read_chunk, [str(root)] * len(chunks), chunks):
+                        _collect([result], rows, failed, bar)
+                        done += 1
+            except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                warnings.warn(f"scan: worker processes failed ({type(exc).__name__}); reading "
+                              "the remaining files in this process", RuntimeWarning, stacklevel=2)
+        for chunk in chunks[done:]:  # one process, or what a failed pool left
+            _collect([_read_chunk(str(root), chunk)], rows, failed, bar)
     finally:
         bar.close()
 

@@ -208,3 +208,31 @@ def test_scan_rejects_a_file(tmp_path: Path) -> None:
     f.write_bytes(b"")
     with pytest.raises(ValueError, match="not a folder"):
         scan(f, progress=False)
+
+
+def test_raw_byte_shortcut_equals_pydicom_conversion(mixed: Path, scanned,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The crawl reads text values straight from the raw bytes; pydicom's own conversion
+    of every element must give the same table."""
+    from helpers import crawl
+
+    monkeypatch.setattr(crawl, "_fast_text", lambda ds, keyword, latin1: (False, None))
+    table, errors = scan(mixed, workers=1, progress=False)
+    assert table.equals(scanned[0])
+    assert errors.equals(scanned[1])
+
+
+def test_a_failing_pool_falls_back_to_one_process(mixed: Path, scanned,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from helpers import crawl
+
+    class Broken:
+        def __init__(self, *args, **kwargs) -> None:
+            raise BrokenProcessPool("no workers today")
+
+    monkeypatch.setattr(crawl, "ProcessPoolExecutor", Broken)
+    with pytest.warns(RuntimeWarning, match="worker processes failed"):
+        table, errors = scan(mixed, workers=2, progress=False)
+    assert table.equals(scanned[0]) and errors.equals(scanned[1])
