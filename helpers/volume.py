@@ -219,6 +219,15 @@ def _floats(ds, keyword: str, count: int, path: Path) -> np.ndarray:
     return numbers
 
 
+def _int(ds, keyword: str, path: Path) -> int:
+    value = ds.get(keyword, 0)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise MissingTagError(path, f"{keyword} {value!r} is not a whole number "
+                                    "(Image Pixel module, PS3.3 C.7.6.3)") from None
+
+
 @dataclass
 class _Header:
     path: Path
@@ -238,7 +247,7 @@ def _header(path: Path) -> _Header:
         orientation=_floats(ds, "ImageOrientationPatient", 6, path),
         position=_floats(ds, "ImagePositionPatient", 3, path),
         pixel_spacing=_floats(ds, "PixelSpacing", 2, path),
-        shape=(int(ds.get("Rows", 0)), int(ds.get("Columns", 0))),
+        shape=(_int(ds, "Rows", path), _int(ds, "Columns", path)),
         description=str(ds.get("SeriesDescription", "")),
     )
 

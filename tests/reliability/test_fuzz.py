@@ -354,6 +354,8 @@ REGRESSIONS = {
         lambda: _value("CT_small.dcm", 0x00281052, b"PALETTE COLOR"),
     "one number in Image Position (TypeError in volume.load_series)":
         lambda: _value("MR_small.dcm", 0x00200032, b"-0.0"),
+    "Columns with VR AE (ValueError in volume.load_series)":
+        lambda: _vr("MR_small_RLE.dcm", 0x00280011, b"AE"),
     "unknown VR (NotImplementedError in deid and organize_folder)":
         lambda: _vr("CT_small.dcm", 0x00201041, b"ZZ"),
     "cut inside Pixel Data (crawl: 'invalid' and a bare ValueError from read_header)":
