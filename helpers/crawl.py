@@ -197,6 +197,8 @@ def _element_text(ds: Any, keyword: str, latin1: bool = False) -> str | int | No
     except KeyError:
         return None
     except Exception:  # a value pydicom cannot convert: fall back to the raw bytes
+        if keyword in _INT_FIELDS:  # not a number: the Int64 column would reject the text
+            return None
         raw = ds.get_item(keyword)
         value = getattr(raw, "value", None)
         if isinstance(value, bytes):

@@ -356,6 +356,8 @@ REGRESSIONS = {
         lambda: _value("MR_small.dcm", 0x00200032, b"-0.0"),
     "Columns with VR AE (ValueError in volume.load_series)":
         lambda: _vr("MR_small_RLE.dcm", 0x00280011, b"AE"),
+    "Rows with VR SL (text in an Int64 column: ArrowInvalid ended the whole crawl.scan)":
+        lambda: _vr("emri_small.dcm", 0x00280010, b"SL"),
     "unknown VR (NotImplementedError in deid and organize_folder)":
         lambda: _vr("CT_small.dcm", 0x00201041, b"ZZ"),
     "cut inside Pixel Data (crawl: 'invalid' and a bare ValueError from read_header)":
