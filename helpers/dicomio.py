@@ -82,6 +82,7 @@ def read(
         ds = pydicom.dcmread(
             p, stop_before_pixels=stop_before_pixels, force=force, specific_tags=specific_tags
         )
+        _check_lengths(ds, p)
         _decode_all(ds, p)
         return ds
     except WorkbookError:
@@ -101,6 +102,26 @@ def read(
         raise
     except BaseException as exc:  # pydicom raises many types on corrupt input
         raise NotDicomError(p, f"cannot be parsed as DICOM: {type(exc).__name__}: {exc}") from None
+
+
+def _check_lengths(ds: Dataset, path: Path) -> None:
+    """No element but Pixel Data may declare more bytes than the file holds (PS3.5 7.1.1).
+
+    pydicom reads such a value to the end of the file and stops without a word,
+    leaving a dataset that silently lacks every later element. (Pixel Data that
+    runs past the end is reported by :func:`pixels`, which needs it.)
+    """
+    size = path.stat().st_size
+    for dataset in (getattr(ds, "file_meta", None), ds):
+        for elem in getattr(dataset, "_dict", {}).values():
+            tell, length = getattr(elem, "value_tell", None), getattr(elem, "length", None)
+            if tell is None or length is None or length == 0xFFFFFFFF:
+                continue
+            if elem.tag not in (0x7FE00008, 0x7FE00009, 0x7FE00010) and tell + length > size:
+                raise TruncatedFileError(
+                    path, f"data element {elem.tag} declares {length} bytes but only "
+                          f"{max(size - tell, 0)} remain in the file (truncated file, or a "
+                          "corrupt length)")
 
 
 def _decode_all(ds: Dataset, path: Path) -> None:

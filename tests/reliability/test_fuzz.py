@@ -366,6 +366,24 @@ REGRESSIONS = {
 }
 
 
+@pytest.mark.parametrize("name", ["MR_small_implicit.dcm", "CT_small.dcm"])
+def test_read_refuses_an_element_longer_than_the_file(name: str, tmp_path: Path) -> None:
+    """Found by reading the fuzz outcomes: pydicom reads a value whose declared length runs
+    past the end of the file up to the end, and returns a dataset silently missing every
+    later element. dicomio.read says so instead."""
+    from helpers import dicomio
+    from helpers.errors import TruncatedFileError
+
+    seed = _seed(name)
+    f = seed.find(0x00080018)  # SOP Instance UID, early in the data set
+    data = bytearray(seed.data)
+    put_int(data, f.length_at, f.length_size, (1 << (8 * f.length_size)) - 16, f.little)
+    path = tmp_path / name
+    path.write_bytes(bytes(data))
+    with pytest.raises(TruncatedFileError, match=rf"^{name}: data element \(0008,0018\)"):
+        dicomio.read(path)
+
+
 @pytest.mark.parametrize("case", sorted(REGRESSIONS))
 def test_regression(harness, case: str) -> None:
     _check(harness, REGRESSIONS[case]())
