@@ -239,8 +239,15 @@ class _Header:
     description: str
 
 
+#: The attributes :func:`_header` uses. Reading only these keeps the first pass cheap:
+#: :func:`helpers.dicomio.read` decodes every element it reads, and the second pass
+#: (the pixels) still reads, and so checks, every element of every file.
+_HEADER_KEYWORDS = ("SeriesInstanceUID", "ImageOrientationPatient", "ImagePositionPatient",
+                    "PixelSpacing", "Rows", "Columns", "SeriesDescription")
+
+
 def _header(path: Path) -> _Header:
-    ds = read(path, stop_before_pixels=True)
+    ds = read(path, stop_before_pixels=True, specific_tags=list(_HEADER_KEYWORDS))
     return _Header(
         path=path,
         series_uid=str(ds.get("SeriesInstanceUID", "")),
