@@ -136,11 +136,14 @@ def run(repeat: int = 50) -> Section:
                        ("helpers vs matplotlib re-render (speed-up)", mpl)]
     browser = browser_timing()
     if browser:
+        import datetime
+
+        when = datetime.datetime.fromtimestamp(TIMINGS.stat().st_mtime, datetime.UTC)
         section.notes.append(
             f"Browser drag-to-pixels (tests/browser, headless Chromium, "
-            f"{browser.get('steps')} steps, image {browser.get('image_shape')}): median "
-            f"{browser.get('drag_to_pixels_ms_median')} ms, max "
-            f"{browser.get('drag_to_pixels_ms_max')} ms.")
+            f"{browser.get('steps')} steps, image {browser.get('image_shape')}, recorded "
+            f"{when:%Y-%m-%d %H:%M} UTC): median {browser.get('drag_to_pixels_ms_median')} ms, "
+            f"max {browser.get('drag_to_pixels_ms_max')} ms.")
     else:
         section.notes.append("Browser drag-to-pixels: not recorded (run `make browser`, which "
                              "writes output/browser/timings.json).")
