@@ -246,6 +246,11 @@ def deidentify(ds: Dataset, *, key: str | None = None) -> Dataset:
                 _remap_element(elem, key)
     _clean(out, shift, key)
     alias = pseudonym(identity, key)
+    for keyword in ("PatientID", "PatientName", "PatientIdentityRemoved", "DeidentificationMethod",
+                    "DeidentificationMethodCodeSequence",
+                    "LongitudinalTemporalInformationModified"):
+        if keyword in out:  # set again below with the dictionary's VR, whatever the file said
+            del out[keyword]
     out.PatientID = alias
     out.PatientName = alias
     out.PatientIdentityRemoved = "YES"

@@ -358,6 +358,8 @@ REGRESSIONS = {
         lambda: _vr("MR_small_RLE.dcm", 0x00280011, b"AE"),
     "Rows with VR SL (text in an Int64 column: ArrowInvalid ended the whole crawl.scan)":
         lambda: _vr("emri_small.dcm", 0x00280010, b"SL"),
+    "De-identification Method with VR IS (ValueError when deid sets it)":
+        lambda: _vr("emri_small.dcm", 0x00120063, b"IS"),
     "unknown VR (NotImplementedError in deid and organize_folder)":
         lambda: _vr("CT_small.dcm", 0x00201041, b"ZZ"),
     "cut inside Pixel Data (crawl: 'invalid' and a bare ValueError from read_header)":
