@@ -90,20 +90,19 @@ def gdcm_scan(root: Path) -> list[dict]:
 
 
 def _scan_as_in_notebook(root: Path) -> object:
-    """``scan`` with the worker start method it uses in a notebook kernel (forkserver;
-    a script such as this one gets fork)."""
-    import multiprocessing as mp
+    """``scan`` as a notebook kernel runs it: ``__main__`` has no file, so the crawl
+    starts its workers from a fork server rather than by forking this script."""
+    import sys
+    import types
 
     from helpers import crawl
 
-    chosen = getattr(crawl, "_pool_context", None)
-    if chosen is None:  # older crawl: always forkserver
-        return crawl.scan(root, progress=False)
-    crawl._pool_context = lambda: mp.get_context("forkserver")
+    script_main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")  # like ipykernel's: no __file__
     try:
         return crawl.scan(root, progress=False)
     finally:
-        crawl._pool_context = chosen
+        sys.modules["__main__"] = script_main
 
 
 def _gdcm_available() -> str | None:
