@@ -90,6 +90,12 @@ def seconds(value: float, unit: str = "s") -> str:
     return f"{value:.3g}"
 
 
+def _numeric(cell: str) -> bool:
+    """True for a figure such as ``1.2``, ``0.9-1.1``, ``2.53x`` or an empty cell."""
+    return all(part.replace(".", "", 1).isdigit() for part in
+               cell.rstrip("x").split("-") if part) if cell else True
+
+
 def verdict(met: bool | None) -> str:
     return {True: "met", False: "MISSED", None: "n/a"}[met]
 
@@ -105,17 +111,20 @@ def render(section: Section) -> str:
         for r in section.rows:
             extra_cols += [c for c in r.extra if c not in extra_cols]
         unit = section.unit
+        with_cpu = any(r.cpu_median is not None for r in section.rows)
         head = ["candidate", f"median ({unit})", f"min-max ({unit})", "n",
-                f"CPU median ({unit})", *extra_cols]
-        out.append("| " + " | ".join(head) + " |")
-        out.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|")
+                *([f"CPU median ({unit})"] if with_cpu else []), *extra_cols]
+        rows = []
         for r in section.rows:
-            cells = [r.candidate, seconds(r.median, unit),
-                     f"{seconds(min(r.times), unit)}-{seconds(max(r.times), unit)}",
-                     str(len(r.times)),
-                     "" if r.cpu_median is None else seconds(r.cpu_median, unit),
-                     *(r.extra.get(c, "") for c in extra_cols)]
-            out.append("| " + " | ".join(cells) + " |")
+            cpu = ["" if r.cpu_median is None else seconds(r.cpu_median, unit)] if with_cpu else []
+            rows.append([r.candidate, seconds(r.median, unit),
+                         f"{seconds(min(r.times), unit)}-{seconds(max(r.times), unit)}",
+                         str(len(r.times)), *cpu, *(r.extra.get(c, "") for c in extra_cols)])
+        align = ["---" if i == 0 or not all(_numeric(row[i]) for row in rows) else "---:"
+                 for i in range(len(head))]
+        out.append("| " + " | ".join(head) + " |")
+        out.append("|" + "|".join(align) + "|")
+        out += ["| " + " | ".join(row) + " |" for row in rows]
         out.append("")
     if section.ratios:
         out += ["| ratio | value |", "|---|---:|"]
