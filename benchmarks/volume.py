@@ -115,8 +115,8 @@ def run(repeat: int = 5, n_slices: int = 200) -> Section:
         f"Series: {n_slices} uncompressed int16 slices, {size / 1e6:.0f} MB, shuffled names; "
         f"final array {tuple(ours.shape)} {ours.dtype} = {nbytes / 1e6:.0f} MB.",
         f"Arrays equal voxel for voxel (helpers vs SimpleITK {theirs.dtype}): {same}.",
-        f"Warm cache; {repeat} interleaved repeats; SimpleITK uses "
-        f"{sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()} threads, load_series one "
+        f"Warm cache; {repeat} interleaved repeats; SimpleITK's default thread count is "
+        f"{sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()}, load_series uses one "
         "(CPU time counts all threads).",
         "Peak memory: VmHWM - VmRSS around one load in a fresh process, after a 3-slice "
         "warm-up and a high-water reset.",
