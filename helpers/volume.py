@@ -240,8 +240,9 @@ class _Header:
 
 
 #: The attributes :func:`_header` uses. Reading only these keeps the first pass cheap:
-#: :func:`helpers.dicomio.read` decodes every element it reads, and the second pass
-#: (the pixels) still reads, and so checks, every element of every file.
+#: :func:`helpers.dicomio.read` decodes every element it reads. The second pass (the
+#: pixels) skips that: :func:`helpers.pixels.to_hu` and :func:`helpers.dicomio.pixels`
+#: turn any error of the elements they use into a documented one.
 _HEADER_KEYWORDS = ("SeriesInstanceUID", "ImageOrientationPatient", "ImagePositionPatient",
                     "PixelSpacing", "Rows", "Columns", "SeriesDescription")
 
@@ -354,7 +355,7 @@ def load_series(folder_or_paths: PathLike | Iterable[PathLike]) -> Volume:
     photometric = "MONOCHROME2"
     info = np.iinfo(np.int16)
     for k, i in enumerate(order):
-        ds = read(headers[i].path)
+        ds = read(headers[i].path, decode_all=False)
         photometric = str(ds.get("PhotometricInterpretation", photometric))
         hu = to_hu(ds)
         if hu.shape != (rows, cols):
