@@ -156,6 +156,8 @@ def _os_reason(exc: OSError) -> str:
 #: character set than the default repertoire are decoded by pydicom instead.
 _PLAIN_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
 _CHARSET_TEXT_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
+#: Text VRs whose value is one text in which a backslash is an ordinary character (PS3.5 6.2).
+_SINGLE_VALUED_TEXT_VRS = frozenset({"LT", "ST", "UT"})
 #: Character sets whose bytes Latin-1 decodes correctly (PS3.3 C.12.1.1.2).
 _LATIN1_COMPATIBLE = frozenset({"", "ISO_IR 6", "ISO 2022 IR 6", "ISO_IR 100"})
 
@@ -182,8 +184,10 @@ def _fast_text(ds: Any, keyword: str, latin1: bool) -> tuple[bool, str | int | N
             return False, None
         return True, int.from_bytes(value, "little" if raw.is_little_endian else "big")
     if vr in _PLAIN_TEXT_VRS or (latin1 and vr in _CHARSET_TEXT_VRS):
-        text = value.decode("latin-1").strip(" \x00")
-        return True, text or None
+        text = value.decode("latin-1")
+        if vr not in _SINGLE_VALUED_TEXT_VRS:  # padding around each of several values
+            text = "\\".join(part.strip(" \x00") for part in text.split("\\"))
+        return True, text.strip(" \x00") or None
     return False, None
 
 

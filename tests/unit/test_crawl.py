@@ -236,3 +236,20 @@ def test_a_failing_pool_falls_back_to_one_process(mixed: Path, scanned,
     with pytest.warns(RuntimeWarning, match="worker processes failed"):
         table, errors = scan(mixed, workers=2, progress=False)
     assert table.equals(scanned[0]) and errors.equals(scanned[1])
+
+
+def test_padding_inside_multiple_values_matches_pydicom(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`A \\B ` (a space before the backslash) is the two values A and B, as pydicom says."""
+    from helpers import crawl
+
+    ds = pydicom.dcmread(data.real("CT_small.dcm"))
+    ds.InstitutionName = "A \\B "
+    ds.ImageType = "ORIGINAL \\PRIMARY \\AXIAL"
+    ds.save_as(tmp_path / "padded.dcm")
+    fast, _ = scan(tmp_path, workers=1, progress=False)
+    monkeypatch.setattr(crawl, "_fast_text", lambda ds, keyword, latin1: (False, None))
+    slow, _ = scan(tmp_path, workers=1, progress=False)
+    reread = pydicom.dcmread(tmp_path / "padded.dcm")
+    assert fast.loc[0, "InstitutionName"] == "\\".join(reread.InstitutionName) == "A\\B"
+    assert fast.equals(slow)
