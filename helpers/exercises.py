@@ -14,6 +14,7 @@ Solutions sit below each exercise in a collapsed cell and are checked with
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -54,3 +55,15 @@ def not_answered() -> Feedback:
 def is_placeholder(answer: object) -> bool:
     """True for the placeholders an exercise cell starts with (``...`` or ``None``)."""
     return answer is None or answer is Ellipsis
+
+
+def as_number(answer: object) -> float | None:
+    """The answer as a finite float (from an int, float, numpy scalar or numeric text),
+    or None when it is not one (``True``/``False`` are not numbers here)."""
+    if isinstance(answer, bool):
+        return None
+    try:
+        value = float(answer)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None

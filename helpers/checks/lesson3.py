@@ -17,7 +17,7 @@ import pydicom
 from pydicom.pixels import apply_modality_lut
 
 from .. import data
-from ..exercises import Feedback, is_placeholder, not_answered, right, wrong
+from ..exercises import Feedback, as_number, is_placeholder, not_answered, right, wrong
 
 #: Exercise 1: the CT file and the pixel (row, column) whose HU the learner computes.
 HU_FILE = "693_UNCI.dcm"
@@ -31,21 +31,11 @@ FOV_SERIES = "coronal"
 TOP_SERIES = "axial"
 
 
-def _number(answer: object) -> float | None:
-    if isinstance(answer, bool):
-        return None
-    try:
-        value = float(answer)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
 def check_hu(answer: object) -> Feedback:
     """Exercise 1: the HU of pixel ``HU_PIXEL`` of ``HU_FILE`` (Rescale Slope/Intercept)."""
     if is_placeholder(answer):
         return not_answered()
-    value = _number(answer)
+    value = as_number(answer)
     if value is None:
         return wrong(f"give one number (the HU), not {type(answer).__name__}.")
     ds = pydicom.dcmread(data.real(HU_FILE))
@@ -81,7 +71,7 @@ def check_grey(answer: object) -> Feedback:
     """Exercise 2: the 8-bit grey level of ``GREY_HU`` in window ``GREY_WINDOW``."""
     if is_placeholder(answer):
         return not_answered()
-    value = _number(answer)
+    value = as_number(answer)
     if value is None or value != int(value):
         return wrong("give a whole number between 0 and 255 (a grey level).")
     c, w = GREY_WINDOW
@@ -111,7 +101,7 @@ def check_field_of_view(answer: object) -> Feedback:
     """Exercise 3: the width in mm of one image of the ``FOV_SERIES`` series."""
     if is_placeholder(answer):
         return not_answered()
-    value = _number(answer)
+    value = as_number(answer)
     if value is None:
         return wrong("give one number: the width in millimetres.")
     ds = pydicom.dcmread(_first_file(FOV_SERIES), stop_before_pixels=True)

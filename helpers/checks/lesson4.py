@@ -14,27 +14,18 @@ from functools import cache
 
 import pandas as pd
 
-from ..exercises import Feedback, is_placeholder, not_answered, right, wrong
+from ..exercises import Feedback, as_number, is_placeholder, not_answered, right, wrong
 
 #: The AS value of exercise 1 and its meaning (PS3.5 Table 6.2-1: nnnM = months).
 AGE_VALUE = "018M"
 AGE_YEARS = 18 / 12
 
 
-def _number(answer: object) -> float | None:
-    if isinstance(answer, bool):
-        return None
-    try:
-        return float(answer)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
 def check_age_years(answer: object) -> Feedback:
     """Exercise 1: Patient's Age ``018M`` in years."""
     if is_placeholder(answer):
         return not_answered()
-    value = _number(answer)
+    value = as_number(answer)
     if value is None:
         return wrong(f"give a number of years (a float), not {type(answer).__name__}.")
     if math.isclose(value, AGE_YEARS, abs_tol=1e-6):
@@ -65,7 +56,7 @@ def check_excluded_count(answer: object) -> Feedback:
     """Exercise 2: how many images the cleaning excludes from a frontal chest set."""
     if is_placeholder(answer):
         return not_answered()
-    value = _number(answer)
+    value = as_number(answer)
     if value is None or value != int(value):
         return wrong("give a whole number of images.")
     truth = excluded_truth()
@@ -94,7 +85,7 @@ def check_leaked_patients(answer: object, patients: pd.Series, split: pd.Series)
     """Exercise 3: patients on both sides of an image-level random split."""
     if is_placeholder(answer):
         return not_answered()
-    value = _number(answer)
+    value = as_number(answer)
     if value is None or value != int(value):
         return wrong("give a whole number of patients.")
     truth = leaked_patients(patients, split)
@@ -114,7 +105,7 @@ def check_date_shift(answer: object, original: object, deidentified: object) -> 
     """Exercise 4: by how many days de-identification moved this patient's dates."""
     if is_placeholder(answer):
         return not_answered()
-    value = _number(answer)
+    value = as_number(answer)
     if value is None or value != int(value):
         return wrong("give a whole number of days (negative if the dates moved back).")
 

@@ -3,7 +3,7 @@
 The files come from PyPI packages, so no lesson needs the internet: each is found
 with ``pydicom.data.get_testdata_file(name, download=False)`` and copied into
 ``data/real/``, where the manifest checks its SHA-256. (Never call
-``get_testdata_files(pattern)``: it tries the network for every match.)
+the plural pattern-matching variant: it tries the network for every match.)
 """
 
 from __future__ import annotations
