@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 #: How to install each external tool, for skip messages.
 INSTALL_HINTS = {
@@ -41,6 +45,29 @@ def dciodvfy() -> str:
 
 
 @pytest.fixture(scope="session")
-def dcm2pnm() -> str:
-    """Path of DCMTK's ``dcm2pnm`` (the windowing reference)."""
-    return require_tool("dcm2pnm")
+def dcmdump() -> str:
+    """Path of DCMTK's ``dcmdump`` (which files are readable DICOM at all)."""
+    return require_tool("dcmdump")
+
+
+@pytest.fixture(scope="session")
+def dcmtk_window(tmp_path_factory) -> Callable[..., list[np.ndarray]]:
+    """DCMTK's rendering with an explicit window, the windowing reference.
+
+    ``dcmtk_window(path, center, width, *extra)`` runs ``dcm2pnm +Ww center width +op``
+    (8-bit PGM; ``extra`` e.g. ``"+Fa"`` for every frame) and returns the frames.
+    """
+    exe = require_tool("dcm2pnm")
+    folder = tmp_path_factory.mktemp("dcm2pnm")
+
+    def render(path: Path, center: float, width: float, *extra: str) -> list[np.ndarray]:
+        out = folder / "out.pgm"
+        subprocess.run([exe, "+Ww", repr(float(center)), repr(float(width)), "+op", *extra,
+                        str(path), str(out)], check=True, capture_output=True)
+        frames = sorted(folder.glob("out*.pgm"))
+        images = [np.asarray(Image.open(f)) for f in frames]
+        for f in frames:
+            f.unlink()
+        return images
+
+    return render

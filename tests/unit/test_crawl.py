@@ -155,14 +155,6 @@ def test_junk_reasons(scanned) -> None:
     assert not row["part10"] and row["transfer_syntax"] == "Implicit VR Little Endian"
 
 
-@pytest.fixture(scope="module")
-def dcmdump() -> str:
-    path = shutil.which("dcmdump")
-    if path is None:
-        pytest.skip("dcmdump is not installed: apt-get install dcmtk")
-    return path
-
-
 def test_readable_files_agree_with_dcmdump(mixed: Path, scanned, dcmdump: str) -> None:
     """A file is a table row exactly when DCMTK reads it cleanly (DICOMDIRs aside)."""
     table, errors = scanned

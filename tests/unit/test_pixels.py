@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,20 +15,12 @@ import pydicom
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_modality_lut, apply_windowing
 
 from helpers import data
 from helpers.errors import NoPixelDataError
 from helpers.pixels import to_hu, window, window_bounds
-
-DCM2PNM = shutil.which("dcm2pnm")
-needs_dcmtk = pytest.mark.skipif(
-    DCM2PNM is None,
-    reason="dcm2pnm (DCMTK) not found: apt-get install dcmtk, brew install dcmtk, "
-           "or conda install -c conda-forge dcmtk",
-)
 
 # Windows that exercise the corners of PS3.3 C.11.2.1.2.1: width 1 (a threshold),
 # width 2, odd and even widths, fractional values, centers far outside the data.
@@ -43,18 +33,6 @@ WINDOWS = [
 INTEGER_FILES = ["CT_small.dcm", "693_UNCI.dcm", "RG1_UNCI.dcm", "MR_small.dcm"]
 
 
-def dcm2pnm(path: Path, center: float, width: float, tmp: Path, *extra: str) -> list[np.ndarray]:
-    """DCMTK's rendering with an explicit window: 8-bit PGM frames."""
-    out = tmp / "out.pgm"
-    subprocess.run([DCM2PNM, "+Ww", repr(float(center)), repr(float(width)), "+op", *extra,
-                    str(path), str(out)], check=True, capture_output=True)
-    frames = sorted(tmp.glob("out*.pgm"))
-    images = [np.asarray(Image.open(f)) for f in frames]
-    for f in frames:
-        f.unlink()
-    return images
-
-
 def synthetic_ct_slice() -> Path:
     try:
         folder = data.ct_series("axial")
@@ -63,14 +41,13 @@ def synthetic_ct_slice() -> Path:
     return sorted(folder.glob("*.dcm"))[0]
 
 
-@needs_dcmtk
 @pytest.mark.parametrize("name", INTEGER_FILES)
-def test_window_equals_dcm2pnm_on_real_files(name, tmp_path):
+def test_window_equals_dcm2pnm_on_real_files(name, dcmtk_window):
     ds = pydicom.dcmread(data.real(name))
     hu = to_hu(ds)
     photometric = ds.PhotometricInterpretation
     for center, width in WINDOWS:
-        (expected,) = dcm2pnm(data.real(name), center, width, tmp_path)
+        (expected,) = dcmtk_window(data.real(name), center, width)
         got = window(hu, center, width, photometric)
         assert got.dtype == np.uint8 and got.shape == expected.shape
         mismatched = int((got != expected).sum())
@@ -79,43 +56,39 @@ def test_window_equals_dcm2pnm_on_real_files(name, tmp_path):
         assert np.array_equal(window(hu.astype(np.int32), center, width, photometric), got)
 
 
-@needs_dcmtk
-def test_window_equals_dcm2pnm_on_synthetic_ct(tmp_path):
+def test_window_equals_dcm2pnm_on_synthetic_ct(dcmtk_window):
     path = synthetic_ct_slice()
     ds = pydicom.dcmread(path)
     hu = to_hu(ds)
     for center, width in WINDOWS:
-        (expected,) = dcm2pnm(path, center, width, tmp_path)
+        (expected,) = dcmtk_window(path, center, width)
         assert np.array_equal(window(hu, center, width), expected), (center, width)
         assert np.array_equal(window(hu.astype(np.int16), center, width), expected)
 
 
-@needs_dcmtk
-def test_window_equals_dcm2pnm_on_every_frame(tmp_path):
+def test_window_equals_dcm2pnm_on_every_frame(dcmtk_window):
     path = data.real("emri_small.dcm")
     hu = to_hu(pydicom.dcmread(path))
     for center, width in [(200, 400), (1000, 2000), (31, 2)]:
-        expected = dcm2pnm(path, center, width, tmp_path, "+Fa")
+        expected = dcmtk_window(path, center, width, "+Fa")
         assert len(expected) == hu.shape[0] == 10
         assert np.array_equal(window(hu, center, width), np.stack(expected))
 
 
-@needs_dcmtk
-def test_monochrome1_is_the_inverted_ramp_not_255_minus_the_ramp(tmp_path):
+def test_monochrome1_is_the_inverted_ramp_not_255_minus_the_ramp(dcmtk_window):
     """RG1_UNCI is a real CR in MONOCHROME1: DCMTK computes the falling ramp
     directly, which differs from 255 - (rising ramp) where truncation rounds."""
     path = data.real("RG1_UNCI.dcm")
     ds = pydicom.dcmread(path)
     assert ds.PhotometricInterpretation == "MONOCHROME1"
     hu = to_hu(ds)
-    (expected,) = dcm2pnm(path, 15000, 30000, tmp_path)
+    (expected,) = dcmtk_window(path, 15000, 30000)
     assert np.array_equal(window(hu, 15000, 30000, "MONOCHROME1"), expected)
     naive = 255 - window(hu, 15000, 30000, "MONOCHROME2")
     assert (naive != expected).sum() > 0  # the distinction is real on this file
 
 
-@needs_dcmtk
-def test_non_integer_slope_dcmtk_truncates_modality_values(tmp_path):
+def test_non_integer_slope_dcmtk_truncates_modality_values(dcmtk_window):
     """MR2_UNCI has Rescale Slope 3.774114: its modality values are not integers.
     DCMTK keeps its intermediate (post-modality-LUT) image in an integer type, so
     it truncates them first; window(trunc(values)) then matches exactly, and the
@@ -125,7 +98,7 @@ def test_non_integer_slope_dcmtk_truncates_modality_values(tmp_path):
     hu = to_hu(ds)
     assert not np.all(hu == np.trunc(hu))
     for center, width in [(40, 400), (1000, 2000), (127.5, 256), (10, 2)]:
-        (expected,) = dcm2pnm(path, center, width, tmp_path)
+        (expected,) = dcmtk_window(path, center, width)
         assert np.array_equal(window(np.trunc(hu), center, width), expected)
         diff = np.abs(window(hu, center, width).astype(int) - expected)
         assert diff.max() <= 1

