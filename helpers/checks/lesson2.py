@@ -153,7 +153,7 @@ def check_modified_copy(answer: object) -> Feedback:
         return wrong(f"the ORIGINAL {COPY_SOURCE} was changed too: never write over a source "
                      "file (rebuild the data with `make data`).")
     try:
-        expected_hash = read_manifest().get(source.relative_to(DATA_DIR).as_posix())
+        expected_hash = read_manifest().files.get(source.relative_to(DATA_DIR).as_posix())
     except DataError:  # no manifest yet (data collected by hand): nothing to compare
         expected_hash = None
     if expected_hash is not None and _sha256(source) != expected_hash:

@@ -1,22 +1,37 @@
-"""``python -m helpers.data build [--update-manifest]``: build and verify data/."""
+"""``python -m helpers.data build|check``: build and verify data/, or check the generators.
+
+- ``build``: verify data/ against MANIFEST.sha256 and rebuild what fails;
+  ``--strict`` also fails on a difference in Pixel Data values alone (``make test``),
+  ``--update-manifest`` regenerates everything and rewrites the manifest.
+- ``check``: regenerate every group in a scratch folder and compare it with the
+  manifest, naming the files that differ and whether only their pixels do; data/
+  is not touched. Exit status 1 if anything differs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .build import DataError, build
+from .build import DataError, build, check_generators
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.data", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m helpers.data", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="verify data/ against the manifest, rebuild what fails")
     b.add_argument("--update-manifest", action="store_true",
                    help="regenerate everything and rewrite data/MANIFEST.sha256")
+    b.add_argument("--strict", action="store_true",
+                   help="fail on a difference in Pixel Data values too (tests)")
+    c = sub.add_parser("check", help="regenerate in a scratch folder and compare")
+    c.add_argument("groups", nargs="*", help="data groups to check (all by default)")
     args = parser.parse_args(argv)
     try:
-        report = build(update_manifest=args.update_manifest)
+        if args.command == "check":
+            return 1 if check_generators(args.groups or None) else 0
+        report = build(update_manifest=args.update_manifest, strict=args.strict)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

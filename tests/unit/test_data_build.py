@@ -36,7 +36,7 @@ def test_build_real_group_twice_then_heal_a_corrupted_file(data_copy: Path):
     assert second.actions == {"real": "verified"}
 
     victim = data_copy / "real" / "CT_small.dcm"
-    expected = read_manifest(data_copy)["real/CT_small.dcm"]
+    expected = read_manifest(data_copy).files["real/CT_small.dcm"]
     victim.write_bytes(victim.read_bytes()[:-10] + b"corrupted!")
     assert hashlib.sha256(victim.read_bytes()).hexdigest() != expected
     healed = build(groups=["real"], data_dir=data_copy, log=lambda _: None)

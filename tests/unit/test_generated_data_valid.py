@@ -20,7 +20,7 @@ GENERATED_GROUPS = ("ct_chest", "cxr_cohort")
 
 
 def generated_files() -> list[Path]:
-    return [DATA_DIR / rel for rel in sorted(read_manifest())
+    return [DATA_DIR / rel for rel in sorted(read_manifest().files)
             if rel.split("/", 1)[0] in GENERATED_GROUPS and rel.endswith(".dcm")]
 
 
@@ -31,7 +31,7 @@ def errors_of(dciodvfy: str, path: Path) -> list[str]:
 
 
 def test_generated_groups_are_in_the_manifest():
-    groups = {rel.split("/", 1)[0] for rel in read_manifest()}
+    groups = {rel.split("/", 1)[0] for rel in read_manifest().files}
     assert set(GENERATED_GROUPS) <= groups
 
 
