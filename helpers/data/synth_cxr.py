@@ -92,7 +92,8 @@ def pixels(row: pd.Series) -> np.ndarray:
     """The stored pixel values of one plan row (see :func:`.cxr_render.render`)."""
     return render(rows=int(row.rows), columns=int(row.columns), spacing=float(row.spacing),
                   labels=row.finding_labels.split("|"), view=row.view_position,
-                  ctr=float(row.ctr), seed=int(row.pixel_seed), female=row.true_sex == "F",
+                  # quantised on purpose: the plan draws it with numpy's C normal()
+                  ctr=round(float(row.ctr), 4), seed=int(row.pixel_seed), female=row.true_sex == "F",
                   age_years=float(row.true_age_years), photometric=row.photometric)
 
 
@@ -118,16 +119,22 @@ def csv_text(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate(out_dir: Path, seed: int = DEFAULT_SEED, only: Collection[str] | None = None) -> None:
+def generate(out_dir: Path, seed: int = DEFAULT_SEED, only: Collection[str] | None = None,
+             part: tuple[int, int] = (0, 1)) -> None:
     """Write the cohort (images and labels CSV) into ``out_dir``; refuses to overwrite.
 
     ``only``: write just these images (Image Index values); the CSV is always complete.
+    ``part=(i, n)``: write only every n-th image starting at the i-th (and the CSV
+    only in part 0), so that n processes can share the work; each image depends
+    only on its own row of the plan, so the parts write the same bytes.
     """
     out_dir = Path(out_dir)
+    index, parts = part
     df = plan(seed)
-    for _, row in df.iterrows():
-        if only is None or row.image_index in only:
+    for k, (_, row) in enumerate(df.iterrows()):
+        if k % parts == index and (only is None or row.image_index in only):
             save_new(dataset(row), out_dir / "images" / row.image_index)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / CSV_NAME, "x", newline="") as fh:
-        fh.write(csv_text(df))
+    if index == 0:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with open(out_dir / CSV_NAME, "x", newline="") as fh:
+            fh.write(csv_text(df))

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers.data.build import MANIFEST_NAME, DataError, build, read_manifest
+from helpers.data.build import (
+    MANIFEST_NAME,
+    VARIANTS_NAME,
+    DataError,
+    build,
+    check_generators,
+    read_manifest,
+)
 from helpers.paths import DATA_DIR, REPO_ROOT
 
 
@@ -51,15 +58,57 @@ def test_missing_file_is_rebuilt(data_copy: Path):
     assert (data_copy / "real" / "MR_small.dcm").is_file()
 
 
-def test_wrong_manifest_entry_fails_loudly(data_copy: Path):
-    """A generator whose output differs from the manifest must not pass silently."""
-    manifest = data_copy / MANIFEST_NAME
+def _tamper(data_dir: Path, rel: str, *, header: bool) -> None:
+    """Make the manifest expect other bytes for ``rel``: its file hash, and optionally
+    its header hash, as if this machine's generator wrote something else."""
+    manifest = data_dir / MANIFEST_NAME
     lines = manifest.read_text().splitlines()
-    i = next(i for i, line in enumerate(lines) if line.endswith("  real/CT_small.dcm"))
-    lines[i] = "0" * 64 + "  real/CT_small.dcm"
+    for i, line in enumerate(lines):
+        if line.endswith(f"  {rel}") and (header or not line.startswith("# header ")):
+            prefix = "# header " if line.startswith("# header ") else ""
+            lines[i] = f"{prefix}{'0' * 64}  {rel}"
     manifest.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DataError, match="differ"):
+
+
+def test_header_difference_fails_loudly_naming_group_and_file(data_copy: Path):
+    """A generator whose header bytes differ from the manifest must not pass silently."""
+    _tamper(data_copy, "real/CT_small.dcm", header=True)
+    with pytest.raises(DataError, match=r"'real'.*1 file differ in their header "
+                                        r"\(real/CT_small.dcm\)"):
         build(groups=["real"], data_dir=data_copy, log=lambda _: None)
+
+
+def test_pixel_only_difference_warns_in_a_lenient_build_and_fails_a_strict_one(data_copy: Path):
+    """make lab (lenient) goes on with a warning; make test (strict) fails; verify()
+    and later lenient builds accept the recorded variant without regenerating."""
+    _tamper(data_copy, "real/CT_small.dcm", header=False)
+    with pytest.raises(DataError, match=r"1 file differ in Pixel Data values only "
+                                        r"\(real/CT_small.dcm\)"):
+        build(groups=["real"], data_dir=data_copy, strict=True, log=lambda _: None)
+    said: list[str] = []
+    report = build(groups=["real"], data_dir=data_copy, log=said.append)
+    assert report.actions == {"real": "rebuilt"}
+    assert [d.pixels_only for d in report.pixel_differences] == [["real/CT_small.dcm"]]
+    assert any(m.startswith("warning:") and "real/CT_small.dcm" in m for m in said), said
+    assert (data_copy / "real" / "CT_small.dcm").is_file()
+    variants = (data_copy / VARIANTS_NAME).read_text()
+    assert variants.endswith("  real/CT_small.dcm\n")
+    said.clear()
+    again = build(groups=["real"], data_dir=data_copy, log=said.append)
+    assert again.actions == {"real": "verified"}
+    assert any(m.startswith("warning:") for m in said), said
+    with pytest.raises(DataError):
+        build(groups=["real"], data_dir=data_copy, strict=True, log=lambda _: None)
+
+
+def test_check_command_reports_without_touching_data(data_copy: Path):
+    _tamper(data_copy, "real/MR_small.dcm", header=False)
+    said: list[str] = []
+    diffs = check_generators(["real"], data_dir=data_copy, log=said.append)
+    assert [(d.group, d.pixels_only, d.header) for d in diffs] == [
+        ("real", ["real/MR_small.dcm"], [])]
+    assert not (data_copy / "real").exists()
+    assert "differ in Pixel Data values only (real/MR_small.dcm)" in said[0]
 
 
 def test_unknown_group_and_missing_manifest(tmp_path: Path):
