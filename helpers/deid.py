@@ -14,7 +14,27 @@ What :func:`deidentify` does to a copy of the dataset (the input is untouched):
 
 - every attribute of :data:`BASIC_PROFILE` gets its action from Table E.1-1:
   ``X`` remove, ``Z`` empty value, ``D`` dummy value (Patient's Name and ID
-  become a pseudonym), ``K`` keep (retained by an option);
+  become a pseudonym), ``K`` keep (retained by an option); the action respects
+  the attribute's type in the IOD of the file's SOP class, as the table's
+  compound codes (``X/Z``, ``Z/D``, ``X/Z/D``) require: an attribute that is
+  Type 1 there gets a dummy value (:data:`DUMMY`, ``D``), one that is Type 2 an
+  empty value (``Z``), only a Type 3 one is removed (``X``) -- so the output
+  stays as valid (dciodvfy) as the input (types from :mod:`helpers.deid_iod`);
+- retired and unknown (not in the data dictionary, PS3.6) public attributes
+  whose VR can hold text (AE, LO, LT, PN, SH, ST, UC, UT, UN, OB) are removed:
+  Table E.1-1 lists many retired attributes with action ``X`` (e.g. Network ID
+  (0008,1000) could hold a department's name), and an unknown one may hold
+  anything;
+- code items (the Code Sequence Macro, PS3.3 Table 8.8-1) are coded
+  terminology and kept, except that Code Meaning (0008,0104), free text, is
+  replaced by a dummy value when the coding scheme is not a standard one of
+  PS3.16 Section 8 (:data:`STANDARD_SCHEMES`): a local scheme's meaning is
+  whatever the site typed (a procedure name, a department). It is Type 1 in the
+  macro, hence ``D``, not ``Z``;
+- command group elements (0000,eeee, PS3.7 Section 6.3) belong to a network
+  message, never to a stored file (PS3.10 7.1), and are dropped;
+- the 128-byte file preamble (PS3.10 7.1), free for any use and so a place some
+  writers put a banner with the patient's name, is zeroed;
 - every other person name (VR PN) is emptied, every date (DA, DT) shifted,
   every UID (UI) that is not a standard class or transfer syntax UID is remapped
   (``U``) to a new ``2.25.`` UID (PS3.5 B.2) -- the same input gives the same
@@ -30,6 +50,9 @@ Pseudonyms, date shifts and UIDs come from a keyed hash (HMAC-SHA-256) of the
 original value: consistent across files and runs with the same ``key``, and
 not reversible without it. Keep the key secret, or pass none to get a random
 one for this Python session.
+
+Every failure is a :class:`helpers.errors.DeidentificationError` naming the
+file.
 
 Not done (PS3.15 says so too): text burned into the pixels (Clean Pixel Data
 Option, E.3.1), free text inside structured reports (Clean Structured Content,
@@ -52,12 +75,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.datadict import (
+    dictionary_has_tag,
+    dictionary_is_retired,
+    dictionary_VR,
+    keyword_for_tag,
+    tag_for_keyword,
+)
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 from pydicom.uid import UID
 
+from .deid_iod import required_type
+from .errors import DeidentificationError, WorkbookError
 from .vr import parse_date
 
 #: PS3.15 Table E.1-1, the attributes met in radiography, CT and MR headers, with
@@ -132,6 +163,23 @@ METHOD_CODES = (
 #: Days a date may move (always into the past): between 30 days and 10 years.
 SHIFT_RANGE_DAYS = (30, 3650)
 
+#: Dummy values (action ``D`` for a Type 1 attribute), one per VR (PS3.5 6.2).
+DUMMY: dict[str, str] = {
+    "AE": "ANONYMOUS", "AS": "000Y", "CS": "ANONYMOUS", "DA": "19000101", "DS": "0",
+    "DT": "19000101000000", "IS": "0", "LO": "ANONYMIZED", "LT": "ANONYMIZED",
+    "PN": "ANONYMIZED", "SH": "ANONYMIZED", "ST": "ANONYMIZED", "TM": "000000",
+    "UC": "ANONYMIZED", "UT": "ANONYMIZED",
+}
+#: VRs that can hold text: retired or unknown elements of these VRs are removed.
+TEXT_VRS = frozenset({"AE", "LO", "LT", "PN", "SH", "ST", "UC", "UT", "UN", "OB"})
+#: Coding scheme designators of PS3.16 Section 8 whose Code Meanings are standard
+#: terms (kept); any other scheme's Code Meaning is replaced by a dummy value.
+STANDARD_SCHEMES = frozenset({
+    "DCM", "SCT", "SRT", "SNM3", "LN", "UCUM", "FMA", "RADLEX", "NCIt", "MDC", "ACR",
+    "I10", "I9C", "ICD10", "UMLS", "RFC5646", "ISO639_1", "ISO639_2", "ISO3166_1", "NEU",
+    "BARI", "UBERON", "NCBITaxon", "RXNORM", "DC", "ITIS_TSN",
+})
+
 _SESSION_KEY = secrets.token_hex(16)
 _OVERLAY_ELEMENTS = (0x3000, 0x4000)  # Overlay Data, Overlay Comments (group 60xx)
 
@@ -191,23 +239,56 @@ def patient_identity(ds: Dataset) -> str:
 # De-identifying a dataset
 
 
-def _action(elem: DataElement) -> str | None:
+def _action(elem: DataElement, sop_class: str | None = None) -> str | None:
+    """The action for ``elem``; ``sop_class`` (top level only) adapts X and Z to the type
+    the attribute has in that SOP class's IOD (Type 1: D, Type 2: Z)."""
     tag = elem.tag
-    if tag.is_private:
+    if tag.is_private or tag.group == 0x0000:
         return "X"
     if (tag.group & 0xFF00) == 0x5000 or (
             (tag.group & 0xFF00) == 0x6000 and tag.element in _OVERLAY_ELEMENTS):
         return "X"
-    return BASIC_PROFILE.get(elem.keyword)
+    action = BASIC_PROFILE.get(elem.keyword)
+    if action is None and tag.element != 0x0000 and elem.VR in TEXT_VRS and (
+            not dictionary_has_tag(tag) or dictionary_is_retired(tag)):
+        return "X"  # retired or unknown, and able to hold text
+    if action in ("X", "Z") and sop_class:
+        required = required_type(elem.keyword, sop_class)
+        if required == 1:
+            return "D"
+        if required == 2:
+            return "Z"
+    return action
 
 
-def _clean(ds: Dataset, shift: int, key: str | None) -> None:
+def _dummy(elem: DataElement) -> None:
+    """Give ``elem`` a dummy value consistent with its VR (action D)."""
+    if elem.VR == "SQ":
+        return  # a required sequence is kept; its items are cleaned like any other
+    elem.value = DUMMY.get(elem.VR, "")
+
+
+def _is_local_code(ds: Dataset) -> bool:
+    scheme = str(ds.get("CodingSchemeDesignator", "") or "").strip()
+    return "CodeMeaning" in ds and scheme not in STANDARD_SCHEMES
+
+
+def _clean(ds: Dataset, shift: int, key: str | None, sop_class: str | None = None) -> None:
+    """De-identify ``ds`` in place; ``sop_class`` is given for the top-level dataset."""
+    if _is_local_code(ds) and ds.CodeMeaning:
+        ds.CodeMeaning = DUMMY["LO"]
     for elem in list(ds):
-        action = _action(elem)
+        action = _action(elem, sop_class)
         if action == "X":
             del ds[elem.tag]
         elif action == "Z":
             elem.value = [] if elem.VR == "SQ" else ""
+        elif action == "D" and elem.keyword not in ("PatientName", "PatientID"):
+            if elem.VR == "SQ":
+                for item in elem.value:
+                    _clean(item, shift, key)
+            else:
+                _dummy(elem)
         elif action in ("K", "D"):
             continue
         elif elem.VR == "SQ":
@@ -236,15 +317,28 @@ def deidentify(ds: Dataset, *, key: str | None = None) -> Dataset:
     gives the same results for the same input (files of one study stay
     consistent). Without one, a random key is used for this Python session.
     """
+    try:
+        return _deidentify(ds, key)
+    except WorkbookError:
+        raise
+    except Exception as exc:  # a value pydicom cannot convert, a broken sequence...
+        raise DeidentificationError(getattr(ds, "filename", None),
+                                    f"cannot be de-identified: {type(exc).__name__}: {exc}") \
+            from None
+
+
+def _deidentify(ds: Dataset, key: str | None) -> Dataset:
     out = copy.deepcopy(ds)
     identity = patient_identity(ds)
     shift = date_shift_days(identity, key)
+    if getattr(out, "preamble", None) is not None:
+        out.preamble = b"\0" * 128  # PS3.10 7.1: free for any use, so possibly PHI
     meta = getattr(out, "file_meta", None)
     if meta is not None:
         for elem in meta:
             if elem.VR == "UI" and elem.value:
                 _remap_element(elem, key)
-    _clean(out, shift, key)
+    _clean(out, shift, key, str(ds.get("SOPClassUID", "") or ""))
     alias = pseudonym(identity, key)
     for keyword in ("PatientID", "PatientName", "PatientIdentityRemoved", "DeidentificationMethod",
                     "DeidentificationMethodCodeSequence",
@@ -279,6 +373,11 @@ def _walk(ds: Dataset, prefix: str = "") -> Iterator[tuple[str, DataElement]]:
         if elem.VR == "SQ":
             for i, item in enumerate(elem.value):
                 yield from _walk(item, f"{where}[{i}].")
+
+
+def _top(where: str) -> bool:
+    """True for a path of :func:`_walk` naming an element of the top-level dataset."""
+    return "." not in where and "[" not in where
 
 
 def _texts(elem: DataElement) -> list[str]:
@@ -320,11 +419,12 @@ def phi_values(ds: Dataset) -> dict[str, str]:
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
         elements += list(_walk(meta, "file_meta."))
-    for _, elem in elements:
+    sop_class = str(ds.get("SOPClassUID", "") or "")
+    for where, elem in elements:
         if elem.tag.is_private:  # removed whole; their values are mostly numbers
             continue
         keyword = elem.keyword or str(elem.tag)
-        action = _action(elem)
+        action = _action(elem, sop_class if _top(where) else None)
         for text in _texts(elem):
             if elem.VR == "PN":
                 for part in _name_parts(text):
@@ -404,10 +504,11 @@ def audit(ds: Dataset, phi: dict[str, str] | None = None) -> pd.DataFrame:
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
         elements += list(_walk(meta, "file_meta."))
+    sop_class = str(ds.get("SOPClassUID", "") or "")
     for where, elem in elements:
         texts = _texts(elem)
         shown = "\\".join(texts)
-        action = _action(elem)
+        action = _action(elem, sop_class if _top(where) else None)
         present = elem.VR == "SQ" and len(elem.value) > 0 or any(t.strip() for t in texts)
         if elem.tag.is_private:
             flag(where, elem, shown, "private element (may hold anything)")
@@ -415,12 +516,16 @@ def audit(ds: Dataset, phi: dict[str, str] | None = None) -> pd.DataFrame:
             flag(where, elem, shown, "should be removed (PS3.15 Table E.1-1: X)")
         elif action == "Z" and present:
             flag(where, elem, shown, "should be empty (PS3.15 Table E.1-1: Z)")
-        elif elem.VR == "PN" and present and not (elem.keyword == "PatientName"
-                                                  and shown.strip() == pid):
+        elif elem.VR == "PN" and present and shown.strip() != DUMMY["PN"] and not (
+                elem.keyword == "PatientName" and shown.strip() == pid):
             flag(where, elem, shown, "a person's name")
         for text in texts:
             for original, source in search.find(text):
                 flag(where, elem, shown, f"holds the original {source} value {original!r}")
+    preamble = getattr(ds, "preamble", None)
+    if preamble and any(preamble):
+        flag("preamble", None, preamble[:60].decode("latin-1"),
+             "the 128-byte preamble is not zeroed (PS3.10 7.1)")
     if str(ds.get("PatientIdentityRemoved", "")).upper() != "YES":
         flag("PatientIdentityRemoved", None, str(ds.get("PatientIdentityRemoved", "")),
              "Patient Identity Removed (0012,0062) is not YES")

@@ -22,6 +22,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from .errors import (
+    InvalidValueError,
     MissingDecoderError,
     NoPixelDataError,
     NotDicomError,
@@ -30,6 +31,7 @@ from .errors import (
     TruncatedFileError,
     WorkbookError,
 )
+from .paths import shown
 
 PathLike = str | os.PathLike[str]
 
@@ -229,7 +231,9 @@ def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
 
     Refuses (:class:`OverwriteError`) when ``path`` exists, unless
     ``overwrite=True``, and always refuses to write over the file ``ds`` was read
-    from, so a source file is never replaced.
+    from, so a source file is never replaced. A dataset pydicom cannot write as a
+    Part 10 file (PS3.10 7.1: e.g. one holding command group elements (0000,eeee))
+    raises :class:`InvalidValueError` naming the file, and leaves no partial copy.
     """
     p = Path(path)
     source = getattr(ds, "filename", None)
@@ -241,6 +245,16 @@ def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
     if p.exists() and not overwrite:
         raise OverwriteError(p, "already exists; choose a new name or pass overwrite=True")
     p.parent.mkdir(parents=True, exist_ok=True)
-    with open(p, "wb" if overwrite else "xb") as fh:
-        ds.save_as(fh, enforce_file_format=True)
+    try:
+        with open(p, "wb" if overwrite else "xb") as fh:
+            ds.save_as(fh, enforce_file_format=True)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except OSError:
+        raise
+    except Exception as exc:  # pydicom refuses the dataset: say which, and why
+        p.unlink(missing_ok=True)  # the half-written copy (never a source: checked above)
+        origin = f" (read from {shown(source)})" if isinstance(source, str | os.PathLike) else ""
+        raise InvalidValueError(p, f"cannot be written{origin}: {type(exc).__name__}: {exc}") \
+            from None
     return p

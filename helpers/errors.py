@@ -18,11 +18,14 @@ from .paths import shown
 class WorkbookError(Exception):
     """Base class: a problem with one input, named in the message."""
 
-    def __init__(self, path: str | os.PathLike[str] | None, problem: str) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None, problem: str, *,
+                 root: str | os.PathLike[str] | None = None) -> None:
         self.path = path
         self.problem = problem
-        where = shown(path) if path is not None else "input"
-        super().__init__(f"{where}: {problem}")
+        #: the file as the message names it (see :func:`helpers.paths.shown`: relative
+        #: to ``root``, the folder the helper was given, when it lies outside the workbook)
+        self.where = shown(path, root) if path is not None else "input"
+        super().__init__(f"{self.where}: {problem}")
 
 
 class NotDicomError(WorkbookError, ValueError):
@@ -63,3 +66,14 @@ class SeriesError(WorkbookError, ValueError):
 
 class OverwriteError(WorkbookError, FileExistsError):
     """A write would replace an existing file."""
+
+
+class DeidentificationError(WorkbookError, ValueError):
+    """A dataset cannot be de-identified or written de-identified (PS3.15 Annex E)."""
+
+
+class GeometryWarning(UserWarning):
+    """Slice geometry that is irregular but usable: :func:`helpers.volume.load_series`
+    loads the volume and says by how much positions depart from a regular grid
+    (rounded Image Position (Patient) values, slightly uneven gaps). Turn it into an
+    error with ``warnings.simplefilter("error", GeometryWarning)``."""

@@ -141,7 +141,7 @@ def organize_folder(folder: PathLike) -> Organized:
     problems: list[dict[str, str]] = []
     seen: dict[str, str] = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        name = shown(path)
+        name = shown(path, root)
         try:
             ds = read(path, stop_before_pixels=True)
         except WorkbookError as exc:
@@ -207,7 +207,7 @@ def organize_dicomdir(path: PathLike) -> Organized:
         parts = [file_id] if isinstance(file_id, str) else list(file_id)
         referenced = p.parent.joinpath(*parts)
         if not referenced.is_file():
-            problems.append({"file": shown(referenced),
+            problems.append({"file": shown(referenced, p.parent),
                              "problem": "listed in the DICOMDIR but missing on disk"})
     return _finish(rows, problems)
 

@@ -22,21 +22,41 @@ DATA_DIR: Path = Path(os.environ.get("DICOM_WORKBOOK_DATA", REPO_ROOT / "data"))
 OUTPUT_DIR: Path = Path(os.environ.get("DICOM_WORKBOOK_OUTPUT", REPO_ROOT / "output")).resolve()
 
 
-def shown(path: str | os.PathLike[str]) -> str:
-    """Return ``path`` as a learner should see it: relative to the data folder,
-    the output folder or the repository, with forward slashes.
-
-    >>> shown(DATA_DIR / "real" / "CT_small.dcm")
-    'data/real/CT_small.dcm'
-    """
-    p = Path(path).resolve()
+def _in_workbook(p: Path) -> str | None:
     for base, label in ((DATA_DIR, "data"), (OUTPUT_DIR, "output"), (REPO_ROOT, "")):
         try:
             rel = p.relative_to(base)
         except ValueError:
             continue
         return "/".join(part for part in (label, rel.as_posix()) if part)
-    return p.name
+    return None
+
+
+def shown(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> str:
+    """Return ``path`` as a learner should see it, with forward slashes.
+
+    - inside the workbook: relative to the data folder, the output folder or the
+      repository (``data/real/CT_small.dcm``), so lesson outputs do not depend on
+      where the repository lives;
+    - elsewhere, under ``root`` (the folder a helper was given): relative to that
+      folder (``a/0.dcm`` and ``b/0.dcm``), so two files never share a name;
+    - elsewhere: the absolute path.
+
+    >>> shown(DATA_DIR / "real" / "CT_small.dcm")
+    'data/real/CT_small.dcm'
+    """
+    p = Path(path).resolve()
+    inside = _in_workbook(p)
+    if inside is not None:
+        return inside
+    if root is not None:
+        try:
+            rel = p.relative_to(Path(root).resolve())
+            if rel.parts:
+                return rel.as_posix()
+        except ValueError:
+            pass
+    return p.as_posix()
 
 
 def output_dir(*parts: str) -> Path:

