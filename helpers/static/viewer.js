@@ -376,10 +376,14 @@ class App {
     this.root.dataset.plane = this.activePlane();
     this.root.dataset.slice = String(this.model.get("slice"));
     this.root.dataset.invert = String(this.model.get("invert"));
+    this.root.dataset.crosshair = this.point.join(",");
+    this.root.dataset.complete = String(this.store.complete());
+    this.root.dataset.received = String(this.store.bytesReceived);
     this.root.dataset.ready = String(drawn);
   }
-  shown() {
-    return this.model.get("layout") === "one" || this.meta.planes.length === 1
+  shown() { // one view when asked, for a 2D image, or on a narrow screen
+    const narrow = this.root.clientWidth > 0 && this.root.clientWidth < 480;
+    return this.model.get("layout") === "one" || this.meta.planes.length === 1 || narrow
       ? this.views.filter((v) => v.name === this.activePlane()) : this.views;
   }
   arrangeViews() {
@@ -438,6 +442,7 @@ class App {
   build() {
     const m = this.meta, root = this.root;
     root.classList.add("dv-root");
+    root.dataset.uid = m.uid;
     root.tabIndex = 0;
     const bar = el("div", "dv-bar", root);
     this.presetSel = el("select", "dv-preset", bar);
