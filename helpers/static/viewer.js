@@ -191,7 +191,7 @@ class View {
   }
   layout() { // screen placement of the image inside the box
     const [rows, cols, ph, pw] = this.geometry();
-    const bw = this.box.clientWidth || 1, bh = this.box.clientHeight || 1;
+    const bw = this.app.boxSize, bh = this.app.boxSize; // set by us: no layout read
     const scale = Math.min(bw / (cols * pw), bh / (rows * ph)) * this.zoom;
     const w = cols * pw * scale, h = rows * ph * scale;
     return { x: (bw - w) / 2 + this.panX, y: (bh - h) / 2 + this.panY, w, h, rows, cols };
@@ -277,8 +277,12 @@ class App {
     model.on("change:crosshair", () => { this.point = [...model.get("crosshair")]; this.syncSlice(); this.schedule(null); });
     model.on("change:slice", () => { this.fromSlice(); this.schedule(null); });
     model.on("change:plane", () => { this.syncSlice(); this.schedule(null); });
-    this.resize = new ResizeObserver(() => this.schedule(null));
-    this.resize.observe(this.viewsEl);
+    this.rootWidth = 0;
+    this.resize = new ResizeObserver((entries) => {
+      this.rootWidth = entries[entries.length - 1].contentRect.width;
+      this.schedule(null);
+    });
+    this.resize.observe(this.root);
     this.syncControls();
     this.store.prefetch(this.point[2]);
     this.schedule(null);
@@ -287,9 +291,10 @@ class App {
 
   // -- state -------------------------------------------------------------------------
   activePlane() { return this.model.get("plane"); }
-  set(changes) { // change model state from the browser and tell Python
+  set(changes) { // change model state at once; tell Python at most every 40 ms
     for (const [k, v] of Object.entries(changes)) this.model.set(k, v);
-    this.model.save_changes();
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => { this.saveTimer = 0; this.model.save_changes(); }, 40);
   }
   setWindow(c, w) {
     const q = this.meta.step;
@@ -334,7 +339,7 @@ class App {
 
   // -- drawing -----------------------------------------------------------------------
   schedule(kind, event) {
-    if (kind && event) this.pendingInputs.push({ kind, t: event.timeStamp });
+    if (kind && event) this.pendingInputs.push({ kind, t: event.timeStamp, type: event.type });
     if (this.frame) return;
     this.frame = requestAnimationFrame((ts) => this.draw(ts));
   }
@@ -366,23 +371,22 @@ class App {
     const now = performance.now();
     if (drawn && this.pendingInputs.length) {
       for (const p of this.pendingInputs) {
-        timings.push({ kind: p.kind, input: p.t, frame: ts, drawn: now, uid: this.meta.uid });
+        timings.push({ kind: p.kind, type: p.type, input: p.t, frame: ts, drawn: now, uid: this.meta.uid });
       }
       if (timings.length > 20000) timings.splice(0, timings.length - 20000);
       this.pendingInputs = [];
     }
-    this.root.dataset.center = String(this.model.get("center"));
-    this.root.dataset.width = String(this.model.get("width"));
-    this.root.dataset.plane = this.activePlane();
-    this.root.dataset.slice = String(this.model.get("slice"));
-    this.root.dataset.invert = String(this.model.get("invert"));
-    this.root.dataset.crosshair = this.point.join(",");
-    this.root.dataset.complete = String(this.store.complete());
-    this.root.dataset.received = String(this.store.bytesReceived);
+    const info = { center: this.model.get("center"), width: this.model.get("width"),
+      plane: this.activePlane(), slice: this.model.get("slice"), invert: this.model.get("invert"),
+      crosshair: this.point.join(","), complete: this.store.complete(),
+      received: this.store.bytesReceived };
+    for (const [k, v] of Object.entries(info)) { // for tests and tools: the state drawn
+      if (this.root.dataset[k] !== String(v)) this.root.dataset[k] = String(v);
+    }
     this.root.dataset.ready = String(drawn);
   }
   shown() { // one view when asked, for a 2D image, or on a narrow screen
-    const narrow = this.root.clientWidth > 0 && this.root.clientWidth < 480;
+    const narrow = this.rootWidth > 0 && this.rootWidth < 480;
     return this.model.get("layout") === "one" || this.meta.planes.length === 1 || narrow
       ? this.views.filter((v) => v.name === this.activePlane()) : this.views;
   }
@@ -391,8 +395,11 @@ class App {
     this.views.forEach((v) => { v.box.style.display = shown.includes(v) ? "" : "none"; });
     const one = shown.length === 1;
     const size = one ? this.meta.size : Math.floor(Math.min(this.meta.size,
-      Math.max(160, (this.root.clientWidth - 24) / 3)));
-    this.views.forEach((v) => { v.box.style.width = `${size}px`; v.box.style.height = `${size}px`; });
+      Math.max(160, ((this.rootWidth || 3 * 340) - 24) / 3)));
+    if (size !== this.boxSize) {
+      this.boxSize = size;
+      this.views.forEach((v) => { v.box.style.width = `${size}px`; v.box.style.height = `${size}px`; });
+    }
   }
 
   // -- status and controls -----------------------------------------------------------

@@ -370,7 +370,8 @@ def old_step(page, act) -> float:
 
 def summary(values: list[float]) -> dict:
     return {"n": len(values), "median_ms": round(statistics.median(values), 1),
-            "max_ms": round(max(values), 1)}
+            "p90_ms": round(float(np.percentile(values, 90)), 1),
+            "max_ms": round(max(values), 1), "all_ms": [round(v, 1) for v in values]}
 
 
 def test_latency_new_viewer_against_slider_viewer(page, volume, screenshots):
@@ -391,10 +392,12 @@ def test_latency_new_viewer_against_slider_viewer(page, volume, screenshots):
     for _ in range(20):
         page.mouse.wheel(0, 100)
         page.wait_for_timeout(40)
+    results["new: slice (wheel)"] = summary(new_latencies(page, "slice", since))
+    since = timings_count(page)
     for _ in range(20):
         page.keyboard.press("ArrowDown")
         page.wait_for_timeout(40)
-    results["new: slice (wheel, arrow keys)"] = summary(new_latencies(page, "slice", since))
+    results["new: slice (arrow key)"] = summary(new_latencies(page, "slice", since))
     check_volume(page, volume)
 
     # new viewer, plane switch (one view: a new 512x512 or 80x512 plane each time)
@@ -435,7 +438,8 @@ def test_latency_new_viewer_against_slider_viewer(page, volume, screenshots):
     new_wl = results["new: window/level drag"]
     # generous regression bounds only (goals: 16/33 ms, 33 ms, 100 ms; see benchmarks/)
     assert new_wl["median_ms"] < 100 and new_wl["max_ms"] < 500
-    assert results["new: slice (wheel, arrow keys)"]["median_ms"] < 150
+    assert results["new: slice (wheel)"]["median_ms"] < 150
+    assert results["new: slice (arrow key)"]["median_ms"] < 150
     assert results["new: plane switch"]["max_ms"] < 1000
     assert new_wl["median_ms"] < results["old: window/level (width slider drag)"]["median_ms"]
 
@@ -448,7 +452,8 @@ def record(results: dict, volume) -> None:
             "cpus": __import__("os").cpu_count(), "volume": list(volume.shape)}
     (folder / "latency.json").write_text(json.dumps({"meta": meta, "results": results},
                                                     indent=2) + "\n")
-    lines = ["| input | n | median ms | max ms |", "|---|---|---|---|"]
-    lines += [f"| {k} | {v['n']} | {v['median_ms']} | {v['max_ms']} |" for k, v in results.items()]
+    lines = ["| input | n | median ms | 90th pct ms | max ms |", "|---|---|---|---|---|"]
+    lines += [f"| {k} | {v['n']} | {v['median_ms']} | {v['p90_ms']} | {v['max_ms']} |"
+              for k, v in results.items()]
     (folder / "latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
