@@ -73,11 +73,14 @@ class Store {
     return slab.subarray(off, off + this.sliceLen);
   }
   complete() { return this.slabs.size === this.nslabs; }
+  post(content) { // no kernel (a notebook reopened from saved widget state): no data
+    try { this.model.send(content); } catch (err) { console.warn("viewer: no kernel", err); }
+  }
   need(ids) {
     const fresh = ids.filter((id) => !this.slabs.has(id) && !this.pending.has(`s${id}`));
     if (!fresh.length) return;
     fresh.forEach((id) => this.pending.add(`s${id}`));
-    this.model.send({ type: "need", slabs: fresh });
+    this.post({ type: "need", slabs: fresh });
   }
   prefetch(k) { // nearest slabs first: all of them when the volume fits, else +-2
     const here = Math.floor(k / this.slabSlices);
@@ -96,7 +99,7 @@ class Store {
     if (got) return got;
     if (!this.pending.has(key)) {
       this.pending.add(key);
-      this.model.send({ type: "plane", plane: name, index });
+      this.post({ type: "plane", plane: name, index });
     }
     return null;
   }
@@ -294,7 +297,10 @@ class App {
   set(changes) { // change model state at once; tell Python at most every 40 ms
     for (const [k, v] of Object.entries(changes)) this.model.set(k, v);
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => { this.saveTimer = 0; this.model.save_changes(); }, 40);
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = 0;
+      try { this.model.save_changes(); } catch (err) { console.warn("viewer: no kernel", err); }
+    }, 40);
   }
   setWindow(c, w) {
     const q = this.meta.step;
@@ -382,6 +388,11 @@ class App {
       received: this.store.bytesReceived };
     for (const [k, v] of Object.entries(info)) { // for tests and tools: the state drawn
       if (this.root.dataset[k] !== String(v)) this.root.dataset[k] = String(v);
+    }
+    if (drawn && this.preview) {
+      this.preview.remove();
+      this.preview = null;
+      this.viewsEl.style.display = "";
     }
     this.root.dataset.ready = String(drawn);
   }
@@ -507,7 +518,16 @@ class App {
       });
     }
     this.status = el("div", "dv-status", root);
+    // The first view as Python rendered it, shown until the data is here (or for good
+    // when a notebook saved with widget state is opened without a kernel).
+    const preview = this.model.get("_preview");
+    if (preview) {
+      this.preview = el("img", "dv-preview", root);
+      this.preview.src = `data:image/png;base64,${preview}`;
+      this.preview.alt = "the viewer's first view (run the cell to interact)";
+    }
     this.viewsEl = el("div", "dv-views", root);
+    if (this.preview) this.viewsEl.style.display = "none";
     this.views = m.planes.map((name) => new View(this, name));
     this.views.forEach((v) => { this.viewsEl.appendChild(v.box); this.bindView(v); });
     const help = el("div", "dv-help", root);

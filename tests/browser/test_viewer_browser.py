@@ -28,7 +28,10 @@ import json
 import platform
 import re
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -457,3 +460,56 @@ def record(results: dict, volume) -> None:
               for k, v in results.items()]
     (folder / "latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- saved pictures
+def test_saved_notebooks_show_the_picture(lab_with_viewer_notebook, browser, screenshots):
+    """A notebook saved with widget state (what JupyterLab does with saveState, set by
+    `make lab`) and one saved by `helpers.notebooks` (static picture) both show the
+    viewer's first view when opened without running a cell."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from helpers.notebooks import WIDGET_VIEW, static_widgets
+
+    lab = lab_with_viewer_notebook
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom helpers.viewer import show\n"
+        "ramp = np.add.outer(np.arange(300), np.arange(400)).astype(np.int16) - 350\n"
+        "show(ramp, center=0, width=300)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    NotebookClient(nb, kernel_name="python3", store_widget_state=True).execute()
+    assert "widgets" in nb.metadata  # the live state, as JupyterLab's saveState keeps it
+    nbformat.write(nb, lab.root / "saved_with_state.ipynb")
+    # the learner's own notebook is trusted, so JupyterLab renders the widget view
+    jupyter = Path(sys.executable).with_name("jupyter")
+    subprocess.run([str(jupyter), "trust", str(lab.root / "saved_with_state.ipynb")],
+                   check=True, capture_output=True)
+    assert static_widgets(nb) == 1
+    bundle = nb.cells[0].outputs[0]["data"]
+    assert WIDGET_VIEW not in bundle and "image/png" in bundle
+    nb.metadata.pop("widgets")
+    nbformat.write(nb, lab.root / "saved_static.ipynb")
+
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        page.goto(lab.url("lab/tree/saved_with_state.ipynb"))
+        preview = page.locator(".dv-root img.dv-preview")
+        preview.wait_for(timeout=120_000)
+        page.wait_for_function("(img) => img.complete && img.naturalWidth === 512",
+                               arg=preview.element_handle(), timeout=30_000)
+        assert page.get_by_text("Error displaying widget").count() == 0
+        page.locator(".dv-root").first.screenshot(path=str(screenshots / "reopened_state.png"))
+
+        # a committed lesson (untrusted, static picture): JupyterLab shows the PNG
+        page.goto(lab.url("lab/tree/saved_static.ipynb"))
+        img = page.locator(".jp-RenderedImage img")
+        img.wait_for(timeout=120_000)
+        page.wait_for_function("(img) => img.complete && img.naturalWidth === 512",
+                               arg=img.element_handle(), timeout=30_000)
+        assert page.get_by_text("Error displaying widget").count() == 0
+        img.screenshot(path=str(screenshots / "reopened_static.png"))
+    finally:
+        page.close()
