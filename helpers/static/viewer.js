@@ -345,7 +345,7 @@ class App {
 
   // -- drawing -----------------------------------------------------------------------
   schedule(kind, event) {
-    if (kind && event) this.pendingInputs.push({ kind, t: event.timeStamp, type: event.type });
+    if (kind && event) this.pendingInputs.push({ kind, t: event.timeStamp, h: performance.now(), type: event.type });
     if (this.frame) return;
     this.frame = requestAnimationFrame((ts) => this.draw(ts));
   }
@@ -377,7 +377,8 @@ class App {
     const now = performance.now();
     if (drawn && this.pendingInputs.length) {
       for (const p of this.pendingInputs) {
-        timings.push({ kind: p.kind, type: p.type, input: p.t, frame: ts, drawn: now, uid: this.meta.uid });
+        timings.push({ kind: p.kind, type: p.type, input: p.t, handled: p.h, frame: ts, drawn: now,
+          uid: this.meta.uid });
       }
       if (timings.length > 20000) timings.splice(0, timings.length - 20000);
       this.pendingInputs = [];
