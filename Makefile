@@ -47,6 +47,11 @@ $(VENV)/bin/python:
 $(LAB_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# JupyterLab saves widget state with the notebook, so a viewer reopened after a save
+	@# shows its picture instead of "Error displaying widget: model not found"
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	printf '%s\n' '{"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}' \
+		> $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
 
 $(TEST_STAMP): requirements-dev.txt $(LAB_STAMP)

@@ -25,7 +25,8 @@ from pydicom.dataset import Dataset
 from .dicomio import pixels as _stored_pixels
 from .errors import InvalidValueError, MissingTagError, WorkbookError
 
-__all__ = ["MONOCHROME", "to_hu", "window", "window_bounds", "is_integer_valued"]
+__all__ = ["MONOCHROME", "to_hu", "window", "window_bounds", "is_integer_valued",
+           "value_dtype", "compact", "units"]
 
 #: The two grayscale Photometric Interpretations (PS3.3 C.7.6.3.1.2).
 MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
@@ -159,6 +160,40 @@ def is_integer_valued(values: np.ndarray) -> bool:
     if arr.dtype.kind in "iub":
         return True
     return bool(arr.size) and bool(np.all(np.isfinite(arr))) and bool(np.all(arr == np.trunc(arr)))
+
+
+def value_dtype(values: np.ndarray) -> np.dtype:
+    """The one place that decides how modality values are kept: ``int16`` when every
+    value is a whole number within -32768..32767 (CT with integer slope and
+    intercept), else ``int32`` when whole and within 32 bits, else ``float64``.
+
+    :func:`helpers.volume.load_series` stores a volume in this dtype and the viewer
+    sends it to the browser as it is (PS3.3 C.11.1: the Modality LUT output)."""
+    arr = np.asarray(values)
+    if arr.size == 0 or not is_integer_valued(arr):
+        return np.dtype(np.float64)
+    lo, hi = arr.min(), arr.max()
+    for dtype in (np.int16, np.int32):
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return np.dtype(dtype)
+    return np.dtype(np.float64)
+
+
+def compact(values: np.ndarray) -> np.ndarray:
+    """``values`` in :func:`value_dtype` (a copy only when the dtype changes)."""
+    arr = np.asarray(values)
+    return arr.astype(value_dtype(arr), copy=False)
+
+
+def units(ds: Dataset) -> str:
+    """The unit of the modality values: ``"HU"`` for CT only (PS3.3 C.8.2.1), else
+    Rescale Type (0028,1054) when the header names one other than ``US``
+    (unspecified), else ``""``."""
+    if str(ds.get("Modality", "")).upper() == "CT":
+        return "HU"
+    kind = str(ds.get("RescaleType", "") or "").strip()
+    return "" if kind.upper() in ("", "US") else kind
 
 
 # --------------------------------------------------------------------------- VOI window

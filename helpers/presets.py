@@ -10,6 +10,7 @@ Center & Width Explanation, which :func:`from_header` reads.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
@@ -75,15 +76,22 @@ def from_header(ds: Dataset) -> list[Preset]:
     """The windows stored in the header (PS3.3 C.11.2.1.2), as presets.
 
     Window Center and Window Width may hold several values (one per suggested
-    view); Window Center & Width Explanation names them. Returns ``[]`` when the
-    header has no window.
+    view); Window Center & Width Explanation names them. Pairs that are not
+    numbers, or whose width is below 1, are skipped. Returns ``[]`` when the header
+    has no usable window.
     """
     centers = _as_list(ds.get("WindowCenter"))
     widths = _as_list(ds.get("WindowWidth"))
     labels = _as_list(ds.get("WindowCenterWidthExplanation"))
     found = []
     for i, (c, w) in enumerate(zip(centers, widths, strict=False)):
+        try:
+            center, width = float(c), float(w)
+        except (TypeError, ValueError):
+            continue  # not numbers: a suggestion the viewer cannot use
+        if not (math.isfinite(center) and math.isfinite(width)) or width < 1:
+            continue  # PS3.3 C.11.2.1.2.1: the LINEAR function needs width >= 1
         label = str(labels[i]).strip() if i < len(labels) else f"header window {i + 1}"
-        found.append(Preset(label or f"header window {i + 1}", float(c), float(w),
+        found.append(Preset(label or f"header window {i + 1}", center, width,
                             "from the file's VOI LUT module"))
     return found

@@ -33,7 +33,8 @@ from pydicom.multival import MultiValue
 from .dicomio import read
 from .errors import GeometryWarning, MissingTagError, SeriesError, WorkbookError
 from .paths import shown
-from .pixels import to_hu
+from .pixels import to_hu, units, value_dtype
+from .presets import Preset, from_header
 
 __all__ = ["Volume", "Plane", "PLANES", "load_series", "slice_order"]
 
@@ -84,10 +85,14 @@ class Volume:
     """A 3D image: ``array[slice, row, column]`` in HU and the geometry to place it.
 
     ``affine @ (column, row, slice, 1)`` gives the voxel centre in patient LPS
-    millimetres. ``paths`` are the files in slice order. ``array`` is ``int16``
-    when every modality value is a whole number that fits (CT with integer
-    slope/intercept), otherwise ``float64``; use ``array.astype(float)`` before
-    arithmetic that could overflow 16 bits.
+    millimetres. ``paths`` are the files in slice order. ``array`` is in the dtype
+    :func:`helpers.pixels.value_dtype` decides: ``int16`` when every modality value
+    is a whole number that fits (CT with integer slope/intercept), ``int32`` when
+    whole but wider, otherwise ``float64``; use ``array.astype(float)`` before
+    arithmetic that could overflow. ``modality`` is (0008,0060) Modality, ``units``
+    the unit of the values (``"HU"`` for CT only, :func:`helpers.pixels.units`),
+    ``windows`` the Window Center/Width pairs of the first slice's header
+    (PS3.3 C.11.2.1.2) as :class:`helpers.presets.Preset`.
     """
 
     array: np.ndarray
@@ -96,6 +101,9 @@ class Volume:
     series_uid: str = ""
     description: str = ""
     photometric: str = "MONOCHROME2"
+    modality: str = ""
+    units: str = ""
+    windows: tuple[Preset, ...] = ()
 
     # -- geometry ---------------------------------------------------------------------
     @property
@@ -472,20 +480,21 @@ def load_series(folder_or_paths: PathLike | Iterable[PathLike]) -> Volume:
 
     rows, cols = first.shape
     stack = np.empty((len(order), rows, cols), dtype=np.int16)  # widened if needed
-    photometric = "MONOCHROME2"
-    info = np.iinfo(np.int16)
+    photometric, modality, unit, windows = "MONOCHROME2", "", "", ()
     for k, i in enumerate(order):
         with _named_from(root):
             ds = read(headers[i].path, decode_all=False)
             photometric = str(ds.get("PhotometricInterpretation", photometric))
+            if k == 0:
+                modality, unit, windows = str(ds.get("Modality", "")), units(ds), \
+                    tuple(from_header(ds))
             hu = to_hu(ds)
         if hu.shape != (rows, cols):
             raise _error(headers[i], f"holds an image of shape {hu.shape}; "
                                      "load_series expects single-frame slices")
-        if stack.dtype == np.int16 and not (
-            hu.min() >= info.min and hu.max() <= info.max and np.all(hu == np.trunc(hu))
-        ):
-            stack = stack.astype(np.float64)
+        wider = np.promote_types(stack.dtype, value_dtype(hu))
+        if wider != stack.dtype:
+            stack = stack.astype(wider)
         stack[k] = hu
     return Volume(stack, affine, [headers[i].path for i in order], first.series_uid,
-                  first.description, photometric)
+                  first.description, photometric, modality, unit, windows)

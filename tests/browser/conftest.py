@@ -1,8 +1,8 @@
 """Fixtures for the browser tests: JupyterLab on localhost and headless Chromium.
 
 JupyterLab is started by the test from ``.venv/bin/jupyter`` on a free port with a
-random token, with its root in a temporary folder holding a *copy* of the lesson
-(so nothing the browser does can change the committed notebook), autosave off,
+random token, with its root in a temporary folder holding a *copy* of the test
+notebook (so nothing the browser does can change the committed notebook), autosave off,
 and its own settings, workspace, config and runtime folders. Chromium is Debian's
 ``/usr/bin/chromium`` (or ``$CHROMIUM``), driven by Playwright's sync API. Tests
 skip with an install hint where Chromium or Playwright is absent.
@@ -161,11 +161,10 @@ def stop_lab(lab: Lab) -> None:
 
 
 @pytest.fixture(scope="session")
-def lab_with_lesson3(tmp_path_factory, browser):
-    """JupyterLab serving a temporary copy of lesson 3 (the committed file is untouched)."""
-    source = REPO_ROOT / "notebooks" / "03_image_properties.ipynb"
-    if not source.exists():
-        pytest.fail(f"{source.name} is missing")
+def lab_with_viewer_notebook(tmp_path_factory, browser):
+    """JupyterLab serving a temporary copy of tests/browser/viewer_test.ipynb (the
+    viewers under test; the committed file is untouched)."""
+    source = Path(__file__).with_name("viewer_test.ipynb")
     root = tmp_path_factory.mktemp("lab-root")
     shutil.copy2(source, root / source.name)
     lab = start_lab(root, tmp_path_factory.mktemp("lab-home"))

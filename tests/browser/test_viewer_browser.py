@@ -1,122 +1,110 @@
-"""The window/level viewer of lesson 3, in a real browser.
+"""The viewer in a real browser: exact pixels after every kind of input, and latency.
 
-JupyterLab (started by the fixture) serves a copy of lesson 3; headless Chromium
-opens it, waits for an idle kernel, runs all cells, then drags the center and
-width sliders and picks a preset. After each change the status line must show
-the new window, and the picture on the page -- the PNG bytes behind the ``<img>``,
-fetched from its blob URL and decoded -- must equal ``helpers.pixels.window`` of the
-plane's HU values for the window the status line shows, computed here
-independently from the DICOM files. Screenshots go to ``output/browser/``; the
-drag-to-pixels times go to ``output/browser/timings.json``.
+JupyterLab (started by the fixture) serves a copy of ``tests/browser/viewer_test.ipynb``
+(not a lesson); headless Chromium runs all its cells. It holds the anywidget viewer
+(:class:`helpers.viewer.Viewer`) on the synthetic CT volume, on one real CT file
+(693_UNCI.dcm), one real MONOCHROME1 radiograph (RG1_UNCI.dcm) and one MR file
+whose values are not whole numbers (MR2_UNCI.dcm, slope 3.774114), and the earlier
+slider viewer on the same volume as the latency peer.
+
+Exactness: after drags, wheel steps, preset keys, invert and zooms the test reads
+each canvas's *unscaled* ImageData (one canvas pixel per plane pixel) and compares
+it with ``helpers.pixels.window`` of values computed here from the files
+(``load_series`` / pydicom), and for the real CT and radiograph with DCMTK
+``dcm2pnm +Ww``: 0 mismatched pixels. The window and slice compared are the ones
+the widget reports on its root element (and the status line must say the same).
+
+Latency: the page records, for each input, its ``event.timeStamp`` and the time
+the new pixels were drawn inside the ``requestAnimationFrame`` callback (new viewer),
+or the first ``requestAnimationFrame`` after the new PNG loaded (slider viewer).
+Figures go to ``output/browser/latency.json`` and ``latency.md``; only generous
+bounds are asserted. Screenshots go to ``output/browser/``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import platform
 import re
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 
 from helpers import data
-from helpers.pixels import window
-from helpers.viewer import decode_png
+from helpers.pixels import to_hu, window
 from helpers.volume import load_series
 
 pytestmark = pytest.mark.browser
 
-LESSON = "03_image_properties.ipynb"
-STATUS = re.compile(
-    r"(?P<plane>axial|coronal|sagittal) (?P<index>\d+)/(?P<count>\d+) · "
-    r"C=(?P<c>-?[\d.]+) W=(?P<w>[\d.]+)")
-IMG = ".wl-viewer img.wl-image"
+NOTEBOOK = "viewer_test.ipynb"
+ROOT = ".dv-root"
+OLD = ".wl-viewer"
+OLD_IMG = ".wl-viewer img.wl-image"
+AXIS = {"axial": 2, "frame": 2, "coronal": 1, "sagittal": 0}
 
-FETCH_IMG = """async (sel) => {
-    const img = document.querySelector(sel);
-    const buf = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
-    let s = ''; for (const b of buf) s += String.fromCharCode(b);
-    return btoa(s);
+READ_CANVAS = """(canvas) => {
+    const {width, height} = canvas;
+    const rgba = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+    const grey = new Uint8Array(width * height);
+    let bad = 0;
+    for (let p = 0; p < grey.length; p++) {
+        const r = rgba[4 * p];
+        if (rgba[4 * p + 1] !== r || rgba[4 * p + 2] !== r || rgba[4 * p + 3] !== 255) bad++;
+        grey[p] = r;
+    }
+    let s = '';
+    for (let i = 0; i < grey.length; i += 8192) {
+        s += String.fromCharCode.apply(null, grey.subarray(i, i + 8192));
+    }
+    return {width, height, bad, data: btoa(s)};
 }"""
 
-# Record when the pointer/keyboard acts and when the <img> finishes loading new pixels.
-INSTALL_PROBE = """(sel) => {
-    const probe = window.__wl = {input: [], loads: []};
-    for (const type of ['pointermove', 'pointerdown', 'keydown']) {
-        document.addEventListener(type, () => probe.input.push(performance.now()), true);
+# The slider viewer: record inputs, and the first animation frame after a new PNG loads.
+OLD_PROBE = """(sel) => {
+    const probe = window.__old = {input: [], frames: []};
+    for (const type of ['pointermove', 'pointerdown', 'keydown', 'click']) {
+        document.addEventListener(type, (e) => probe.input.push(e.timeStamp), true);
     }
     const img = document.querySelector(sel);
-    img.addEventListener('load', () => probe.loads.push(performance.now()));
+    img.addEventListener('load',
+        () => requestAnimationFrame(() => probe.frames.push(performance.now())));
 }"""
 
 
+# --------------------------------------------------------------------------- references
 @pytest.fixture(scope="module")
 def volume():
-    """The series the lesson's viewer shows (the synthetic axial CT)."""
     return load_series(data.ct_series("axial"))
 
 
-def status(page) -> dict:
-    text = page.locator(".wl-viewer .wl-status").first.inner_text()
-    m = STATUS.search(text)
-    assert m, f"status line not understood: {text!r}"
-    return {"plane": m["plane"], "index": int(m["index"]) - 1,
-            "center": float(m["c"]), "width": float(m["w"]), "text": text}
-
-
-def shown_pixels(page) -> np.ndarray:
-    return decode_png(base64.b64decode(page.evaluate(FETCH_IMG, IMG)))
-
-
-def expected_pixels(volume, st: dict) -> np.ndarray:
-    values = volume.plane(st["plane"], st["index"]).image
-    return window(values, st["center"], st["width"], volume.photometric)
-
-
-def settle(page, volume, timeout: float = 20.0) -> tuple[dict, np.ndarray]:
-    """Wait until the picture equals window() for the state the status line shows
-    and nothing changes any more; return that state and the picture."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        st = status(page)
-        shown = shown_pixels(page)
-        key = (st["text"], shown.tobytes())
-        if key == last and np.array_equal(shown, expected_pixels(volume, st)):
-            return st, shown
-        last = key
-        page.wait_for_timeout(300)
-    st, shown = status(page), shown_pixels(page)
-    bad = int((shown != expected_pixels(volume, st)).sum()) if shown.shape == \
-        expected_pixels(volume, st).shape else "shape differs"
-    raise AssertionError(f"picture never matched window() for {st['text']!r}: {bad} pixels")
-
-
-def drag(page, slider_class: str, dx: float, steps: int = 12) -> None:
-    handle = page.locator(f".wl-viewer .{slider_class} .noUi-handle").first
-    box = handle.bounding_box()
-    assert box, f"no handle for {slider_class}"
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for k in range(1, steps + 1):
-        page.mouse.move(x + dx * k / steps, y)
-        page.wait_for_timeout(30)
-    page.mouse.up()
+@pytest.fixture(scope="module")
+def page(lab_with_viewer_notebook, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page.goto(lab_with_viewer_notebook.url(f"lab/tree/{NOTEBOOK}"))
+    run_all_cells(page)
+    page.wait_for_function(
+        f"""() => {{ const r = document.querySelectorAll('{ROOT}');
+            return r.length === 4 && [...r].every(e => e.dataset.ready === 'true'
+                                                     && e.dataset.complete === 'true'); }}""",
+        timeout=120_000)
+    yield page
+    page.close()
 
 
 def run_all_cells(page, timeout_ms: int = 180_000) -> None:
     page.wait_for_selector(".jp-NotebookPanel", timeout=timeout_ms)
-    # the kernel must be ready before "Run All Cells"
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
                            timeout=timeout_ms)
     page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=timeout_ms)
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
     page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
-    page.wait_for_selector(IMG, state="attached", timeout=timeout_ms)
-    # every cell has run: no "[*]" prompt left and the kernel is idle again
     page.wait_for_function(
         """() => ![...document.querySelectorAll('.jp-InputPrompt')]
                   .some(p => p.textContent.includes('*'))""", timeout=timeout_ms)
@@ -126,65 +114,410 @@ def run_all_cells(page, timeout_ms: int = 180_000) -> None:
     assert not tracebacks, f"cells raised: {tracebacks[:1]}"
 
 
-def test_viewer_drag_and_preset_show_exact_pixels(lab_with_lesson3, browser, volume,
-                                                   screenshots):
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    page.goto(lab_with_lesson3.url(f"lab/tree/{LESSON}"))
-    run_all_cells(page)
-    viewer = page.locator(".wl-viewer").first
-    viewer.scroll_into_view_if_needed()
-    start, start_pixels = settle(page, volume)
-    preset = page.locator(".wl-viewer .wl-preset select").first
-    assert (start["center"], start["width"]) == (50, 350)  # the lesson opens on mediastinum
-    assert preset.input_value() == "mediastinum"
-    viewer.screenshot(path=str(screenshots / "viewer_before.png"))
+def root(page, n: int):
+    return page.locator(ROOT).nth(n)
 
-    # drag the center slider to the right: status and picture follow
-    drag(page, "wl-center", 25)
-    after_center, pixels = settle(page, volume)
-    assert after_center["center"] > start["center"]
-    assert after_center["width"] == start["width"]
-    assert not np.array_equal(pixels, start_pixels)
-    assert preset.input_value() == "(custom)"
-    viewer.screenshot(path=str(screenshots / "viewer_after_center_drag.png"))
 
-    # drag the width slider to the left
-    drag(page, "wl-width", -20)
-    after_width, pixels2 = settle(page, volume)
-    assert after_width["width"] < after_center["width"]
-    assert after_width["center"] == after_center["center"]
-    assert not np.array_equal(pixels2, pixels)
-    viewer.screenshot(path=str(screenshots / "viewer_after_width_drag.png"))
+def state(page, n: int) -> dict:
+    """The state the widget reports after its last frame (and its status line)."""
+    r = root(page, n)
+    page.wait_for_timeout(60)  # let a scheduled frame run
+    ds = r.evaluate("(e) => ({...e.dataset})")
+    status = r.locator(".dv-status").inner_text()
+    st = {"center": float(ds["center"]), "width": float(ds["width"]), "plane": ds["plane"],
+          "slice": int(ds["slice"]), "invert": ds["invert"] == "true",
+          "crosshair": [int(v) for v in ds["crosshair"].split(",")], "status": status,
+          "received": int(ds["received"])}
+    c, w = ds["center"], ds["width"]
+    fmt = lambda v: str(int(float(v))) if float(v).is_integer() else v  # noqa: E731
+    assert f"C={fmt(c)} W={fmt(w)}" in status, (status, c, w)
+    return st
 
-    # a preset
-    preset.select_option("lung")
-    lung, pixels3 = settle(page, volume)
-    assert (lung["center"], lung["width"]) == (-600, 1500)
-    assert preset.input_value() == "lung"
-    assert not np.array_equal(pixels3, pixels2)
-    viewer.screenshot(path=str(screenshots / "viewer_after_lung_preset.png"))
 
-    # drag-to-pixels latency: one pointer step at a time, until the new image loads
-    page.evaluate(INSTALL_PROBE, IMG)
-    handle = page.locator(".wl-viewer .wl-center .noUi-handle").first
-    box = handle.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+def canvas(page, n: int, plane: str) -> np.ndarray:
+    c = root(page, n).locator(f"canvas.dv-canvas[data-plane='{plane}']")
+    got = c.evaluate(READ_CANVAS)
+    assert got["bad"] == 0, f"{got['bad']} canvas pixels are not opaque grey"
+    raw = np.frombuffer(base64.b64decode(got["data"]), dtype=np.uint8)
+    return raw.reshape(got["height"], got["width"])
+
+
+def photometric(base: str, st: dict) -> str:
+    if not st["invert"]:
+        return base
+    return "MONOCHROME2" if base == "MONOCHROME1" else "MONOCHROME1"
+
+
+def check_volume(page, volume, planes=("axial", "coronal", "sagittal")) -> dict:
+    """Every shown plane of viewer 0 equals window() of the volume's plane."""
+    st = state(page, 0)
+    for name in planes:
+        index = st["crosshair"][AXIS[name]]
+        expected = window(volume.plane(name, index).image, st["center"], st["width"],
+                          photometric(volume.photometric, st))
+        shown = canvas(page, 0, name)
+        assert shown.shape == expected.shape, (name, shown.shape, expected.shape)
+        bad = int((shown != expected).sum())
+        assert bad == 0, f"{name} {index}: {bad} pixels differ from window() for {st}"
+    return st
+
+
+def check_file(page, n: int, path, values, dcmtk_window=None) -> dict:
+    st = state(page, n)
+    base = str(pydicom.dcmread(path, stop_before_pixels=True).PhotometricInterpretation)
+    shown = canvas(page, n, "frame")
+    expected = window(values, st["center"], st["width"], photometric(base, st))
+    assert int((shown != expected).sum()) == 0, f"{path.name}: differs from window() at {st}"
+    if dcmtk_window is not None and not st["invert"]:
+        ref = dcmtk_window(path, st["center"], st["width"])[0]
+        assert int((shown != ref).sum()) == 0, f"{path.name}: differs from dcm2pnm at {st}"
+    return st
+
+
+def centre_of(page, n: int, plane: str) -> tuple[float, float]:
+    box = root(page, n).locator(f".dv-view[data-plane='{plane}']").bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def drag(page, x, y, dx, dy, steps=12, button="left", modifiers=(), pause=16):
+    for key in modifiers:
+        page.keyboard.down(key)
     page.mouse.move(x, y)
+    page.mouse.down(button=button)
+    for k in range(1, steps + 1):
+        page.mouse.move(x + dx * k / steps, y + dy * k / steps)
+        page.wait_for_timeout(pause)
+    page.mouse.up(button=button)
+    for key in modifiers:
+        page.keyboard.up(key)
+
+
+def shot(page, n: int, name: str, screenshots) -> None:
+    root(page, n).screenshot(path=str(screenshots / f"{name}.png"))
+
+
+# --------------------------------------------------------------------------- exactness
+def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
+    r = root(page, 0)
+    r.scroll_into_view_if_needed()
+    st = check_volume(page, volume)
+    assert (st["center"], st["width"], st["plane"]) == (50, 350, "axial")
+    assert st["received"] == volume.array.nbytes  # whole volume, int16, sent once
+    shot(page, 0, "viewer_start", screenshots)
+
+    # left-drag on the axial image: right widens, down raises the center
+    x, y = centre_of(page, 0, "axial")
+    drag(page, x, y, 60, 40)
+    after = check_volume(page, volume)
+    assert after["width"] > st["width"] and after["center"] > st["center"]
+    assert after["crosshair"] == st["crosshair"]  # a drag is not a click
+    shot(page, 0, "viewer_after_wl_drag", screenshots)
+
+    # wheel over the axial view: five slices on; the status line counts from 1
+    for _ in range(5):
+        page.mouse.wheel(0, 100)
+        page.wait_for_timeout(30)
+    wheel = check_volume(page, volume)
+    assert wheel["slice"] == st["slice"] + 5
+    assert f"axial {wheel['slice'] + 1}/{volume.shape[0]}" in wheel["status"]
+    slider = r.locator(".dv-slice .dv-slider-value").inner_text()
+    assert slider == f"{wheel['slice'] + 1} / {volume.shape[0]}"
+
+    # number keys: the presets in menu order (the header's windows first)
+    header = pydicom.dcmread(volume.paths[0], stop_before_pixels=True)
+    page.keyboard.press("1")
+    one = check_volume(page, volume)
+    assert (one["center"], one["width"]) == (float(header.WindowCenter[0]),
+                                             float(header.WindowWidth[0]))
+    page.keyboard.press("3")  # then CT presets: lung
+    lung = check_volume(page, volume)
+    assert (lung["center"], lung["width"]) == (-600, 1500)
+    shot(page, 0, "viewer_lung_preset", screenshots)
+
+    # i inverts: the MONOCHROME1 ramp on the same data
+    page.keyboard.press("i")
+    inv = check_volume(page, volume)
+    assert inv["invert"] and "white→black" in inv["status"]
+    page.keyboard.press("i")
+
+    # zoom (ctrl-wheel, right-drag) and pan (shift-drag) change the display, not the pixels
+    axial = r.locator("canvas.dv-canvas[data-plane='axial']")
+    w0 = axial.bounding_box()["width"]
+    page.mouse.move(x, y)
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -300)
+    page.keyboard.up("Control")
+    zoomed = check_volume(page, volume)
+    w1 = axial.bounding_box()["width"]
+    assert w1 > 1.5 * w0
+    drag(page, x, y, 0, -40, button="right")
+    assert axial.bounding_box()["width"] > w1
+    b0 = axial.bounding_box()
+    drag(page, x, y, 30, 20, modifiers=("Shift",))
+    b1 = axial.bounding_box()
+    assert abs(b1["x"] - b0["x"] - 30) < 2 and abs(b1["y"] - b0["y"] - 20) < 2
+    assert state(page, 0)["center"] == zoomed["center"]  # shift-drag did not window
+    check_volume(page, volume)
+    shot(page, 0, "viewer_zoomed_panned", screenshots)
+
+    # double-click resets zoom, pan and window
+    page.mouse.dblclick(x, y)
+    reset = check_volume(page, volume)
+    assert (reset["center"], reset["width"]) == (50, 350)
+    assert abs(axial.bounding_box()["width"] - w0) < 1
+
+    # a click moves the crosshair: the other planes follow
+    box = axial.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.75)
+    click = check_volume(page, volume)
+    i, j, _ = click["crosshair"]
+    assert abs(i - volume.shape[2] * 0.25) <= 1 and abs(j - volume.shape[1] * 0.75) <= 1
+    shot(page, 0, "viewer_crosshair", screenshots)
+
+    # the value under the cursor, in HU, with LPS millimetres
+    assert np.shares_memory(volume.canonical, volume.array)  # axial: canonical = stored order
+    col, row = 300, 200
+    page.mouse.move(box["x"] + (col + 0.5) * box["width"] / volume.shape[2],
+                    box["y"] + (row + 0.5) * box["height"] / volume.shape[1])
+    text = state(page, 0)["status"]
+    m = re.search(r"LPS \((-?[\d.]+), (-?[\d.]+), (-?[\d.]+)\) mm: (-?[\d.]+) HU", text)
+    assert m, text
+    k = click["crosshair"][2]
+    lps = volume.to_patient(col, row, k)
+    assert np.allclose([float(m[1]), float(m[2]), float(m[3])], lps, atol=0.051)
+    assert float(m[4]) == volume.array[k, row, col]
+
+    # plane keys in the one-view layout; the slider and status count the same way
+    page.keyboard.press("l")
+    page.keyboard.press("c")
+    cor = check_volume(page, volume, planes=("coronal",))
+    assert cor["plane"] == "coronal" and f"coronal {cor['slice'] + 1}/" in cor["status"]
+    shot(page, 0, "viewer_coronal", screenshots)
+    page.keyboard.press("s")
+    check_volume(page, volume, planes=("sagittal",))
+    page.keyboard.press("a")
+    page.keyboard.press("l")
+    check_volume(page, volume)
+
+    # the kernel holds the same state (synced traits)
+    st = state(page, 0)
+    out = run_in_kernel(page, "state(new)")
+    assert out.split()[1:3] == [repr(st["center"]), repr(st["width"])], (out, st)
+    assert out.split()[3] == st["plane"] and int(out.split()[4]) == st["slice"]
+
+
+def run_in_kernel(page, code: str) -> str:
+    """Type ``code`` into the notebook's last cell, run it, return its printed line."""
+    cells = page.locator(".jp-Cell.jp-CodeCell")
+    cell = cells.nth(cells.count() - 1)  # fixed now: Shift+Enter adds a cell below
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(code)
+    page.keyboard.press("Shift+Enter")
+    out = cell.locator(".jp-OutputArea-output")
+    out.filter(has_text="STATE").first.wait_for(timeout=30_000)
+    return out.filter(has_text="STATE").first.inner_text().strip()
+
+
+@pytest.mark.parametrize("n, name", [(1, "693_UNCI.dcm"), (2, "RG1_UNCI.dcm"),
+                                     (3, "MR2_UNCI.dcm")])
+def test_file_viewer_exact_and_equal_to_dcm2pnm(page, n, name, dcmtk_window, screenshots):
+    path = data.real(name)
+    ds = pydicom.dcmread(path)
+    values = to_hu(ds)
+    reference = dcmtk_window if name != "MR2_UNCI.dcm" else None  # dcm2pnm: whole values
+    r = root(page, n)
+    r.scroll_into_view_if_needed()
+    st = check_file(page, n, path, values, reference)
+    assert (st["center"], st["width"]) == (float(ds.WindowCenter), float(ds.WindowWidth))
+    x, y = centre_of(page, n, "frame")
+    drag(page, x, y, -50, 30)
+    dragged = check_file(page, n, path, values, reference)
+    assert dragged["width"] < st["width"]
+    page.keyboard.press("2" if name != "RG1_UNCI.dcm" else "1")
+    check_file(page, n, path, values, reference)
+    page.mouse.move(x, y)
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -200)
+    page.keyboard.up("Control")
+    check_file(page, n, path, values, reference)
+    page.keyboard.press("i")
+    check_file(page, n, path, values)
+    page.keyboard.press("i")
+    shot(page, n, f"viewer_{path.stem}", screenshots)
+    if name == "RG1_UNCI.dcm":
+        assert "white→black" in state(page, n)["status"]  # MONOCHROME1: minimum is white
+
+
+# --------------------------------------------------------------------------- latency
+QUEUE: dict[str, float] = {}  # median ms from the input's timestamp to our handler
+
+
+def new_latencies(page, kind: str, since: int, label: str = "") -> list[float]:
+    uid = root(page, 0).evaluate("(e) => e.dataset.uid || ''")
+    rows = page.evaluate(f"() => globalThis.__dicomViewerTimings.slice({since})")
+    rows = [r for r in rows if r["kind"] == kind and r["uid"] == uid]
+    if label and rows:
+        QUEUE[label] = round(statistics.median(r["handled"] - r["input"] for r in rows), 1)
+    return [r["drawn"] - r["input"] for r in rows]
+
+
+def timings_count(page) -> int:
+    return page.evaluate("() => (globalThis.__dicomViewerTimings || []).length")
+
+
+def old_step(page, act) -> float:
+    """One input to the slider viewer, then wait for the new PNG's first frame."""
+    before = page.evaluate("() => window.__old.frames.length")
+    n_input = page.evaluate("() => window.__old.input.length")
+    act()
+    page.wait_for_function(f"() => window.__old.frames.length > {before}", timeout=15_000)
+    t_in = page.evaluate(f"() => window.__old.input[{n_input}]")
+    return page.evaluate("() => window.__old.frames[window.__old.frames.length - 1]") - t_in
+
+
+def summary(values: list[float]) -> dict:
+    return {"n": len(values), "median_ms": round(statistics.median(values), 1),
+            "p90_ms": round(float(np.percentile(values, 90)), 1),
+            "max_ms": round(max(values), 1), "all_ms": [round(v, 1) for v in values]}
+
+
+def test_latency_new_viewer_against_slider_viewer(page, volume, screenshots):
+    results: dict[str, dict] = {}
+    r = root(page, 0)
+    r.scroll_into_view_if_needed()
+
+    # new viewer, W/L: a 60 Hz drag on the 512x512 axial view (three views redraw)
+    x, y = centre_of(page, 0, "axial")
+    since = timings_count(page)
+    drag(page, x - 100, y, 200, 60, steps=60, pause=16)
+    results["new: window/level drag"] = summary(new_latencies(page, "wl", since, "wl"))
+    check_volume(page, volume)
+
+    # new viewer, slice: wheel steps and arrow keys
+    since = timings_count(page)
+    page.mouse.move(x, y)
+    for _ in range(20):
+        page.mouse.wheel(0, 100)
+        page.wait_for_timeout(40)
+    results["new: slice (wheel)"] = summary(new_latencies(page, "slice", since, "wheel"))
+    since = timings_count(page)
+    for _ in range(20):
+        page.keyboard.press("ArrowDown")
+        page.wait_for_timeout(40)
+    results["new: slice (arrow key)"] = summary(new_latencies(page, "slice", since, "key"))
+    check_volume(page, volume)
+
+    # new viewer, plane switch (one view: a new 512x512 or 80x512 plane each time)
+    page.keyboard.press("l")
+    since = timings_count(page)
+    for _ in range(5):
+        for key in "csa":
+            page.keyboard.press(key)
+            page.wait_for_timeout(60)
+    results["new: plane switch"] = summary(new_latencies(page, "plane", since, "plane"))
+    page.keyboard.press("l")
+    page.keyboard.press("Escape")
+    check_volume(page, volume)
+
+    # the slider viewer on the same volume: the same kinds of input, one at a time
+    old = page.locator(OLD).first
+    old.scroll_into_view_if_needed()
+    page.evaluate(OLD_PROBE, OLD_IMG)
+    handle = page.locator(f"{OLD} .wl-width .noUi-handle").first
+    box = handle.bounding_box()
+    hx, hy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(hx, hy)
     page.mouse.down()
-    latencies = []
-    for k in range(1, 16):
-        before = page.evaluate("() => window.__wl.loads.length")
-        page.mouse.move(x + 4 * k, y)
-        t_input = page.evaluate("() => window.__wl.input[window.__wl.input.length - 1]")
-        page.wait_for_function(f"() => window.__wl.loads.length > {before}", timeout=10_000)
-        t_load = page.evaluate("() => window.__wl.loads[window.__wl.loads.length - 1]")
-        latencies.append(t_load - t_input)
+    wl = [old_step(page, lambda k=k: page.mouse.move(hx + 4 * k, hy)) for k in range(1, 21)]
     page.mouse.up()
-    final, _ = settle(page, volume)
-    shape = list(expected_pixels(volume, final).shape)
-    result = {"drag_to_pixels_ms_median": round(statistics.median(latencies), 1),
-              "drag_to_pixels_ms_max": round(max(latencies), 1),
-              "steps": len(latencies), "image_shape": shape}
-    (screenshots / "timings.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"drag-to-pixels: {result}")
-    page.close()
+    results["old: window/level (width slider drag)"] = summary(wl)
+    slice_handle = page.locator(f"{OLD} .wl-index .noUi-handle").first
+    slice_handle.focus()
+    sl = [old_step(page, lambda: page.keyboard.press("ArrowRight")) for _ in range(15)]
+    results["old: slice (arrow key on the slider)"] = summary(sl)
+    buttons = page.locator(f"{OLD} .wl-plane button")
+    pl = [old_step(page, lambda i=i: buttons.nth(i % 3).click())
+          for i in range(1, 10)]
+    results["old: plane switch (toggle button)"] = summary(pl)
+    old.screenshot(path=str(screenshots / "old_slider_viewer.png"))
+
+    record(results, volume)
+    new_wl = results["new: window/level drag"]
+    # generous regression bounds only (goals: 16/33 ms, 33 ms, 100 ms; see benchmarks/)
+    assert new_wl["median_ms"] < 100 and new_wl["max_ms"] < 500
+    assert results["new: slice (wheel)"]["median_ms"] < 150
+    assert results["new: slice (arrow key)"]["median_ms"] < 150
+    assert results["new: plane switch"]["max_ms"] < 1000
+    assert new_wl["median_ms"] < results["old: window/level (width slider drag)"]["median_ms"]
+
+
+def record(results: dict, volume) -> None:
+    from helpers.paths import output_dir
+
+    folder = output_dir("browser")
+    meta = {"when": time.strftime("%Y-%m-%d"), "machine": platform.machine(),
+            "cpus": __import__("os").cpu_count(), "volume": list(volume.shape)}
+    (folder / "latency.json").write_text(json.dumps({"meta": meta, "results": results,
+                                                     "input_to_handler_median_ms": QUEUE},
+                                                    indent=2) + "\n")
+    lines = ["| input | n | median ms | 90th pct ms | max ms |", "|---|---|---|---|---|"]
+    lines += [f"| {k} | {v['n']} | {v['median_ms']} | {v['p90_ms']} | {v['max_ms']} |"
+              for k, v in results.items()]
+    lines += ["", "median ms from the input event's timestamp to the viewer's handler: "
+              + ", ".join(f"{k} {v}" for k, v in QUEUE.items())]
+    (folder / "latency.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- saved pictures
+def test_saved_notebooks_show_the_picture(lab_with_viewer_notebook, browser, screenshots):
+    """A notebook saved with widget state (what JupyterLab does with saveState, set by
+    `make lab`) and one saved by `helpers.notebooks` (static picture) both show the
+    viewer's first view when opened without running a cell."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from helpers.notebooks import WIDGET_VIEW, static_widgets
+
+    lab = lab_with_viewer_notebook
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom helpers.viewer import show\n"
+        "ramp = np.add.outer(np.arange(300), np.arange(400)).astype(np.int16) - 350\n"
+        "show(ramp, center=0, width=300)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    NotebookClient(nb, kernel_name="python3", store_widget_state=True).execute()
+    assert "widgets" in nb.metadata  # the live state, as JupyterLab's saveState keeps it
+    nbformat.write(nb, lab.root / "saved_with_state.ipynb")
+    # the learner's own notebook is trusted, so JupyterLab renders the widget view
+    jupyter = Path(sys.executable).with_name("jupyter")
+    subprocess.run([str(jupyter), "trust", str(lab.root / "saved_with_state.ipynb")],
+                   check=True, capture_output=True)
+    assert static_widgets(nb) == 1
+    bundle = nb.cells[0].outputs[0]["data"]
+    assert WIDGET_VIEW not in bundle and "image/png" in bundle
+    nb.metadata.pop("widgets")
+    nbformat.write(nb, lab.root / "saved_static.ipynb")
+
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        page.goto(lab.url("lab/tree/saved_with_state.ipynb"))
+        preview = page.locator(".dv-root img.dv-preview")
+        preview.wait_for(timeout=120_000)
+        page.wait_for_function("(img) => img.complete && img.naturalWidth === 512",
+                               arg=preview.element_handle(), timeout=30_000)
+        assert page.get_by_text("Error displaying widget").count() == 0
+        page.locator(".dv-root").first.screenshot(path=str(screenshots / "reopened_state.png"))
+
+        # a committed lesson (untrusted, static picture): JupyterLab shows the PNG
+        page.goto(lab.url("lab/tree/saved_static.ipynb"))
+        img = page.locator(".jp-RenderedImage img")
+        img.wait_for(timeout=120_000)
+        page.wait_for_function("(img) => img.complete && img.naturalWidth === 512",
+                               arg=img.element_handle(), timeout=30_000)
+        assert page.get_by_text("Error displaying widget").count() == 0
+        img.screenshot(path=str(screenshots / "reopened_static.png"))
+    finally:
+        page.close()
