@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import pydicom
@@ -87,6 +88,8 @@ def volume():
 @pytest.fixture(scope="module")
 def page(lab_with_viewer_notebook, browser):
     page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page.requested_hosts = set()  # the widget's code must come from the package, no CDN
+    page.on("request", lambda r: page.requested_hosts.add(urlparse(r.url).hostname))
     page.goto(lab_with_viewer_notebook.url(f"lab/tree/{NOTEBOOK}"))
     run_all_cells(page)
     page.wait_for_function(
@@ -201,6 +204,7 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     r = root(page, 0)
     r.scroll_into_view_if_needed()
     st = check_volume(page, volume)
+    assert page.requested_hosts <= {"127.0.0.1", None}, page.requested_hosts  # offline
     assert (st["center"], st["width"], st["plane"]) == (50, 350, "axial")
     assert st["received"] == volume.array.nbytes  # whole volume, int16, sent once
     shot(page, 0, "viewer_start", screenshots)
@@ -501,23 +505,22 @@ def test_saved_notebooks_show_the_picture(lab_with_viewer_notebook, browser, scr
     nb.metadata.pop("widgets")
     nbformat.write(nb, lab.root / "saved_static.ipynb")
 
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    try:
-        page.goto(lab.url("lab/tree/saved_with_state.ipynb"))
-        preview = page.locator(".dv-root img.dv-preview")
-        preview.wait_for(timeout=120_000)
-        page.wait_for_function("(img) => img.complete && img.naturalWidth === 512",
-                               arg=preview.element_handle(), timeout=30_000)
-        assert page.get_by_text("Error displaying widget").count() == 0
-        page.locator(".dv-root").first.screenshot(path=str(screenshots / "reopened_state.png"))
-
-        # a committed lesson (untrusted, static picture): JupyterLab shows the PNG
-        page.goto(lab.url("lab/tree/saved_static.ipynb"))
-        img = page.locator(".jp-RenderedImage img")
+    def opened_shows(page, name: str, selector: str):
+        """Open ``name`` without running it; wait until ``selector``'s image is drawn."""
+        page.goto(lab.url(f"lab/tree/{name}"))
+        img = page.locator(selector)
         img.wait_for(timeout=120_000)
         page.wait_for_function("(img) => img.complete && img.naturalWidth === 512",
                                arg=img.element_handle(), timeout=30_000)
         assert page.get_by_text("Error displaying widget").count() == 0
+        return img
+
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        opened_shows(page, "saved_with_state.ipynb", ".dv-root img.dv-preview")
+        page.locator(".dv-root").first.screenshot(path=str(screenshots / "reopened_state.png"))
+        # a committed lesson (untrusted, static picture): JupyterLab shows the PNG
+        img = opened_shows(page, "saved_static.ipynb", ".jp-RenderedImage img")
         img.screenshot(path=str(screenshots / "reopened_static.png"))
     finally:
         page.close()
