@@ -94,8 +94,8 @@ def page(lab_with_viewer_notebook, browser):
     run_all_cells(page)
     page.wait_for_function(
         f"""() => {{ const r = document.querySelectorAll('{ROOT}');
-            return r.length === 4 && [...r].every(e => e.dataset.ready === 'true'
-                                                     && e.dataset.complete === 'true'); }}""",
+            return r.length === 5 && [...r].every((e, n) => e.dataset.ready === 'true'
+                && (n === 4 || e.dataset.complete === 'true')); }}""",
         timeout=120_000)
     yield page
     page.close()
@@ -151,14 +151,16 @@ def photometric(base: str, st: dict) -> str:
     return "MONOCHROME2" if base == "MONOCHROME1" else "MONOCHROME1"
 
 
-def check_volume(page, volume, planes=("axial", "coronal", "sagittal")) -> dict:
-    """Every shown plane of viewer 0 equals window() of the volume's plane."""
-    st = state(page, 0)
+def check_volume(page, volume, planes=("axial", "coronal", "sagittal"), n: int = 0) -> dict:
+    """Every shown plane of viewer ``n`` equals window() of the volume's plane."""
+    page.wait_for_function("(e) => e.dataset.ready === 'true'",
+                           arg=root(page, n).element_handle(), timeout=30_000)
+    st = state(page, n)
     for name in planes:
         index = st["crosshair"][AXIS[name]]
         expected = window(volume.plane(name, index).image, st["center"], st["width"],
                           photometric(volume.photometric, st))
-        shown = canvas(page, 0, name)
+        shown = canvas(page, n, name)
         assert shown.shape == expected.shape, (name, shown.shape, expected.shape)
         bad = int((shown != expected).sum())
         assert bad == 0, f"{name} {index}: {bad} pixels differ from window() for {st}"
@@ -351,6 +353,30 @@ def test_file_viewer_exact_and_equal_to_dcm2pnm(page, n, name, dcmtk_window, scr
     shot(page, n, f"viewer_{path.stem}", screenshots)
     if name == "RG1_UNCI.dcm":
         assert "white→black" in state(page, n)["status"]  # MONOCHROME1: minimum is white
+
+
+def test_volume_over_the_memory_budget(page, volume, screenshots):
+    """Slabs near the slice only, coronal and sagittal planes cut by Python: still exact."""
+    r = root(page, 4)
+    r.scroll_into_view_if_needed()
+    st = check_volume(page, volume, n=4)
+    assert r.evaluate("(e) => e.dataset.complete") == "false"
+    nz, ny, nx = volume.shape
+    slab = 8 * ny * nx * 2  # 8 int16 slices of 512x512 per message (4 MiB)
+    planes = nz * nx * 2 + nz * ny * 2  # one coronal and one sagittal plane
+    assert st["received"] <= 5 * slab + planes < volume.array.nbytes  # +-2 slabs around
+    x, y = centre_of(page, 4, "axial")
+    page.mouse.move(x, y)
+    for _ in range(30):  # well past the slabs fetched first
+        page.mouse.wheel(0, -100)
+        page.wait_for_timeout(30)
+    moved = check_volume(page, volume, n=4)
+    assert moved["slice"] == st["slice"] - 30
+    box = root(page, 4).locator("canvas.dv-canvas[data-plane='axial']").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+    clicked = check_volume(page, volume, n=4)
+    assert clicked["crosshair"][:2] != st["crosshair"][:2]
+    shot(page, 4, "viewer_over_budget", screenshots)
 
 
 # --------------------------------------------------------------------------- latency
