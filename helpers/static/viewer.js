@@ -629,8 +629,21 @@ class App {
         v.panX = mx - ((mx - v.panX) * v.zoom) / old;
         v.panY = my - ((my - v.panY) * v.zoom) / old;
         this.schedule("zoom", e);
-      } else if (this.step(v.name, e.deltaY > 0 ? 1 : -1)) {
-        this.schedule("slice", e);
+      } else {
+        // one slice per wheel notch (about 100 px in Chrome, 3 lines elsewhere); a busy
+        // page gets several notches coalesced into one event; a trackpad's small steps add up
+        const px = e.deltaY * (e.deltaMode === 1 ? 100 / 3 : e.deltaMode === 2 ? 800 : 1);
+        let steps = 0;
+        if (Math.abs(px) >= 50) {
+          steps = Math.sign(px) * Math.max(1, Math.round(Math.abs(px) / 100));
+          v.wheel = 0;
+        } else {
+          v.wheel = (v.wheel || 0) + px;
+          if (Math.abs(v.wheel) >= 100) { steps = Math.sign(v.wheel); v.wheel -= steps * 100; }
+        }
+        if (steps) {
+          if (this.step(v.name, steps)) this.schedule("slice", e);
+        }
       }
     }, { passive: false });
   }

@@ -230,6 +230,8 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     assert slider == f"{wheel['slice'] + 1} / {volume.shape[0]}"
 
     # number keys: the presets in menu order (the header's windows first)
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    n_cells, n_markdown = cells.count(), page.locator(".jp-Notebook .jp-MarkdownCell").count()
     header = pydicom.dcmread(volume.paths[0], stop_before_pixels=True)
     page.keyboard.press("1")
     one = check_volume(page, volume)
@@ -304,6 +306,11 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     page.keyboard.press("a")
     page.keyboard.press("l")
     check_volume(page, volume)
+
+    # the viewer's keys (1, 3, i, a, c, s, l) did not reach JupyterLab's notebook
+    # shortcuts (heading, insert cell above, copy, save, line numbers)
+    assert cells.count() == n_cells
+    assert page.locator(".jp-Notebook .jp-MarkdownCell").count() == n_markdown
 
     # the kernel holds the same state (synced traits)
     st = state(page, 0)
