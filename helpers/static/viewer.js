@@ -217,7 +217,8 @@ class View {
   draw(lut32, lutBase, ramp1) {
     const values = this.extract();
     const L = this.layout();
-    this.label.textContent = `${this.name} ${this.index() + 1}/${this.count()}`;
+    this.label.textContent = this.count() > 1 || this.name !== "frame"
+      ? `${this.name} ${this.index() + 1}/${this.count()}` : "";
     this.box.classList.toggle("dv-active", this.name === this.app.activePlane());
     this.loading.style.display = values ? "none" : "";
     if (!values) return false;
