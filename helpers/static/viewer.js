@@ -507,7 +507,7 @@ class App {
     [this.wIn, this.wOut] = slider("dv-width", "width");
     const span = Math.max(m.vmax_value - m.vmin_value, m.step);
     Object.assign(this.cIn, { min: m.vmin_value - span / 2, max: m.vmax_value + span / 2, step: m.step });
-    Object.assign(this.wIn, { min: m.step > 1 ? 1 : m.step, max: 2 * span, step: m.step });
+    Object.assign(this.wIn, { min: 1, max: Math.max(2 * span, 2), step: m.step }); // width >= 1
     this.cIn.addEventListener("input", (e) => { this.setWindow(+this.cIn.value, this.model.get("width")); this.schedule("wl", e); });
     this.wIn.addEventListener("input", (e) => { this.setWindow(this.model.get("center"), +this.wIn.value); this.schedule("wl", e); });
     if (m.shape[0] > 1 || m.planes.length > 1) {
