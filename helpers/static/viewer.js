@@ -295,13 +295,11 @@ class App {
 
   // -- state -------------------------------------------------------------------------
   activePlane() { return this.model.get("plane"); }
-  set(changes) { // change model state at once; tell Python at most every 40 ms
+  set(changes) { // change the model and tell Python at once: ipywidgets itself holds
+    // back further messages while the kernel is busy, and drops the echo of an older
+    // value (a throttle here would let such an echo undo a newer local change)
     for (const [k, v] of Object.entries(changes)) this.model.set(k, v);
-    if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = 0;
-      try { this.model.save_changes(); } catch (err) { console.warn("viewer: no kernel", err); }
-    }, 40);
+    try { this.model.save_changes(); } catch (err) { console.warn("viewer: no kernel", err); }
   }
   setWindow(c, w) {
     const q = this.meta.step;
@@ -506,7 +504,9 @@ class App {
     [this.cIn, this.cOut] = slider("dv-center", "center");
     [this.wIn, this.wOut] = slider("dv-width", "width");
     const span = Math.max(m.vmax_value - m.vmin_value, m.step);
-    Object.assign(this.cIn, { min: m.vmin_value - span / 2, max: m.vmax_value + span / 2, step: m.step });
+    const snap = (v, round) => +(round(v / m.step) * m.step).toPrecision(12); // on the step grid
+    Object.assign(this.cIn, { min: snap(m.vmin_value - span / 2, Math.floor),
+      max: snap(m.vmax_value + span / 2, Math.ceil), step: m.step });
     Object.assign(this.wIn, { min: 1, max: Math.max(2 * span, 2), step: m.step }); // width >= 1
     this.cIn.addEventListener("input", (e) => { this.setWindow(+this.cIn.value, this.model.get("width")); this.schedule("wl", e); });
     this.wIn.addEventListener("input", (e) => { this.setWindow(this.model.get("center"), +this.wIn.value); this.schedule("wl", e); });
