@@ -580,7 +580,8 @@ class App {
   bindView(v) {
     const box = v.box;
     let drag = null;
-    box.addEventListener("contextmenu", (e) => e.preventDefault());
+    // right-drag zooms: no browser or JupyterLab context menu over the image (only there)
+    box.addEventListener("contextmenu", (e) => { e.preventDefault(); e.stopPropagation(); });
     box.addEventListener("pointerdown", (e) => {
       this.root.focus({ preventScroll: true });
       if (v.name !== this.activePlane()) this.set({ plane: v.name });

@@ -279,6 +279,16 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     check_volume(page, volume)
     shot(page, 0, "viewer_zoomed_panned", screenshots)
 
+    # the browser's (JupyterLab's) context menu is suppressed in the image only
+    page.mouse.click(x, y, button="right")
+    page.wait_for_timeout(200)
+    assert page.locator(".lm-Menu").count() == 0
+    status_box = r.locator(".dv-status").bounding_box()
+    page.mouse.click(status_box["x"] + 20, status_box["y"] + 5, button="right")
+    page.locator(".lm-Menu").first.wait_for(timeout=5_000)
+    page.keyboard.press("Escape")
+    page.locator(".lm-Menu").first.wait_for(state="detached", timeout=5_000)
+
     # double-click resets zoom, pan and window
     page.mouse.dblclick(x, y)
     reset = check_volume(page, volume)
