@@ -15,7 +15,8 @@ one lesson 3's viewer opens on, see :func:`.inputs.viewer_slice`):
 - the whole viewer update (:meth:`helpers.viewer.WindowLevelViewer.set_window`:
   window, PNG, widget state), outside a kernel.
 
-The browser's drag-to-pixels time is read from ``output/browser/timings.json``,
+The browser's input-to-pixels latencies of the anywidget viewer and of the slider
+viewer, measured in the same run, are read from ``output/browser/latency.json``,
 written by ``tests/browser/test_viewer_browser.py`` (``make browser``).
 """
 
@@ -33,7 +34,13 @@ from ._common import Goal, Row, Section, interleaved
 GOAL_MS = 10.0
 GOAL_VS_MATPLOTLIB = 5.0
 CENTER = 40.0
-TIMINGS = OUTPUT_DIR / "browser" / "timings.json"
+TIMINGS = OUTPUT_DIR / "browser" / "latency.json"
+#: Goals of issue 13 for the anywidget viewer in the browser (ms).
+BROWSER_GOALS = (("new: window/level drag", "median_ms", 16.0),
+                 ("new: window/level drag", "max_ms", 33.0),
+                 ("new: slice (wheel)", "median_ms", 33.0),
+                 ("new: slice (arrow key)", "median_ms", 33.0),
+                 ("new: plane switch", "max_ms", 100.0))
 
 
 def _widths():
@@ -140,13 +147,13 @@ def run(repeat: int = 50) -> Section:
 
         when = datetime.datetime.fromtimestamp(TIMINGS.stat().st_mtime, datetime.UTC)
         section.notes.append(
-            f"Browser drag-to-pixels (tests/browser, headless Chromium, "
-            f"{browser.get('steps')} steps, image {browser.get('image_shape')}, recorded "
-            f"{when:%Y-%m-%d %H:%M} UTC): median {browser.get('drag_to_pixels_ms_median')} ms, "
-            f"max {browser.get('drag_to_pixels_ms_max')} ms.")
+            f"Browser input-to-pixels (tests/browser, headless Chromium, volume "
+            f"{browser['meta']['volume']}, recorded {when:%Y-%m-%d %H:%M} UTC), median / max ms: "
+            + "; ".join(f"{k} {v['median_ms']} / {v['max_ms']} (n={v['n']})"
+                        for k, v in browser["results"].items()) + ".")
     else:
-        section.notes.append("Browser drag-to-pixels: not recorded (run `make browser`, which "
-                             "writes output/browser/timings.json).")
+        section.notes.append("Browser input-to-pixels: not recorded (run `make browser`, which "
+                             "writes output/browser/latency.json).")
     section.goals += [
         Goal("window: helpers update, median", f"{ours_t * 1e3:.2f} ms", f"< {GOAL_MS:g} ms",
              ours_t * 1e3 < GOAL_MS),
@@ -156,8 +163,16 @@ def run(repeat: int = 50) -> Section:
              f">= {GOAL_VS_MATPLOTLIB:g}x", mpl >= GOAL_VS_MATPLOTLIB),
         Goal("window: helpers vs pydicom apply_windowing (report)", f"{pyd:.1f}x", "report",
              None),
-        Goal("window: browser drag-to-pixels, median (report)",
-             f"{browser['drag_to_pixels_ms_median']} ms" if browser else "not recorded",
-             "report", None),
     ]
+    results = browser["results"] if browser else {}
+    for name, stat, goal in BROWSER_GOALS:
+        got = results.get(name, {}).get(stat)
+        section.goals.append(Goal(f"viewer in the browser: {name}, {stat.removesuffix('_ms')}",
+                                  "not recorded" if got is None else f"{got} ms",
+                                  f"<= {goal:g} ms", None if got is None else got <= goal))
+    old_wl = results.get("old: window/level (width slider drag)", {}).get("median_ms")
+    new_wl = results.get("new: window/level drag", {}).get("median_ms")
+    if old_wl and new_wl:
+        section.goals.append(Goal("viewer in the browser: W/L median, slider viewer / new",
+                                  f"{old_wl / new_wl:.1f}x", "report", None))
     return section

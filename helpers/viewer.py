@@ -612,8 +612,8 @@ class Viewer(anywidget.AnyWidget):
                    for p in data.windows}
         if data.units == "HU":
             choices.update({p.name: p for p in _presets.PRESETS.values()})
-        full = _presets.Preset("full range", float(round((lo + hi + step) / 2 / step) * step),
-                               float(max(round((hi - lo + step) / step) * step, step)))
+        full = _presets.Preset("full range", round(round((lo + hi + step) / 2 / step) * step, 12),
+                               max(round(round((hi - lo + step) / step) * step, 12), 1.0))
         choices[full.name] = full
         self._choices = choices
         if preset is not None:
@@ -668,8 +668,7 @@ class Viewer(anywidget.AnyWidget):
 
     @traitlets.validate("width")
     def _valid_width(self, proposal: dict) -> float:
-        if not np.isfinite(proposal["value"]) or proposal["value"] < 1 and \
-                self._meta.get("step", 1) >= 1:
+        if not np.isfinite(proposal["value"]) or proposal["value"] < 1:
             raise traitlets.TraitError(f"window width must be >= 1 (PS3.3 C.11.2.1.2.1), got "
                                        f"{proposal['value']!r}")
         return proposal["value"]

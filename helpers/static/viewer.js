@@ -217,7 +217,8 @@ class View {
   draw(lut32, lutBase, ramp1) {
     const values = this.extract();
     const L = this.layout();
-    this.label.textContent = `${this.name} ${this.index() + 1}/${this.count()}`;
+    this.label.textContent = this.count() > 1 || this.name !== "frame"
+      ? `${this.name} ${this.index() + 1}/${this.count()}` : "";
     this.box.classList.toggle("dv-active", this.name === this.app.activePlane());
     this.loading.style.display = values ? "none" : "";
     if (!values) return false;
@@ -294,13 +295,11 @@ class App {
 
   // -- state -------------------------------------------------------------------------
   activePlane() { return this.model.get("plane"); }
-  set(changes) { // change model state at once; tell Python at most every 40 ms
+  set(changes) { // change the model and tell Python at once: ipywidgets itself holds
+    // back further messages while the kernel is busy, and drops the echo of an older
+    // value (a throttle here would let such an echo undo a newer local change)
     for (const [k, v] of Object.entries(changes)) this.model.set(k, v);
-    if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = 0;
-      try { this.model.save_changes(); } catch (err) { console.warn("viewer: no kernel", err); }
-    }, 40);
+    try { this.model.save_changes(); } catch (err) { console.warn("viewer: no kernel", err); }
   }
   setWindow(c, w) {
     const q = this.meta.step;
@@ -505,8 +504,10 @@ class App {
     [this.cIn, this.cOut] = slider("dv-center", "center");
     [this.wIn, this.wOut] = slider("dv-width", "width");
     const span = Math.max(m.vmax_value - m.vmin_value, m.step);
-    Object.assign(this.cIn, { min: m.vmin_value - span / 2, max: m.vmax_value + span / 2, step: m.step });
-    Object.assign(this.wIn, { min: m.step > 1 ? 1 : m.step, max: 2 * span, step: m.step });
+    const snap = (v, round) => +(round(v / m.step) * m.step).toPrecision(12); // on the step grid
+    Object.assign(this.cIn, { min: snap(m.vmin_value - span / 2, Math.floor),
+      max: snap(m.vmax_value + span / 2, Math.ceil), step: m.step });
+    Object.assign(this.wIn, { min: 1, max: Math.max(2 * span, 2), step: m.step }); // width >= 1
     this.cIn.addEventListener("input", (e) => { this.setWindow(+this.cIn.value, this.model.get("width")); this.schedule("wl", e); });
     this.wIn.addEventListener("input", (e) => { this.setWindow(this.model.get("center"), +this.wIn.value); this.schedule("wl", e); });
     if (m.shape[0] > 1 || m.planes.length > 1) {
@@ -579,7 +580,8 @@ class App {
   bindView(v) {
     const box = v.box;
     let drag = null;
-    box.addEventListener("contextmenu", (e) => e.preventDefault());
+    // right-drag zooms: no browser or JupyterLab context menu over the image (only there)
+    box.addEventListener("contextmenu", (e) => { e.preventDefault(); e.stopPropagation(); });
     box.addEventListener("pointerdown", (e) => {
       this.root.focus({ preventScroll: true });
       if (v.name !== this.activePlane()) this.set({ plane: v.name });
@@ -629,8 +631,21 @@ class App {
         v.panX = mx - ((mx - v.panX) * v.zoom) / old;
         v.panY = my - ((my - v.panY) * v.zoom) / old;
         this.schedule("zoom", e);
-      } else if (this.step(v.name, e.deltaY > 0 ? 1 : -1)) {
-        this.schedule("slice", e);
+      } else {
+        // one slice per wheel notch (about 100 px in Chrome, 3 lines elsewhere); a busy
+        // page gets several notches coalesced into one event; a trackpad's small steps add up
+        const px = e.deltaY * (e.deltaMode === 1 ? 100 / 3 : e.deltaMode === 2 ? 800 : 1);
+        let steps = 0;
+        if (Math.abs(px) >= 50) {
+          steps = Math.sign(px) * Math.max(1, Math.round(Math.abs(px) / 100));
+          v.wheel = 0;
+        } else {
+          v.wheel = (v.wheel || 0) + px;
+          if (Math.abs(v.wheel) >= 100) { steps = Math.sign(v.wheel); v.wheel -= steps * 100; }
+        }
+        if (steps) {
+          if (this.step(v.name, steps)) this.schedule("slice", e);
+        }
       }
     }, { passive: false });
   }

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import pydicom
@@ -87,12 +88,14 @@ def volume():
 @pytest.fixture(scope="module")
 def page(lab_with_viewer_notebook, browser):
     page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page.requested_hosts = set()  # the widget's code must come from the package, no CDN
+    page.on("request", lambda r: page.requested_hosts.add(urlparse(r.url).hostname))
     page.goto(lab_with_viewer_notebook.url(f"lab/tree/{NOTEBOOK}"))
     run_all_cells(page)
     page.wait_for_function(
         f"""() => {{ const r = document.querySelectorAll('{ROOT}');
-            return r.length === 4 && [...r].every(e => e.dataset.ready === 'true'
-                                                     && e.dataset.complete === 'true'); }}""",
+            return r.length === 5 && [...r].every((e, n) => e.dataset.ready === 'true'
+                && (n === 4 || e.dataset.complete === 'true')); }}""",
         timeout=120_000)
     yield page
     page.close()
@@ -148,14 +151,16 @@ def photometric(base: str, st: dict) -> str:
     return "MONOCHROME2" if base == "MONOCHROME1" else "MONOCHROME1"
 
 
-def check_volume(page, volume, planes=("axial", "coronal", "sagittal")) -> dict:
-    """Every shown plane of viewer 0 equals window() of the volume's plane."""
-    st = state(page, 0)
+def check_volume(page, volume, planes=("axial", "coronal", "sagittal"), n: int = 0) -> dict:
+    """Every shown plane of viewer ``n`` equals window() of the volume's plane."""
+    page.wait_for_function("(e) => e.dataset.ready === 'true'",
+                           arg=root(page, n).element_handle(), timeout=30_000)
+    st = state(page, n)
     for name in planes:
         index = st["crosshair"][AXIS[name]]
         expected = window(volume.plane(name, index).image, st["center"], st["width"],
                           photometric(volume.photometric, st))
-        shown = canvas(page, 0, name)
+        shown = canvas(page, n, name)
         assert shown.shape == expected.shape, (name, shown.shape, expected.shape)
         bad = int((shown != expected).sum())
         assert bad == 0, f"{name} {index}: {bad} pixels differ from window() for {st}"
@@ -192,6 +197,16 @@ def drag(page, x, y, dx, dy, steps=12, button="left", modifiers=(), pause=16):
         page.keyboard.up(key)
 
 
+def wait_slice(page, n: int, expected: int) -> None:
+    """Wheel events can take 100 ms or more to arrive on a busy machine: wait for them
+    (the assertion that follows still says what was reached)."""
+    try:
+        page.wait_for_function(f"(e) => e.dataset.slice === '{expected}'",
+                               arg=root(page, n).element_handle(), timeout=10_000)
+    except Exception:  # noqa: BLE001 - the caller's assertion reports the state
+        pass
+
+
 def shot(page, n: int, name: str, screenshots) -> None:
     root(page, n).screenshot(path=str(screenshots / f"{name}.png"))
 
@@ -201,6 +216,7 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     r = root(page, 0)
     r.scroll_into_view_if_needed()
     st = check_volume(page, volume)
+    assert page.requested_hosts <= {"127.0.0.1", None}, page.requested_hosts  # offline
     assert (st["center"], st["width"], st["plane"]) == (50, 350, "axial")
     assert st["received"] == volume.array.nbytes  # whole volume, int16, sent once
     shot(page, 0, "viewer_start", screenshots)
@@ -217,6 +233,7 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     for _ in range(5):
         page.mouse.wheel(0, 100)
         page.wait_for_timeout(30)
+    wait_slice(page, 0, st["slice"] + 5)
     wheel = check_volume(page, volume)
     assert wheel["slice"] == st["slice"] + 5
     assert f"axial {wheel['slice'] + 1}/{volume.shape[0]}" in wheel["status"]
@@ -224,6 +241,8 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     assert slider == f"{wheel['slice'] + 1} / {volume.shape[0]}"
 
     # number keys: the presets in menu order (the header's windows first)
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    n_cells, n_markdown = cells.count(), page.locator(".jp-Notebook .jp-MarkdownCell").count()
     header = pydicom.dcmread(volume.paths[0], stop_before_pixels=True)
     page.keyboard.press("1")
     one = check_volume(page, volume)
@@ -259,6 +278,16 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     assert state(page, 0)["center"] == zoomed["center"]  # shift-drag did not window
     check_volume(page, volume)
     shot(page, 0, "viewer_zoomed_panned", screenshots)
+
+    # the browser's (JupyterLab's) context menu is suppressed in the image only
+    page.mouse.click(x, y, button="right")
+    page.wait_for_timeout(200)
+    assert page.locator(".lm-Menu").count() == 0
+    status_box = r.locator(".dv-status").bounding_box()
+    page.mouse.click(status_box["x"] + 20, status_box["y"] + 5, button="right")
+    page.locator(".lm-Menu").first.wait_for(timeout=5_000)
+    page.keyboard.press("Escape")
+    page.locator(".lm-Menu").first.wait_for(state="detached", timeout=5_000)
 
     # double-click resets zoom, pan and window
     page.mouse.dblclick(x, y)
@@ -298,6 +327,24 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     page.keyboard.press("a")
     page.keyboard.press("l")
     check_volume(page, volume)
+
+    # keyboard users: the sliders and the menus drive the same state
+    r.locator(".dv-center input").fill("120")
+    r.locator(".dv-width input").fill("600")
+    slid = check_volume(page, volume)
+    assert (slid["center"], slid["width"]) == (120, 600)
+    r.locator("select.dv-preset").select_option(label="6: bone (C=400 W=1800)")
+    assert (check_volume(page, volume)["center"], state(page, 0)["width"]) == (400, 1800)
+    r.locator("select.dv-interp").select_option("linear")  # display smoothing only
+    assert axial.evaluate("(c) => c.style.imageRendering") == "auto"
+    check_volume(page, volume)
+    r.locator("select.dv-interp").select_option("nearest")
+    assert axial.evaluate("(c) => c.style.imageRendering") == "pixelated"
+
+    # the viewer's keys (1, 3, i, a, c, s, l) did not reach JupyterLab's notebook
+    # shortcuts (heading, insert cell above, copy, save, line numbers)
+    assert cells.count() == n_cells
+    assert page.locator(".jp-Notebook .jp-MarkdownCell").count() == n_markdown
 
     # the kernel holds the same state (synced traits)
     st = state(page, 0)
@@ -349,8 +396,34 @@ def test_file_viewer_exact_and_equal_to_dcm2pnm(page, n, name, dcmtk_window, scr
         assert "white→black" in state(page, n)["status"]  # MONOCHROME1: minimum is white
 
 
+def test_volume_over_the_memory_budget(page, volume, screenshots):
+    """Slabs near the slice only, coronal and sagittal planes cut by Python: still exact."""
+    r = root(page, 4)
+    r.scroll_into_view_if_needed()
+    st = check_volume(page, volume, n=4)
+    assert r.evaluate("(e) => e.dataset.complete") == "false"
+    nz, ny, nx = volume.shape
+    slab = 8 * ny * nx * 2  # 8 int16 slices of 512x512 per message (4 MiB)
+    planes = nz * nx * 2 + nz * ny * 2  # one coronal and one sagittal plane
+    assert st["received"] <= 5 * slab + planes < volume.array.nbytes  # +-2 slabs around
+    x, y = centre_of(page, 4, "axial")
+    page.mouse.move(x, y)
+    for _ in range(30):  # well past the slabs fetched first
+        page.mouse.wheel(0, -100)
+        page.wait_for_timeout(30)
+    wait_slice(page, 4, st["slice"] - 30)
+    moved = check_volume(page, volume, n=4)
+    assert moved["slice"] == st["slice"] - 30
+    box = root(page, 4).locator("canvas.dv-canvas[data-plane='axial']").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+    clicked = check_volume(page, volume, n=4)
+    assert clicked["crosshair"][:2] != st["crosshair"][:2]
+    shot(page, 4, "viewer_over_budget", screenshots)
+
+
 # --------------------------------------------------------------------------- latency
-QUEUE: dict[str, float] = {}  # median ms from the input's timestamp to our handler
+#: per input kind, median ms (input timestamp -> our handler, our handler -> pixels drawn)
+SPLIT: dict[str, tuple[float, float]] = {}
 
 
 def new_latencies(page, kind: str, since: int, label: str = "") -> list[float]:
@@ -358,7 +431,8 @@ def new_latencies(page, kind: str, since: int, label: str = "") -> list[float]:
     rows = page.evaluate(f"() => globalThis.__dicomViewerTimings.slice({since})")
     rows = [r for r in rows if r["kind"] == kind and r["uid"] == uid]
     if label and rows:
-        QUEUE[label] = round(statistics.median(r["handled"] - r["input"] for r in rows), 1)
+        SPLIT[label] = (round(statistics.median(r["handled"] - r["input"] for r in rows), 1),
+                        round(statistics.median(r["drawn"] - r["handled"] for r in rows), 1))
     return [r["drawn"] - r["input"] for r in rows]
 
 
@@ -391,7 +465,7 @@ def test_latency_new_viewer_against_slider_viewer(page, volume, screenshots):
     x, y = centre_of(page, 0, "axial")
     since = timings_count(page)
     drag(page, x - 100, y, 200, 60, steps=60, pause=16)
-    results["new: window/level drag"] = summary(new_latencies(page, "wl", since, "wl"))
+    results["new: window/level drag"] = summary(new_latencies(page, "wl", since, "drag"))
     check_volume(page, volume)
 
     # new viewer, slice: wheel steps and arrow keys
@@ -459,13 +533,14 @@ def record(results: dict, volume) -> None:
     meta = {"when": time.strftime("%Y-%m-%d"), "machine": platform.machine(),
             "cpus": __import__("os").cpu_count(), "volume": list(volume.shape)}
     (folder / "latency.json").write_text(json.dumps({"meta": meta, "results": results,
-                                                     "input_to_handler_median_ms": QUEUE},
+                                                     "split_median_ms": SPLIT},
                                                     indent=2) + "\n")
     lines = ["| input | n | median ms | 90th pct ms | max ms |", "|---|---|---|---|---|"]
     lines += [f"| {k} | {v['n']} | {v['median_ms']} | {v['p90_ms']} | {v['max_ms']} |"
               for k, v in results.items()]
-    lines += ["", "median ms from the input event's timestamp to the viewer's handler: "
-              + ", ".join(f"{k} {v}" for k, v in QUEUE.items())]
+    lines += ["", "new viewer, median ms from the input event's timestamp to its handler "
+              "(the browser's input pipeline) + from the handler to the pixels drawn: "
+              + ", ".join(f"{k} {a} + {b}" for k, (a, b) in SPLIT.items())]
     (folder / "latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -501,23 +576,22 @@ def test_saved_notebooks_show_the_picture(lab_with_viewer_notebook, browser, scr
     nb.metadata.pop("widgets")
     nbformat.write(nb, lab.root / "saved_static.ipynb")
 
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
-    try:
-        page.goto(lab.url("lab/tree/saved_with_state.ipynb"))
-        preview = page.locator(".dv-root img.dv-preview")
-        preview.wait_for(timeout=120_000)
-        page.wait_for_function("(img) => img.complete && img.naturalWidth === 512",
-                               arg=preview.element_handle(), timeout=30_000)
-        assert page.get_by_text("Error displaying widget").count() == 0
-        page.locator(".dv-root").first.screenshot(path=str(screenshots / "reopened_state.png"))
-
-        # a committed lesson (untrusted, static picture): JupyterLab shows the PNG
-        page.goto(lab.url("lab/tree/saved_static.ipynb"))
-        img = page.locator(".jp-RenderedImage img")
+    def opened_shows(page, name: str, selector: str):
+        """Open ``name`` without running it; wait until ``selector``'s image is drawn."""
+        page.goto(lab.url(f"lab/tree/{name}"))
+        img = page.locator(selector)
         img.wait_for(timeout=120_000)
         page.wait_for_function("(img) => img.complete && img.naturalWidth === 512",
                                arg=img.element_handle(), timeout=30_000)
         assert page.get_by_text("Error displaying widget").count() == 0
+        return img
+
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        opened_shows(page, "saved_with_state.ipynb", ".dv-root img.dv-preview")
+        page.locator(".dv-root").first.screenshot(path=str(screenshots / "reopened_state.png"))
+        # a committed lesson (untrusted, static picture): JupyterLab shows the PNG
+        img = opened_shows(page, "saved_static.ipynb", ".jp-RenderedImage img")
         img.screenshot(path=str(screenshots / "reopened_static.png"))
     finally:
         page.close()

@@ -236,3 +236,20 @@ def test_static_picture_and_orientation_letters():
     assert cr.photometric == "MONOCHROME1" and cr._meta["affine"] is None
     assert viewer_module._letters(np.array([0.9, 0.43, 0.0])) == "LP"
     assert viewer_module._letters(np.array([0.0, -1.0, 0.0])) == "A"
+
+
+def test_saved_notebook_keeps_the_picture_not_the_dead_widget():
+    import nbformat
+
+    from helpers.notebooks import WIDGET_VIEW, static_widgets
+
+    viewer = show(np.arange(64, dtype=np.int16).reshape(8, 8), center=32, width=64)
+    data_bundle, _ = viewer._repr_mimebundle_()
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("show(...)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data_bundle),
+                    nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {}})]
+    nb.cells = [cell]
+    assert static_widgets(nb) == 1
+    assert set(cell.outputs[0]["data"]) == {"image/png", "text/plain"}
+    assert WIDGET_VIEW in cell.outputs[1]["data"]  # a widget without a picture stays
