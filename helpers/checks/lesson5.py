@@ -14,7 +14,7 @@ from functools import cache
 
 import pandas as pd
 
-from ..exercises import Feedback, is_placeholder, not_answered, right, wrong
+from ..exercises import Feedback, check, right, wrong
 
 PREVALENCE_FINDING = "Effusion"
 CHEST_XRAY_MODALITIES = ("CR", "DX")
@@ -32,10 +32,9 @@ def prevalence_truth(finding: str = PREVALENCE_FINDING) -> float:
     return float(_labels().str.split("|").map(lambda ls: finding in ls).mean())
 
 
+@check
 def check_prevalence(answer: object) -> Feedback:
     """Exercise 1: prevalence of Effusion among all images of the labels file."""
-    if is_placeholder(answer):
-        return not_answered()
     if isinstance(answer, bool) or not isinstance(answer, int | float):
         return wrong("give a fraction between 0 and 1, as a float.")
     truth = prevalence_truth()
@@ -64,10 +63,9 @@ def top_pairs() -> tuple[set[frozenset[str]], int]:
     return {p for p, n in counts.items() if n == best}, best
 
 
+@check
 def check_top_pair(answer: object) -> Feedback:
     """Exercise 2: the two different findings that occur together in the most images."""
-    if is_placeholder(answer):
-        return not_answered()
     if not isinstance(answer, tuple | list | set | frozenset) or len(answer) != 2:
         return wrong("give two finding names, e.g. ('Mass', 'Nodule').")
     pair = frozenset(str(a) for a in answer)
@@ -96,10 +94,9 @@ def chest_xray_series_truth() -> int:
     return int(pc.sum(keep.cast("int64")).as_py())
 
 
+@check
 def check_chest_xray_series(answer: object) -> Feedback:
     """Exercise 3: CR or DX series with Body Part Examined CHEST in the IDC index."""
-    if is_placeholder(answer):
-        return not_answered()
     if isinstance(answer, bool) or not isinstance(answer, int) and not (
             isinstance(answer, float) and answer.is_integer()):
         return wrong("give a whole number of series (rows of the index).")
