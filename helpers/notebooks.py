@@ -3,18 +3,41 @@
 ``python -m helpers.notebooks execute notebooks/*.ipynb`` (``make notebooks``)
 runs each notebook top to bottom in a fresh kernel from the ``notebooks/``
 folder and writes it back, without execution timestamps, so that the committed
-outputs are what nbval compares against.
+outputs are what nbval compares against. Two kinds of output only make sense while a
+kernel runs and are left out of the saved notebook, so that a lesson read unrun shows no
+stale state: progress bars (a finished bar's text is a frozen snapshot) and the plain-text
+``repr`` of a live widget (``VBox(children=...``).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+#: A tqdm progress bar on stderr: "name:  42%|####      | 152/361 [...]".
+PROGRESS_BAR = re.compile(r"\d+%\|")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def static(output: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    """The part of ``output`` that reads well without a kernel, or None (module doc).
+
+    A widget's output keeps only what it offers besides its live view and text repr (a
+    static picture, if the widget provides one)."""
+    if output.get("output_type") == "stream" and output.get("name") == "stderr":
+        return None if PROGRESS_BAR.search(output.get("text", "")) else output
+    data = output.get("data", {})
+    if WIDGET_VIEW in data:
+        for key in (WIDGET_VIEW, "text/plain"):
+            data.pop(key, None)
+        return output if data else None
+    return output
 
 
 def execute(path: Path, timeout: int = 600) -> float:
@@ -28,6 +51,8 @@ def execute(path: Path, timeout: int = 600) -> float:
     client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in map(static, cell.outputs) if o is not None]
     nb.metadata.pop("widgets", None)  # live widget state differs run to run
     nbformat.write(nb, path)
     return time.perf_counter() - start

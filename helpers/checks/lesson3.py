@@ -213,10 +213,14 @@ def check_loader(answer: object) -> Feedback:
             return wrong(f"load_for_display raised {type(exc).__name__}: {exc}")
         if got.shape != expected.shape:
             return wrong(f"{name}: the result has shape {got.shape}, not {expected.shape}.")
-        if np.array_equal(got, expected):
+        # PS3.3 defines a real-valued output; whether the inversion comes before or after
+        # the step to an integer is the implementation's choice (DCMTK, and so
+        # helpers.pixels.window, inverts first), so one grey level either way is the same
+        # picture.
+        if np.abs(got - expected).max() <= 1:
             continue
         mono1 = ds.PhotometricInterpretation == "MONOCHROME1"
-        if np.array_equal(got, 255 - expected):
+        if np.abs(got - (255 - expected)).max() <= 1:
             if mono1:
                 return wrong(f"{name} is MONOCHROME1 and comes out as a negative: its minimum "
                              "must be white. Invert the 8-bit output for MONOCHROME1 "

@@ -478,12 +478,16 @@ def scapula(side: int) -> Fn:
 
 # ---- lungs and their vessels ----
 
-def liver_section(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def liver_section(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     """The liver's outline in an axial plane: an ellipse centred right of the midline whose
-    long axis points to the left lobe's tip, in front of the stomach."""
-    dx, dy = x + 60.0, y + 10.0
-    p, q = (dx * 0.85 - dy * 0.53) / 140.0, (dx * 0.53 + dy * 0.85) / 95.0
-    return p * p + q * q <= 1.0
+    long axis points to the left lobe's tip, in front of the stomach. Below z = -225 mm it
+    shrinks toward its right lower tip, so that its lower surface is curved, not a cut."""
+    below = np.maximum(-225.0 - z, 0.0)
+    s = 1.0 - 0.0075 * below                  # the ellipse's scale, 1 at the top
+    shift = 0.45 * below                      # and it moves to the right (-x) as it narrows
+    dx, dy = x + 60.0 + shift, y + 10.0
+    p, q = (dx * 0.85 - dy * 0.53) / (140.0 * s), (dx * 0.53 + dy * 0.85) / (95.0 * s)
+    return (p * p + q * q <= 1.0) & (s > 0.2)
 
 
 def lung(side: int, envelope: Shape) -> Minus:
@@ -616,7 +620,7 @@ def phantom(seed: int = SEED) -> list[Paint]:
         Paint(cav, "fat"),
         Paint(Where(cav, lambda x, y, z: z <= dome(x, y)), "muscle"),        # diaphragm
         Paint(Where(cav, lambda x, y, z: z < dome(x, y) - 5.0), "fat"),
-        Paint(Where(cav, lambda x, y, z: (z < dome(x, y) - 5.0) & liver_section(x, y)),
+        Paint(Where(cav, lambda x, y, z: (z < dome(x, y) - 5.0) & liver_section(x, y, z)),
               "liver"),
         Paint(Ellipsoid((95.0, 45.0, -255.0), (55.0, 28.0, 48.0), axis=(0.6, 0.8, 0.0)), "spleen",
               only=("fat",)),

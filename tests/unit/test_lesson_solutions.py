@@ -3,9 +3,9 @@
 The solutions live only in the collapsed ``<details>`` block under each exercise (the
 lesson shows no cell that runs them). This test reads each lesson, finds every exercise
 cell (a code cell with a line ``answer = ...``), takes the Python code of the solution
-block that follows it, and builds a copy of the lesson in which that exercise cell is
-replaced by: the solution, then the exercise cell without its placeholder line, its last
-expression (the check call) asserted to be right. The copy is executed top to bottom in a
+block that follows it, and builds a copy of the lesson in which that placeholder line is
+replaced by the solution and the cell's last expression (the check call) is asserted to
+be right. The copy is executed top to bottom in a
 fresh kernel, exactly as a learner runs the lesson, so each solution sees the lesson's
 state at that point. The committed notebooks are not changed.
 
@@ -45,9 +45,10 @@ def exercises(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
     return found
 
 
-def asserting(exercise: str) -> str:
-    """The exercise cell without its placeholder line, its last expression asserted."""
-    tree = ast.parse(PLACEHOLDER.sub("", exercise))
+def solved(exercise: str, solution: str) -> str:
+    """The exercise cell with the solution in place of its placeholder line, its last
+    expression (the check) asserted to say right."""
+    tree = ast.parse(PLACEHOLDER.sub(lambda _: solution, exercise))
     last = tree.body[-1]
     assert isinstance(last, ast.Expr), "an exercise cell ends with its check call"
     check = ast.unparse(last.value)
@@ -79,7 +80,7 @@ def test_solutions_are_right_in_lesson_state(lesson: Path):
     nb = nbformat.read(lesson, as_version=4)
     found = exercises(nb)
     for i, code in found:
-        nb.cells[i].source = code + "\n" + asserting(nb.cells[i].source)
+        nb.cells[i].source = solved(nb.cells[i].source, code)
     client = NotebookClient(nb, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()  # raises CellExecutionError naming the cell whose assertion failed
