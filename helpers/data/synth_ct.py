@@ -624,7 +624,7 @@ def phantom(seed: int = SEED) -> list[Paint]:
               "liver"),
         Paint(Ellipsoid((95.0, 45.0, -255.0), (55.0, 28.0, 48.0), axis=(0.6, 0.8, 0.0)), "spleen",
               only=("fat",)),
-        Paint(stomach, "stomach", only=("fat",)),
+        Paint(stomach, "stomach", only=("fat", "liver")),   # it indents the left lobe
         Paint(Where(stomach.grown(-3.0), lambda x, y, z: y < -44.0), "air", only=("stomach",)),
         Paint(IVC, "blood"),
         # lungs
