@@ -83,7 +83,7 @@ def from_header(ds: Dataset) -> list[Preset]:
     labels = _as_list(ds.get("WindowCenterWidthExplanation"))
     found = []
     for i, (c, w) in enumerate(zip(centers, widths, strict=False)):
-        label = str(labels[i]).strip() if i < len(labels) else f"header window {i + 1}"
-        found.append(Preset(label or f"header window {i + 1}", float(c), float(w),
+        label = str(labels[i]).strip() if i < len(labels) else ""
+        found.append(Preset(label or f"window {i + 1}", float(c), float(w),
                             "from the file's VOI LUT module"))
     return found

@@ -23,12 +23,12 @@ HEADER_SERIES = "axial"
 #: Exercise 3: the HU value and the window (the brain window) of the prediction.
 PREDICT_HU = 100
 PREDICT_WINDOW = (40, 100)
-#: Exercise 3: the options, each wrong one with the misconception it reveals.
+#: Exercise 3: the options; the check names the misconception behind each wrong one.
 PREDICT_OPTIONS: dict[str, str] = {
-    "a": "255: pure white",
-    "b": "153: the window's straight line carried on past its end",
-    "c": "100: the grey level is the HU value",
-    "d": "0: black, because values outside the window are hidden",
+    "a": "255 (white)",
+    "b": "27",
+    "c": "100",
+    "d": "0 (black)",
 }
 
 
@@ -123,8 +123,11 @@ def check_predict_grey(answer: object) -> Feedback:
                      "white, like everything brighter than the window. Check it: "
                      f"window(np.array([{PREDICT_HU}]), {c}, {w}).")
     if choice == "b":
-        return wrong("the window's line stops at its ends: below C - W/2 is black, above "
-                     "C + W/2 is white (the grey is clipped, not extrapolated).")
+        line = ((PREDICT_HU - (c - 0.5)) / (w - 1) + 0.5) * 255
+        return wrong(f"27 is the window's straight line carried on past its top ({line:.0f}) "
+                     "and wrapped around in 8 bits (283 - 256), the classic bug of casting to "
+                     "uint8 without clipping. The window's line stops at its ends: above "
+                     "C + W/2 is white (clipped, not extrapolated).")
     if choice == "c":
         return wrong("HU values are not greys: the window maps its HU range onto 0..255, "
                      "so the same HU gets different greys in different windows.")

@@ -169,7 +169,7 @@ def check_last_slice(answer: object) -> Feedback:
     if name == max(numbers, key=numbers.get):
         return wrong("that has the highest Instance Number, but this series was numbered in "
                      "two passes: Instance Number says in which order the images were made, "
-                     "not where they lie (PS3.3 C.7.6.1.1). Use Image Position (Patient).")
+                     "not where they lie (PS3.3 C.7.6.1). Use Image Position (Patient).")
     if name == min(numbers, key=numbers.get):
         return wrong("that is Instance Number 1: numbers need not follow position. Compare "
                      "Image Position (Patient) projected on the normal.")

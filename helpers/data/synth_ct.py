@@ -9,7 +9,7 @@ The study has one folder per series under ``out_dir``:
 - ``oblique/``: a reformat on a tilted plane (an oblique coronal, tipped 37 degrees),
   whose Instance Numbers do not follow position: the reformat was numbered in two
   passes, every second slice first (odd k get 1..20, even k get 21..40), so sorting
-  by Instance Number interleaves the stack (PS3.3 C.7.6.1.1 does not tie Instance
+  by Instance Number interleaves the stack (PS3.3 C.7.6.1 does not tie Instance
   Number to position).
 
 All three share one Frame of Reference (PS3.3 C.7.4.1): they are sampled from one

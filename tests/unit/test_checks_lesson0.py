@@ -57,7 +57,7 @@ def test_predict_grey_option_a_is_what_window_gives():
 
 
 @pytest.mark.parametrize("answer, why", [
-    ("b", "clipped, not extrapolated"),
+    ("b", "wrapped around in 8 bits"),
     ("c", "not greys"),
     ("d", "not hidden"),
     ("e", "one letter"),
