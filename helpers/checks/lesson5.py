@@ -52,10 +52,21 @@ def check_prevalence(answer: object) -> Feedback:
     return wrong("the mean of the Effusion one-hot column over all images is its prevalence.")
 
 
-def top_pairs() -> tuple[set[frozenset[str]], int]:
-    """The pairs of distinct findings sharing the most images, and that number."""
+#: Exercise 2 counts pairs among the images of one sex, as the labels file records it
+#: (the lesson prints the most frequent pairs over all frontal images).
+TOP_PAIR_GENDER = "F"
+
+
+def top_pairs(gender: str | None = TOP_PAIR_GENDER) -> tuple[set[frozenset[str]], int]:
+    """The pairs of distinct findings sharing the most images (of ``gender`` in the labels
+    file's Patient Gender column; None: all images), and that number."""
+    from ..data.cxr_plan import plan
+
+    rows = plan()
+    if gender is not None:
+        rows = rows[rows["csv_patient_gender"] == gender]
     counts: dict[frozenset[str], int] = {}
-    for text in _labels():
+    for text in rows["finding_labels"]:
         found = sorted(set(text.split("|")) - {"No Finding"})
         for a, b in itertools.combinations(found, 2):
             counts[frozenset((a, b))] = counts.get(frozenset((a, b)), 0) + 1
@@ -65,7 +76,8 @@ def top_pairs() -> tuple[set[frozenset[str]], int]:
 
 @check
 def check_top_pair(answer: object) -> Feedback:
-    """Exercise 2: the two different findings that occur together in the most images."""
+    """Exercise 2: the two different findings that occur together in the most images of
+    women (Patient Gender ``F`` in the labels file)."""
     if not isinstance(answer, tuple | list | set | frozenset) or len(answer) != 2:
         return wrong("give two finding names, e.g. ('Mass', 'Nodule').")
     pair = frozenset(str(a) for a in answer)
@@ -74,8 +86,11 @@ def check_top_pair(answer: object) -> Feedback:
                      "matrix counts one finding alone.")
     best, n = top_pairs()
     if pair in best:
-        return right(f"{' and '.join(sorted(pair))} occur together in {n} images, more than "
-                     "any other pair.")
+        return right(f"{' and '.join(sorted(pair))} occur together in {n} images of women, "
+                     "more than any other pair.")
+    if pair in top_pairs(None)[0]:
+        return wrong("that is the most frequent pair over all images; among women another "
+                     "pair leads. Filter the rows on Patient Gender first.")
     return wrong("look for the largest value off the diagonal of the co-occurrence matrix.")
 
 

@@ -133,15 +133,24 @@ def test_prevalence() -> None:
     assert not lesson5.check_prevalence("0.13")
 
 
-def test_top_pair() -> None:
+def _pairs(gender: str | None) -> Counter:
     pairs = Counter()
     for r in _labels_rows():
-        found = sorted(set(r["Finding Labels"].split("|")) - {"No Finding"})
-        pairs.update(itertools.combinations(found, 2))
+        if gender is None or r["Patient Gender"] == gender:
+            found = sorted(set(r["Finding Labels"].split("|")) - {"No Finding"})
+            pairs.update(itertools.combinations(found, 2))
+    return pairs
+
+
+def test_top_pair() -> None:
+    pairs = _pairs(lesson5.TOP_PAIR_GENDER)
     (best, n), = pairs.most_common(1)
     assert sum(1 for c in pairs.values() if c == n) == 1, "a tie: the check accepts either"
     assert lesson5.check_top_pair(best)
     assert lesson5.check_top_pair(tuple(reversed(best)))
+    (overall, _), = _pairs(None).most_common(1)
+    assert set(overall) != set(best), "the exercise must differ from the printed pairs"
+    assert "over all images" in lesson5.check_top_pair(overall).message
     worst = min(pairs, key=pairs.get)
     assert not lesson5.check_top_pair(worst)
     fb = lesson5.check_top_pair(("Mass", "Mass"))
