@@ -109,6 +109,26 @@ def chest_xray_series_truth() -> int:
     return int(pc.sum(keep.cast("int64")).as_py())
 
 
+@cache
+def _chest_xray_variants() -> dict[str, int]:
+    """Counts that typical wrong filters give, to name the mistake."""
+    import pandas as pd
+
+    from ..explore import idc_index_path
+
+    idc = pd.read_parquet(idc_index_path(),
+                          columns=["collection_id", "PatientID", "Modality", "BodyPartExamined"])
+    body = idc["BodyPartExamined"].fillna("")
+    xray = idc["Modality"].isin(CHEST_XRAY_MODALITIES)
+    chest = body == "CHEST"
+    return {
+        "only CR": int((idc["Modality"].eq("CR") & chest).sum()),
+        "only DX": int((idc["Modality"].eq("DX") & chest).sum()),
+        "spellings": int((xray & body.str.contains("CHEST|THORAX", case=False)).sum()),
+        "patients": int(idc[xray & chest].groupby(["collection_id", "PatientID"]).ngroups),
+    }
+
+
 @check
 def check_chest_xray_series(answer: object) -> Feedback:
     """Exercise 3: CR or DX series with Body Part Examined CHEST in the IDC index."""
@@ -118,5 +138,18 @@ def check_chest_xray_series(answer: object) -> Feedback:
     truth = chest_xray_series_truth()
     if int(answer) == truth:
         return right(f"{truth} series: the real chest radiographs the IDC index lists.")
+    variants = _chest_xray_variants()
+    hints = {
+        "only CR": "that counts only CR; DX (digital radiography) is the other X-ray "
+                   "modality, and the question asks for both.",
+        "only DX": "that counts only DX; CR (computed radiography) is the other X-ray "
+                   "modality, and the question asks for both.",
+        "spellings": "that also counts other spellings (THORAX, 'CHEST (THORAX) W', ...); the "
+                     "question asks for Body Part Examined exactly CHEST.",
+        "patients": "that counts patients; count series (rows of the index).",
+    }
+    for name, hint in hints.items():
+        if int(answer) == variants[name] != truth:
+            return wrong(hint)
     return wrong("filter rows with `Modality.isin(['CR', 'DX'])` and `BodyPartExamined == "
                  "'CHEST'`, then count rows (not patients).")

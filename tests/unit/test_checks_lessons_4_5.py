@@ -74,6 +74,8 @@ def test_leaked_patients() -> None:
                        "train"])
     assert lesson4.check_leaked_patients(2, patients, split)      # a and d
     assert not lesson4.check_leaked_patients(3, patients, split)
+    # images of a patient who has a validation image: a (2), c (1), d (2)
+    assert "counts images" in lesson4.check_leaked_patients(5, patients, split).message
     assert not lesson4.check_leaked_patients("two", patients, split)
 
 
@@ -169,3 +171,7 @@ def test_chest_xray_series() -> None:
     assert lesson5.check_chest_xray_series(float(truth))
     assert not lesson5.check_chest_xray_series(truth + 1)
     assert not lesson5.check_chest_xray_series(str(truth))
+    only_cr = int((idc["Modality"].eq("CR") & idc["BodyPartExamined"].eq("CHEST")).sum())
+    assert "only CR" in lesson5.check_chest_xray_series(only_cr).message
+    only_dx = int((idc["Modality"].eq("DX") & idc["BodyPartExamined"].eq("CHEST")).sum())
+    assert "only DX" in lesson5.check_chest_xray_series(only_dx).message
