@@ -31,27 +31,29 @@ SERIES_OPTIONS: dict[str, str] = {
     "d": "it depends on the device: 1 to 4 series are all valid DICOM",
 }
 
+#: The header of the PHI exercise: the first file (by name) of the synthetic axial CT,
+#: whose fields the lesson does not print.
+PHI_SERIES = "axial"
 #: Candidate header fields for the PHI exercise, with why each one is or is not
-#: protected health information (PS3.15 Annex E, Table E.1-1, Basic Profile).
+#: protected health information (PS3.15 Annex E, Table E.1-1, Basic Profile). The
+#: lesson's own PHI table (section 3) lists none of them.
 PHI_REASONS: dict[str, str] = {
-    "PatientName": "the patient's name identifies them directly",
-    "PatientID": "the hospital's medical record number leads straight to the patient",
-    "PatientBirthDate": "a birth date, with a little more, identifies a person",
-    "StudyDate": "dates of care are identifiers (HIPAA); de-identification removes or "
-                 "shifts them",
-    "InstitutionName": "where the patient was treated narrows down who they are",
-    "ReferringPhysicianName": "a person's name (the doctor's), and it links to the patient",
-    "AccessionNumber": "the order number in the hospital's systems links to the patient",
+    "InstitutionAddress": "the hospital's street address says where the patient was treated",
+    "AcquisitionDate": "a date of care: dates are identifiers (HIPAA), shifted or removed",
+    "SeriesDate": "a date of care too, often the same as the study date",
+    "StudyID": "a hospital-assigned study identifier (often the order number): it links to "
+               "the hospital's records",
 }
 NOT_PHI_REASONS: dict[str, str] = {
-    "Modality": "the kind of equipment (CT, MR) says nothing about who the patient is",
-    "Rows": "the image height in pixels is a property of the image",
-    "PixelSpacing": "the pixel size in mm is a property of the image",
     "SliceThickness": "an acquisition parameter",
     "KVP": "the X-ray tube voltage is an acquisition parameter",
-    "PhotometricInterpretation": "how pixel values map to grey or colour",
+    "ConvolutionKernel": "the reconstruction filter, a property of the image",
     "Manufacturer": "the scanner's maker is kept by the Basic Profile",
-    "PatientPosition": "how the patient lay in the scanner (e.g. FFS), not who they are",
+    "ManufacturerModelName": "the scanner model is kept by the Basic Profile",
+    "BodyPartExamined": "what was imaged, not who",
+    "PixelSpacing": "the pixel size in mm is a property of the image",
+    "PatientPosition": "how the patient lay in the scanner (e.g. HFS), not who they are",
+    "ProtocolName": "the scan protocol's name (here 'Chest routine'), not the patient's",
 }
 PHI_CANDIDATES: list[str] = sorted([*PHI_REASONS, *NOT_PHI_REASONS])
 

@@ -90,21 +90,21 @@ def test_decoded_element() -> None:
 def test_phi_matches_what_dicognito_replaces() -> None:
     from dicognito.anonymizer import Anonymizer
 
-    ds = pydicom.dcmread(data.real("CT_small.dcm"), stop_before_pixels=True)
-    for keyword in lesson1.PHI_CANDIDATES:  # give every candidate a value to replace
-        if not ds.get(keyword):
-            ds.update({keyword: {"PatientBirthDate": "19700101", "AccessionNumber": "A1",
-                                 "ReferringPhysicianName": "Doe^Jane"}[keyword]})
+    folder = data.ct_series(lesson1.PHI_SERIES)
+    ds = pydicom.dcmread(folder / min(p.name for p in folder.iterdir()),
+                         stop_before_pixels=True)
+    assert all(ds.get(k) not in (None, "") for k in lesson1.PHI_CANDIDATES)
     before = copy.deepcopy(ds)
     Anonymizer(seed="lesson1").anonymize(ds)
     replaced = {k for k in lesson1.PHI_CANDIDATES if before.get(k) != ds.get(k)}
     _right(lesson1.check_phi(replaced))
     _right(lesson1.check_phi(sorted(replaced)))
-    _wrong(lesson1.check_phi(replaced - {"StudyDate"}), "missing: StudyDate", "dates")
+    _wrong(lesson1.check_phi(replaced - {"SeriesDate"}), "missing: SeriesDate", "date")
     _wrong(lesson1.check_phi(replaced | {"Manufacturer"}), "not PHI: Manufacturer")
-    _wrong(lesson1.check_phi({"PatientName", "Rows"}), "missing", "not PHI: Rows")
-    _wrong(lesson1.check_phi({"PatientSex"}), "not one of the candidates")
-    _wrong(lesson1.check_phi("PatientName"), "set of keywords")
+    _wrong(lesson1.check_phi(replaced | {"ProtocolName"}), "not the patient's")
+    _wrong(lesson1.check_phi({"StudyID", "KVP"}), "missing", "not PHI: KVP")
+    _wrong(lesson1.check_phi({"PatientName"}), "not one of the candidates")
+    _wrong(lesson1.check_phi("StudyID"), "set of keywords")
 
 
 def test_series_convention() -> None:
