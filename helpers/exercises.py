@@ -3,19 +3,28 @@
 A lesson's exercise cell ends with a call such as ``check_tag_group(answer)``;
 the check returns a :class:`Feedback` that says right or wrong and, when wrong,
 why. Checks for each lesson live in ``helpers.checks.lessonN``. In the notebook
-the feedback shows as one line::
+the feedback shows as one line, its verdict in coloured bold text (no emoji, which
+machines without an emoji font draw as empty boxes)::
 
-    ✅ Right: (0028,0010) is Rows, in group 0028 (Image Pixel module).
-    ❌ Not yet: you gave a string; give the tag as an integer like 0x00280010.
+    Right: (0028,0010) is Rows, in group 0028 (Image Pixel module).
+    Not yet: you gave a string; give the tag as an integer like 0x00280010.
 
-Solutions sit below each exercise in a collapsed cell and are checked with
-``assert check_...(solution)`` so CI proves every worked solution is right.
+Worked solutions live only in the collapsed ``<details>`` block under each exercise;
+``tests/unit/test_lesson_solutions.py`` runs each one in its lesson and asserts that
+its check says right. A check starts with :func:`check`, which answers the placeholder
+``...`` before the check's own code runs.
 """
 
 from __future__ import annotations
 
+import functools
+import html
 import math
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+_CODE = re.compile(r"`([^`]+)`")
 
 
 @dataclass(frozen=True)
@@ -28,13 +37,19 @@ class Feedback:
     def __bool__(self) -> bool:
         return self.ok
 
+    @property
+    def verdict(self) -> str:
+        return "Right" if self.ok else "Not yet"
+
     def __str__(self) -> str:
-        return f"{'✅ Right' if self.ok else '❌ Not yet'}: {self.message}"
+        return f"{self.verdict}: {self.message}"
 
     __repr__ = __str__
 
-    def _repr_markdown_(self) -> str:
-        return f"**{'✅ Right' if self.ok else '❌ Not yet'}:** {self.message}"
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if self.ok else "#b35900"
+        text = _CODE.sub(r"<code>\1</code>", html.escape(self.message))
+        return f'<p><b style="color:{colour}">{self.verdict}:</b> {text}</p>'
 
 
 def right(message: str) -> Feedback:
@@ -55,6 +70,19 @@ def not_answered() -> Feedback:
 def is_placeholder(answer: object) -> bool:
     """True for the placeholders an exercise cell starts with (``...`` or ``None``)."""
     return answer is None or answer is Ellipsis
+
+
+def check(fn: Callable[..., Feedback]) -> Callable[..., Feedback]:
+    """Decorator for a check whose first argument is the learner's answer: a placeholder
+    answer (``...`` or ``None``) gets :func:`not_answered` without running the check."""
+
+    @functools.wraps(fn)
+    def wrapper(answer: object, *args: object, **kwargs: object) -> Feedback:
+        if is_placeholder(answer):
+            return not_answered()
+        return fn(answer, *args, **kwargs)
+
+    return wrapper
 
 
 def as_number(answer: object) -> float | None:

@@ -3,21 +3,44 @@
 ``python -m helpers.notebooks execute notebooks/*.ipynb`` (``make notebooks``)
 runs each notebook top to bottom in a fresh kernel from the ``notebooks/``
 folder and writes it back, without execution timestamps, so that the committed
-outputs are what nbval compares against. A widget that also offers a static picture
-(``image/png``, as :class:`helpers.viewer.Viewer` does) is saved as that picture
-only, so a lesson opened without running it shows the image, not an error about a
+outputs are what nbval compares against. Two kinds of output only make sense while a
+kernel runs and are left out of the saved notebook, so that a lesson read unrun shows no
+stale state: progress bars (a finished bar's text is a frozen snapshot) and the live view
+and plain-text ``repr`` of a widget (``VBox(children=...``). A widget that also offers a
+static picture (``image/png``, as :class:`helpers.viewer.Viewer` does) is saved as that
+picture, so a lesson opened without running it shows the image, not an error about a
 missing widget model.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+#: A tqdm progress bar on stderr: "name:  42%|####      | 152/361 [...]".
+PROGRESS_BAR = re.compile(r"\d+%\|")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def static(output: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    """The part of ``output`` that reads well without a kernel, or None (module doc).
+
+    A widget's output keeps only what it offers besides its live view and text repr (a
+    static picture, if the widget provides one)."""
+    if output.get("output_type") == "stream" and output.get("name") == "stderr":
+        return None if PROGRESS_BAR.search(output.get("text", "")) else output
+    data = output.get("data", {})
+    if WIDGET_VIEW in data:
+        for key in (WIDGET_VIEW, "text/plain"):
+            data.pop(key, None)
+        return output if data else None
+    return output
 
 
 def execute(path: Path, timeout: int = 600) -> float:
@@ -31,27 +54,30 @@ def execute(path: Path, timeout: int = 600) -> float:
     client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
-    nb.metadata.pop("widgets", None)  # live widget state differs run to run
     static_widgets(nb)
+    nb.metadata.pop("widgets", None)  # live widget state differs run to run
     nbformat.write(nb, path)
     return time.perf_counter() - start
 
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
 
 def static_widgets(nb: nbformat.NotebookNode) -> int:
-    """Drop the live-widget view from outputs that also carry an ``image/png`` (the
-    widget's own static picture); return how many outputs changed. Without its
-    kernel a saved widget view can only show "model not found"; the picture reads
-    well unrun, and running the cell brings the live widget back."""
+    """Apply :func:`static` to every output of ``nb``; return how many outputs changed
+    or were dropped. Without its kernel a saved widget view can only show "model not
+    found"; the picture reads well unrun, and running the cell brings the live widget
+    back."""
     changed = 0
     for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            bundle = output.get("data", {})
-            if WIDGET_VIEW in bundle and "image/png" in bundle:
-                del bundle[WIDGET_VIEW]
-                changed += 1
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for output in cell.outputs:
+            before = nbformat.from_dict(dict(output))
+            after = static(output)
+            if after is not None:
+                kept.append(after)
+            changed += after is None or after != before
+        cell.outputs = kept
     return changed
 
 

@@ -212,11 +212,17 @@ def organize_dicomdir(path: PathLike) -> Organized:
     return _finish(rows, problems)
 
 
-def tree_text(org: Organized, *, instances_shown: int = 0) -> str:
+def tree_text(org: Organized, *, instances_shown: int = 0, uid_tail: int = 0) -> str:
     """Draw patient > study > series (> instance) with UIDs and counts, as text.
 
     ``instances_shown`` SOP Instance UIDs are listed under each series (0: none).
+    ``uid_tail`` > 0 shows only the last ``uid_tail`` characters of each UID, after
+    "…" (UIDs of one study share their long root, PS3.5 9; their tails tell them apart).
     """
+
+    def show(uid: str) -> str:
+        return "…" + uid[-uid_tail:] if 0 < uid_tail < len(uid) else uid
+
     lines: list[str] = []
     inst = org.instances
     series = org.series
@@ -229,7 +235,7 @@ def tree_text(org: Organized, *, instances_shown: int = 0) -> str:
         for si, (study_uid, study) in enumerate(studies):
             last_study = si == len(studies) - 1
             first = study.iloc[0]
-            lines.append(f"{'└──' if last_study else '├──'} Study {study_uid}  "
+            lines.append(f"{'└──' if last_study else '├──'} Study {show(study_uid)}  "
                          f"{first['StudyDate']} {first['StudyDescription']}".rstrip()
                          + f"  [{len(study)} series]")
             pad = "    " if last_study else "│   "
@@ -238,7 +244,7 @@ def tree_text(org: Organized, *, instances_shown: int = 0) -> str:
                 number = "" if pd.isna(ser["SeriesNumber"]) else f"#{ser['SeriesNumber']} "
                 count = int(ser["instances"])
                 lines.append(f"{pad}{'└──' if last_series else '├──'} Series "
-                             f"{ser['SeriesInstanceUID']}  {number}{ser['Modality']} "
+                             f"{show(ser['SeriesInstanceUID'])}  {number}{ser['Modality']} "
                              f"{ser['SeriesDescription']}".rstrip()
                              + f"  [{count} instance{'' if count == 1 else 's'}]")
                 if instances_shown:
@@ -249,7 +255,7 @@ def tree_text(org: Organized, *, instances_shown: int = 0) -> str:
                     for k, uid in enumerate(shown_uids):
                         more = len(uids) - len(shown_uids)
                         end = k == len(shown_uids) - 1 and not more
-                        lines.append(f"{sub}{'└──' if end else '├──'} Instance {uid}")
+                        lines.append(f"{sub}{'└──' if end else '├──'} Instance {show(uid)}")
                     if len(uids) > len(shown_uids):
                         lines.append(f"{sub}└── ... and {len(uids) - len(shown_uids)} more")
     return "\n".join(lines)

@@ -91,7 +91,7 @@ def from_header(ds: Dataset) -> list[Preset]:
             continue  # not numbers: a suggestion the viewer cannot use
         if not (math.isfinite(center) and math.isfinite(width)) or width < 1:
             continue  # PS3.3 C.11.2.1.2.1: the LINEAR function needs width >= 1
-        label = str(labels[i]).strip() if i < len(labels) else f"header window {i + 1}"
-        found.append(Preset(label or f"header window {i + 1}", center, width,
+        label = str(labels[i]).strip() if i < len(labels) else ""
+        found.append(Preset(label or f"window {i + 1}", center, width,
                             "from the file's VOI LUT module"))
     return found

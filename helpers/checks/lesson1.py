@@ -13,37 +13,47 @@ import re
 import pydicom
 from pydicom.datadict import get_entry, keyword_for_tag
 
-from ..exercises import Feedback, is_placeholder, not_answered, right, wrong
+from ..exercises import Feedback, check, right, wrong
 
+#: The keyword the learner looks up in the data dictionary (exercise 1).
+LOOKUP_KEYWORD = "ImagePositionPatient"
 #: The file the byte-decoding exercise reads, and the element it decodes.
-DECODE_FILE = "CT_small.dcm"
-DECODE_KEYWORD = "Rows"
+DECODE_FILE = "MR_small.dcm"
+DECODE_KEYWORD = "Columns"
 #: The file whose dataset start the learner finds.
-OFFSET_FILE = "MR_small_implicit.dcm"
-#: The study whose series the learner counts, by its Study Description in the DICOMDIR.
-SERIES_STUDY = "XR C Spine Comp Min 4 Views"
+OFFSET_FILE = "waveform_ecg.dcm"
+#: Exercise 4 (multiple choice): how many series four mammography views make. Each
+#: wrong option names the misconception it reveals.
+SERIES_OPTIONS: dict[str, str] = {
+    "a": "exactly 4: in 2D imaging every image must be its own series",
+    "b": "exactly 1: a study may hold only one series per modality",
+    "c": "exactly 2: one series per breast (laterality)",
+    "d": "it depends on the device: 1 to 4 series are all valid DICOM",
+}
 
+#: The header of the PHI exercise: the first file (by name) of the synthetic axial CT,
+#: whose fields the lesson does not print.
+PHI_SERIES = "axial"
 #: Candidate header fields for the PHI exercise, with why each one is or is not
-#: protected health information (PS3.15 Annex E, Table E.1-1, Basic Profile).
+#: protected health information (PS3.15 Annex E, Table E.1-1, Basic Profile). The
+#: lesson's own PHI table (section 3) lists none of them.
 PHI_REASONS: dict[str, str] = {
-    "PatientName": "the patient's name identifies them directly",
-    "PatientID": "the hospital's medical record number leads straight to the patient",
-    "PatientBirthDate": "a birth date, with a little more, identifies a person",
-    "StudyDate": "dates of care are identifiers (HIPAA); de-identification removes or "
-                 "shifts them",
-    "InstitutionName": "where the patient was treated narrows down who they are",
-    "ReferringPhysicianName": "a person's name (the doctor's), and it links to the patient",
-    "AccessionNumber": "the order number in the hospital's systems links to the patient",
+    "InstitutionAddress": "the hospital's street address says where the patient was treated",
+    "AcquisitionDate": "a date of care: dates are identifiers (HIPAA), shifted or removed",
+    "SeriesDate": "a date of care too, often the same as the study date",
+    "StudyID": "a hospital-assigned study identifier (often the order number): it links to "
+               "the hospital's records",
 }
 NOT_PHI_REASONS: dict[str, str] = {
-    "Modality": "the kind of equipment (CT, MR) says nothing about who the patient is",
-    "Rows": "the image height in pixels is a property of the image",
-    "PixelSpacing": "the pixel size in mm is a property of the image",
     "SliceThickness": "an acquisition parameter",
     "KVP": "the X-ray tube voltage is an acquisition parameter",
-    "PhotometricInterpretation": "how pixel values map to grey or colour",
+    "ConvolutionKernel": "the reconstruction filter, a property of the image",
     "Manufacturer": "the scanner's maker is kept by the Basic Profile",
-    "PatientPosition": "how the patient lay in the scanner (e.g. FFS), not who they are",
+    "ManufacturerModelName": "the scanner model is kept by the Basic Profile",
+    "BodyPartExamined": "what was imaged, not who",
+    "PixelSpacing": "the pixel size in mm is a property of the image",
+    "PatientPosition": "how the patient lay in the scanner (e.g. HFS), not who they are",
+    "ProtocolName": "the scan protocol's name (here 'Chest routine'), not the patient's",
 }
 PHI_CANDIDATES: list[str] = sorted([*PHI_REASONS, *NOT_PHI_REASONS])
 
@@ -63,15 +73,14 @@ def _tag_text(tag: int) -> str:
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
+@check
 def check_lookup(answer: object) -> Feedback:
-    """Exercise 1: (tag, VR, VM) of Pixel Spacing, from pydicom's data dictionary."""
-    if is_placeholder(answer):
-        return not_answered()
+    """Exercise 1: (tag, VR, VM) of :data:`LOOKUP_KEYWORD`, from pydicom's data dictionary."""
     if not isinstance(answer, tuple | list) or len(answer) != 3:
         return wrong("give three things in a tuple: (tag, VR, VM), e.g. "
                      "(0x00100010, 'PN', '1') for PatientName.")
     tag_given, vr, vm = answer
-    tag = pydicom.datadict.tag_for_keyword("PixelSpacing")
+    tag = pydicom.datadict.tag_for_keyword(LOOKUP_KEYWORD)
     true_vr, true_vm, name, _retired, _kw = get_entry(tag)
     got = _as_tag(tag_given)
     if got is None:
@@ -83,23 +92,31 @@ def check_lookup(answer: object) -> Feedback:
             return wrong(f"{_tag_text(got)} has group and element swapped: the group "
                          "(which module family) comes first.")
         other = keyword_for_tag(got)
+        if other == "ImageOrientationPatient":
+            return wrong(f"{_tag_text(got)} is Image Orientation (Patient), the two direction "
+                         "vectors; Image Position (Patient) is the position of the first "
+                         "pixel's centre.")
         return wrong(f"{_tag_text(got)} is {other or 'not in the dictionary'}, not "
                      f"{name}; look it up with pydicom.datadict.tag_for_keyword.")
     if str(vr).upper() != true_vr:
-        hint = (" Pixel Spacing is written as text: decimal strings like '0.661468'."
+        hint = (f" {name} is written as text: decimal strings like '-178.85'."
                 if str(vr).upper() in ("FL", "FD") else "")
         return wrong(f"the VR of {name} is not {vr!r}.{hint} pydicom.datadict."
                      "dictionary_VR gives it.")
     if str(vm) != true_vm:
-        return wrong(f"VM {vm!r} is not right: Pixel Spacing holds two numbers, the "
-                     "spacing between rows and between columns (row\\column), so VM is "
-                     f"{true_vm!r}.")
+        if str(vm) == "6":
+            return wrong("VM 6 belongs to Image Orientation (Patient) (two vectors); a "
+                         "position is one point.")
+        return wrong(f"VM {vm!r} is not right: {name} holds x, y and z of one point, so VM "
+                     f"is {true_vm!r} (give the dictionary's text, like '1' or '2').")
     return right(f"{name} is {_tag_text(tag)}, VR {true_vr} (decimal string), VM {true_vm}: "
-                 "two numbers, row spacing then column spacing, in mm.")
+                 "x, y, z in mm of the centre of the first pixel sent, in the patient's LPS "
+                 "coordinates (PS3.3 C.7.6.2.1.1).")
 
 
 def _decode_reference() -> tuple[int, str, int, int]:
-    """The Rows element of CT_small as pydicom reads it: (tag, VR, length, value)."""
+    """The element :data:`DECODE_KEYWORD` of :data:`DECODE_FILE` as pydicom reads it:
+    (tag, VR, length, value)."""
     from ..data import real
 
     ds = pydicom.dcmread(real(DECODE_FILE), stop_before_pixels=True)
@@ -108,13 +125,12 @@ def _decode_reference() -> tuple[int, str, int, int]:
     return int(element.tag), element.VR, int(raw.length), int(element.value)
 
 
+@check
 def check_decoded_element(answer: object) -> Feedback:
     """Exercise 2: decode 10 bytes of explicit VR little endian by hand.
 
     The answer is ``(tag, VR, length, value)``.
     """
-    if is_placeholder(answer):
-        return not_answered()
     if not isinstance(answer, tuple | list) or len(answer) != 4:
         return wrong("give four things in a tuple: (tag, VR, length, value).")
     tag_given, vr, length, value = answer
@@ -150,13 +166,12 @@ def check_decoded_element(answer: object) -> Feedback:
         return wrong(f"{value!r} is not the value: it is a US (unsigned 16-bit) number "
                      "made of the last two bytes, low byte first.")
     return right(f"{_tag_text(tag)} {DECODE_KEYWORD}, VR {true_vr}, length {true_length}, "
-                 f"value {true_value}: the image has {true_value} rows (pydicom agrees).")
+                 f"value {true_value}: the image has {true_value} columns (pydicom agrees).")
 
 
+@check
 def check_phi(answer: object) -> Feedback:
     """Exercise 3: which of :data:`PHI_CANDIDATES` are protected health information."""
-    if is_placeholder(answer):
-        return not_answered()
     if isinstance(answer, str) or not hasattr(answer, "__iter__"):
         return wrong("give a set of keywords, e.g. {'PatientName', 'Rows'}.")
     chosen = {str(k) for k in answer}  # type: ignore[union-attr]
@@ -177,45 +192,34 @@ def check_phi(answer: object) -> Feedback:
     return wrong(". ".join(parts) + ".")
 
 
-def _study_series_reference() -> dict[str, int]:
-    """Series per study (by Study Description) from the DICOMDIR's directory records."""
-    from ..data import dicomdir
-
-    ds = pydicom.dcmread(dicomdir())
-    counts: dict[str, int] = {}
-    study = None
-    for record in ds.DirectoryRecordSequence:
-        if record.DirectoryRecordType == "STUDY":
-            study = str(record.get("StudyDescription", ""))
-            counts.setdefault(study, 0)
-        elif record.DirectoryRecordType == "SERIES" and study is not None:
-            counts[study] += 1
-    return counts
-
-
-def check_series_count(answer: object) -> Feedback:
-    """Exercise 4: how many series the cervical-spine X-ray study holds."""
-    if is_placeholder(answer):
-        return not_answered()
-    if not isinstance(answer, int) or isinstance(answer, bool):
-        return wrong("give a whole number.")
-    n = _study_series_reference()[SERIES_STUDY]
-    if answer == n:
-        return right(f"{n} series, one per X-ray view: in 2D imaging each image is its own "
-                     "series, and together they form the study.")
-    if answer == 1:
-        return wrong("1 is the number of studies; count the Series lines under that Study.")
-    if answer == 2:
-        return wrong("2 is the number of studies this patient has; count the series inside "
-                     "the C-spine study.")
-    return wrong(f"{answer} is not it: count the lines starting 'Series' under the study "
-                 f"'{SERIES_STUDY}'.")
+@check
+def check_series_convention(answer: object) -> Feedback:
+    """Exercise 4 (multiple choice, :data:`SERIES_OPTIONS`): how many series the four
+    views of one mammography exam make. PS3.3 C.7.3.1 defines a series by its Series
+    Instance UID and its General Series attributes; it sets no count of images per series."""
+    choice = str(answer).strip().lower().strip("()")
+    if choice not in SERIES_OPTIONS:
+        return wrong(f"give one letter: {', '.join(SERIES_OPTIONS)}.")
+    if choice == "d":
+        return right("nothing in DICOM fixes the number of images in a series (PS3.3 "
+                     "C.7.3.1): many X-ray devices write one series per view, as in the "
+                     "C-spine study, and many mammography units put all four views in one. "
+                     "Group by Series Instance UID, never by an assumed count.")
+    if choice == "a":
+        return wrong("one image per series is a common convention (the C-spine study above "
+                     "follows it), not a rule: many mammography and X-ray devices put several "
+                     "views in one series.")
+    if choice == "b":
+        return wrong("a study can hold many series of one modality: the CT study above has "
+                     "three CT series.")
+    return wrong("laterality (0020,0060) is an attribute of the series or image, not a rule "
+                 "for grouping: a device may put both breasts in one series, or each view in "
+                 "its own.")
 
 
+@check
 def check_dataset_offset(answer: object) -> Feedback:
     """Exercise 5: the byte where the dataset starts in :data:`OFFSET_FILE`."""
-    if is_placeholder(answer):
-        return not_answered()
     if not isinstance(answer, int) or isinstance(answer, bool):
         return wrong("give the offset as a whole number of bytes from the start of the file.")
     from ..data import real

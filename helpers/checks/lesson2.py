@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pydicom
 
-from ..exercises import Feedback, is_placeholder, not_answered, right, wrong
+from ..exercises import Feedback, check, right, wrong
 from ..paths import OUTPUT_DIR, shown
 
-MULTIFRAME_FILE = "emri_small.dcm"
+MULTIFRAME_FILE = "rtdose.dcm"  # an RT dose grid: 15 frames, one per dose plane
 YBR_FILE = "SC_ybr_full_uncompressed.dcm"
 YBR_PIXEL = (50, 50)  # (row, column)
 COPY_SOURCE = "MR_small.dcm"
@@ -37,10 +36,9 @@ def _ints(answer: object) -> tuple[int, ...] | None:
     return tuple(int(v) for v in answer)
 
 
+@check
 def check_frames_shape(answer: object) -> Feedback:
-    """Exercise 1: the shape of ``pixel_array`` for the multi-frame MR."""
-    if is_placeholder(answer):
-        return not_answered()
+    """Exercise 1: the shape of ``pixel_array`` for the multi-frame :data:`MULTIFRAME_FILE`."""
     shape = _ints(answer)
     if shape is None:
         return wrong("give the shape as a tuple of whole numbers, like ds.pixel_array.shape.")
@@ -57,14 +55,16 @@ def check_frames_shape(answer: object) -> Feedback:
     if sorted(shape) == sorted((frames, rows, cols)):
         return wrong("the numbers are right but not their order: pydicom puts the frame "
                      "index first, then rows, then columns.")
+    if shape == (frames,):
+        return wrong(f"{frames} is the number of frames; each frame is a {rows} x {cols} "
+                     "grid, so the array has three dimensions.")
     return wrong("look at NumberOfFrames, Rows and Columns in the header, or at "
                  "ds.pixel_array.shape.")
 
 
+@check
 def check_stored_ybr(answer: object) -> Feedback:
     """Exercise 2: the stored (Y, Cb, Cr) values of one pixel of a YBR_FULL image."""
-    if is_placeholder(answer):
-        return not_answered()
     triplet = _ints(answer)
     if triplet is None or len(triplet) != 3:
         return wrong("give three whole numbers: (Y, Cb, Cr).")
@@ -88,46 +88,54 @@ def check_stored_ybr(answer: object) -> Feedback:
                  "with as_rgb=False.")
 
 
-def _dicomdir_reference() -> dict[str, int]:
-    """Record counts in the DICOMDIR's Directory Record Sequence (PS3.3 F.3)."""
-    from ..data import dicomdir
+def _folder_reference() -> dict[str, int]:
+    """Patients, studies, series and instances among the chest X-ray cohort's images,
+    counted from the identifiers in each header (PS3.3 C.7.1.1, C.7.2.1, C.7.3.1, C.12.1)."""
+    from ..data import cohort_images
 
-    ds = pydicom.dcmread(dicomdir())
-    kinds = Counter(str(rec.DirectoryRecordType) for rec in ds.DirectoryRecordSequence)
-    files = sum("ReferencedFileID" in rec for rec in ds.DirectoryRecordSequence)
-    return {"patients": kinds["PATIENT"], "studies": kinds["STUDY"],
-            "series": kinds["SERIES"], "instances": files}
+    tags = ["PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"]
+    ids: dict[str, set[str]] = {t: set() for t in tags}
+    for path in sorted(cohort_images().glob("*.dcm")):
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=tags)
+        for t in tags:
+            ids[t].add(str(ds.get(t, "")))
+    return {"patients": len(ids["PatientID"]), "studies": len(ids["StudyInstanceUID"]),
+            "series": len(ids["SeriesInstanceUID"]), "instances": len(ids["SOPInstanceUID"])}
 
 
-def check_dicomdir_counts(answer: object) -> Feedback:
-    """Exercise 3: patients, studies, series and instances listed in the DICOMDIR."""
-    if is_placeholder(answer):
-        return not_answered()
+@check
+def check_folder_counts(answer: object) -> Feedback:
+    """Exercise 3: patients, studies, series and instances in the X-ray cohort's images."""
     keys = ("patients", "studies", "series", "instances")
     if not isinstance(answer, dict) or set(answer) != set(keys):
         return wrong(f"give a dict with exactly the keys {', '.join(keys)}.")
-    expected = _dicomdir_reference()
+    expected = _folder_reference()
     wrong_keys = [k for k in keys if answer[k] != expected[k]]
     if not wrong_keys:
         return right(", ".join(f"{expected[k]} {k}" for k in keys)
-                     + ": the DICOMDIR lists them, without opening a single image.")
-    if answer["instances"] > expected["instances"]:
-        return wrong("you counted more instances than the DICOMDIR lists: a folder crawl "
-                     "also finds files the DICOMDIR does not index (another file set, "
-                     "other DICOMDIRs). Count what organize_dicomdir returns.")
+                     + ": every level counted by its own identifier, whatever the file names "
+                     "say.")
+    if answer["instances"] == expected["instances"] + 1:
+        return wrong("one instance too many: the labels CSV next to images/ is not a DICOM "
+                     "instance. Organise images/ (data.cohort_images()).")
+    if answer["patients"] == expected["studies"] and "patients" in wrong_keys:
+        return wrong("your patient count is the study count: a patient has one study per "
+                     "visit here, so count distinct Patient IDs.")
+    if answer["studies"] == expected["instances"] and "studies" in wrong_keys:
+        return wrong("your study count is the instance count: several images can share one "
+                     "study. Count distinct Study Instance UIDs.")
     return wrong(f"{', '.join(wrong_keys)} {'is' if len(wrong_keys) == 1 else 'are'} not "
                  "right: count distinct Patient IDs, Study Instance UIDs, Series Instance "
-                 "UIDs and instances.")
+                 "UIDs and SOP Instance UIDs.")
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@check
 def check_modified_copy(answer: object) -> Feedback:
     """Exercise 4: a copy of MR_small with a new Image Comments, written under output/."""
-    if is_placeholder(answer):
-        return not_answered()
     if not isinstance(answer, str | os.PathLike):
         return wrong("give the path of the file you wrote (save_copy returns it).")
     from ..data import DATA_DIR, DataError, read_manifest, real

@@ -3,38 +3,43 @@
 Each check works the true answer out from the DICOM files with pydicom alone
 (or with exact fractions for the window formula), not with the helpers the lesson
 uses, and explains the usual mistakes: forgetting the intercept, rounding instead
-of truncating, ignoring the half-unit shift of the window, swapping the two
-Pixel Spacing values, trusting file names or Instance Numbers.
+of truncating, ignoring the half-unit shift of the window, measuring an oblique stack
+along z, counting slices instead of gaps, trusting file names or Instance Numbers,
+and inverting a MONOCHROME1 image at the wrong step.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pydicom
 from pydicom.pixels import apply_modality_lut
 
 from .. import data
-from ..exercises import Feedback, as_number, is_placeholder, not_answered, right, wrong
+from ..exercises import Feedback, as_number, check, right, wrong
 
 #: Exercise 1: the CT file and the pixel (row, column) whose HU the learner computes.
-HU_FILE = "693_UNCI.dcm"
+HU_FILE = "693_J2KR.dcm"
 HU_PIXEL = (300, 200)
-#: Exercise 2: the HU value and the window (mediastinum preset) of the grey-level question.
-GREY_HU = 110
-GREY_WINDOW = (50, 350)
-#: Exercise 3: the series whose field of view the learner measures.
-FOV_SERIES = "coronal"
-#: Exercise 4: the series whose most superior slice the learner finds.
-TOP_SERIES = "axial"
+#: Exercise 2: the HU value and the window (brain preset) of the grey-level question,
+#: chosen so that the exact, rounded and textbook results are three different greys.
+GREY_HU = 60
+GREY_WINDOW = (40, 80)
+#: Exercises 3 and 4: the series whose stack the learner measures and orders (its
+#: Instance Numbers do not follow position).
+STACK_SERIES = "oblique"
+#: Exercise 5: the MONOCHROME1 file and the MONOCHROME2 file a fixed loader must show
+#: correctly, each with a window (center, width) in its modality values.
+LOADER_CASES = (("RG1_UNCI.dcm", (12712.0, 21755.0)), ("CT_small.dcm", (40.0, 400.0)))
 
 
+@check
 def check_hu(answer: object) -> Feedback:
     """Exercise 1: the HU of pixel ``HU_PIXEL`` of ``HU_FILE`` (Rescale Slope/Intercept)."""
-    if is_placeholder(answer):
-        return not_answered()
     value = as_number(answer)
     if value is None:
         return wrong(f"give one number (the HU), not {type(answer).__name__}.")
@@ -67,10 +72,9 @@ def _grey_truth(x: float, center: float, width: float) -> int:
     return y.numerator // y.denominator
 
 
+@check
 def check_grey(answer: object) -> Feedback:
     """Exercise 2: the 8-bit grey level of ``GREY_HU`` in window ``GREY_WINDOW``."""
-    if is_placeholder(answer):
-        return not_answered()
     value = as_number(answer)
     if value is None or value != int(value):
         return wrong("give a whole number between 0 and 255 (a grey level).")
@@ -80,74 +84,154 @@ def check_grey(answer: object) -> Feedback:
     if value == truth:
         return right(f"(({GREY_HU} - ({c} - 0.5)) / ({w} - 1) + 0.5) x 255 = {exact:.2f}, "
                      f"truncated to {truth}.")
-    if value == round(exact):
-        return wrong(f"{exact:.2f} is right before the last step: DICOM viewers (and DCMTK) "
-                     "truncate toward zero; they do not round.")
     simple = (GREY_HU - (c - w / 2)) / w * 255
-    if value in (math.floor(simple), round(simple)):
+    if value in (math.floor(simple), round(simple)) and value != round(exact):
         return wrong("close: that is the textbook (x - (c - w/2)) / w. The standard's LINEAR "
                      "function shifts by half a unit: ((x - (c - 0.5)) / (w - 1) + 0.5) x 255.")
+    if value == round(exact):
+        return wrong(f"{exact:.2f} is right before the last step, and you rounded it. PS3.3 "
+                     "C.11.2.1.2.1 defines a real-valued output and leaves the step to an "
+                     "integer to the implementation: DCMTK truncates, pydicom returns the "
+                     "float, other viewers round. This exercise asks for DCMTK's truncation.")
     if not 0 <= value <= 255:
         return wrong("a grey level is between 0 (black) and 255 (white).")
     return wrong(f"not {value:g}: apply ((x - (c - 0.5)) / (w - 1) + 0.5) x 255 with "
                  f"x = {GREY_HU}, c = {c}, w = {w}, and truncate.")
 
 
-def _first_file(series: str) -> Path:
-    return sorted(data.ct_series(series).glob("*.dcm"))[0]
+def _stack(series: str) -> dict[str, tuple[float, float, int]]:
+    """Each file of ``series``: (position along the slice normal, z, Instance Number).
+
+    The normal is row direction x column direction of Image Orientation (Patient)
+    (PS3.3 C.7.6.2.1.1); a slice's position along it is Image Position (Patient) . normal.
+    """
+    out = {}
+    for f in sorted(data.ct_series(series).glob("*.dcm")):
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        o = [float(v) for v in ds.ImageOrientationPatient]
+        n = (o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3])
+        p = [float(v) for v in ds.ImagePositionPatient]
+        out[f.name] = (sum(a * b for a, b in zip(p, n, strict=True)), p[2],
+                       int(ds.InstanceNumber))
+    return out
 
 
-def check_field_of_view(answer: object) -> Feedback:
-    """Exercise 3: the width in mm of one image of the ``FOV_SERIES`` series."""
-    if is_placeholder(answer):
-        return not_answered()
+@check
+def check_stack_extent(answer: object) -> Feedback:
+    """Exercise 3: the distance (mm) between the centres of the two outermost slices of
+    :data:`STACK_SERIES`, measured along its normal."""
     value = as_number(answer)
     if value is None:
-        return wrong("give one number: the width in millimetres.")
-    ds = pydicom.dcmread(_first_file(FOV_SERIES), stop_before_pixels=True)
-    row_spacing, col_spacing = (float(v) for v in ds.PixelSpacing)
-    truth = ds.Columns * col_spacing
-    if abs(value - truth) < 1e-6 * max(1.0, truth):
-        return right(f"{ds.Columns} columns x {col_spacing:g} mm (the second value of Pixel "
-                     f"Spacing, the column spacing) = {truth:g} mm.")
-    if abs(value - ds.Columns * row_spacing) < 1e-6 * max(1.0, truth):
-        return wrong("Pixel Spacing is (row spacing, column spacing): the first value is the "
-                     "distance between rows (vertical). The width needs the second one.")
-    if abs(value - ds.Rows * row_spacing) < 1e-6 * max(1.0, truth):
-        return wrong("that is the height (rows x row spacing); the width is across the "
-                     "columns.")
-    if value in (ds.Columns, ds.Rows):
-        return wrong("that is a number of pixels; multiply by the spacing to get millimetres.")
-    return wrong(f"not {value:g}: width = Columns x column spacing (PixelSpacing[1]).")
+        return wrong("give one number: the distance in millimetres.")
+    stack = _stack(STACK_SERIES)
+    along = sorted(v[0] for v in stack.values())
+    truth = along[-1] - along[0]
+    gap = along[1] - along[0]
+    close = lambda x: abs(value - x) < 1e-3 * max(1.0, abs(x))  # noqa: E731
+    if close(truth):
+        return right(f"{len(along)} slices, {len(along) - 1} gaps of {gap:g} mm: "
+                     f"{truth:g} mm from the first slice's centre to the last's, along the "
+                     "normal.")
+    if close(len(along) * gap):
+        return wrong(f"{len(along)} x {gap:g} counts slices, but between {len(along)} "
+                     f"slice centres there are {len(along) - 1} gaps.")
+    z = sorted(v[1] for v in stack.values())
+    if close(z[-1] - z[0]):
+        return wrong("that is the difference in z only. This series is oblique: its normal is "
+                     "tilted, so measure along the normal (Image Position . normal), not "
+                     "along z.")
+    by_number = sorted(stack.values(), key=lambda v: v[2])
+    if close(abs(by_number[-1][0] - by_number[0][0])):
+        return wrong("that is the distance between Instance Numbers 1 and the last: in this "
+                     "series they are not the outermost slices. Sort by position.")
+    return wrong(f"not {value:g}: project each Image Position (Patient) on the normal "
+                 "(row direction x column direction) and take the largest minus the smallest.")
 
 
-def check_top_slice(answer: object) -> Feedback:
-    """Exercise 4: the file name of the most superior (head-most) slice of ``TOP_SERIES``."""
-    if is_placeholder(answer):
-        return not_answered()
+@check
+def check_last_slice(answer: object) -> Feedback:
+    """Exercise 4: the file of :data:`STACK_SERIES` farthest along its normal (the last
+    slice of the sorted stack)."""
     if isinstance(answer, Path):
         answer = answer.name
     if not isinstance(answer, str):
         return wrong("give the file name as a string, like 'CT000001.dcm'.")
-    files = sorted(data.ct_series(TOP_SERIES).glob("*.dcm"))
-    headers = {f.name: pydicom.dcmread(f, stop_before_pixels=True) for f in files}
-    z = {name: float(ds.ImagePositionPatient[2]) for name, ds in headers.items()}
-    top = max(z, key=z.get)  # LPS: +z points to the head
+    stack = _stack(STACK_SERIES)
+    last = max(stack, key=lambda name: stack[name][0])
     name = Path(answer).name
-    if name == top:
-        return right(f"{top} has the largest z ({z[top]:g} mm); in LPS +z points to the head.")
-    if name not in headers:
-        return wrong(f"{name!r} is not a file of the {TOP_SERIES} series.")
-    numbers = {n: int(ds.InstanceNumber) for n, ds in headers.items()}
-    if name == min(numbers, key=numbers.get):
-        return wrong("that is Instance Number 1: scanners number in acquisition order, "
-                     "which need not be head to feet. Compare Image Position (Patient) z.")
+    if name == last:
+        return right(f"{last} is {stack[last][0]:g} mm along the normal, the largest; its "
+                     f"Instance Number is {stack[last][2]}, which says nothing about where it "
+                     "lies.")
+    if name not in stack:
+        return wrong(f"{name!r} is not a file of the {STACK_SERIES} series.")
+    numbers = {n: v[2] for n, v in stack.items()}
     if name == max(numbers, key=numbers.get):
-        return wrong("the highest Instance Number is not the highest position. "
-                     "Use Image Position (Patient).")
-    if name == files[0].name:
-        return wrong("that is simply the first file name; names say nothing about position.")
-    if z[name] == min(z.values()):
-        return wrong("that is the lowest slice: in LPS, z grows towards the head, so take "
-                     "the largest z.")
-    return wrong(f"{name} is at z = {z[name]:g} mm; look for the largest z.")
+        return wrong("that has the highest Instance Number, but this series was numbered in "
+                     "two passes: Instance Number says in which order the images were made, "
+                     "not where they lie (PS3.3 C.7.6.1). Use Image Position (Patient).")
+    if name == min(numbers, key=numbers.get):
+        return wrong("that is Instance Number 1: numbers need not follow position. Compare "
+                     "Image Position (Patient) projected on the normal.")
+    if name == sorted(stack)[-1] or name == sorted(stack)[0]:
+        return wrong("that is picked by its file name; names say nothing about position.")
+    if name == min(stack, key=lambda n: stack[n][0]):
+        return wrong("that is the first slice along the normal; you want the last (the "
+                     "largest projection).")
+    return wrong(f"{name} lies {stack[name][0]:g} mm along the normal; look for the largest.")
+
+
+def _reference_display(ds: pydicom.Dataset, center: float, width: float) -> np.ndarray:
+    """The 8-bit display of ``ds``: modality LUT (PS3.3 C.11.1), the LINEAR window
+    (C.11.2.1.2.1, truncated), then for MONOCHROME1 the inversion of the output
+    (C.7.6.3.1.2), written here with numpy alone."""
+    x = apply_modality_lut(ds.pixel_array, ds).astype(np.float64)
+    y = ((x - (center - 0.5)) / (width - 1) + 0.5) * 255.0
+    y = np.where(x <= center - 0.5 - (width - 1) / 2, 0.0, y)
+    y = np.where(x > center - 0.5 + (width - 1) / 2, 255.0, y)
+    grey = np.trunc(y).astype(np.int16)
+    if ds.PhotometricInterpretation == "MONOCHROME1":
+        grey = 255 - grey
+    return grey
+
+
+@check
+def check_loader(answer: object) -> Feedback:
+    """Exercise 5: a fixed ``load_for_display(ds, center, width)`` that shows both a
+    MONOCHROME1 and a MONOCHROME2 image the way PS3.3 defines (output 0..255)."""
+    if not callable(answer):
+        return wrong("give the function itself (answer = load_for_display), not its result.")
+    loader: Callable = answer
+    from ..data import real
+
+    for name, (c, w) in LOADER_CASES:
+        ds = pydicom.dcmread(real(name))
+        expected = _reference_display(ds, c, w)
+        try:
+            got = np.asarray(loader(ds, c, w)).astype(np.int16)
+        except Exception as exc:  # the learner's code: report, do not raise
+            return wrong(f"load_for_display raised {type(exc).__name__}: {exc}")
+        if got.shape != expected.shape:
+            return wrong(f"{name}: the result has shape {got.shape}, not {expected.shape}.")
+        # PS3.3 defines a real-valued output; whether the inversion comes before or after
+        # the step to an integer is the implementation's choice (DCMTK, and so
+        # helpers.pixels.window, inverts first), so one grey level either way is the same
+        # picture.
+        if np.abs(got - expected).max() <= 1:
+            continue
+        mono1 = ds.PhotometricInterpretation == "MONOCHROME1"
+        if np.abs(got - (255 - expected)).max() <= 1:
+            if mono1:
+                return wrong(f"{name} is MONOCHROME1 and comes out as a negative: its minimum "
+                             "must be white. Invert the 8-bit output for MONOCHROME1 "
+                             "(PS3.3 C.7.6.3.1.2).")
+            return wrong(f"{name} is MONOCHROME2 and you inverted it too: invert only when "
+                         "Photometric Interpretation is MONOCHROME1.")
+        if mono1:
+            return wrong(f"{name}: not the picture PS3.3 defines. Apply the window to the "
+                         "modality values first, then invert the output (255 - grey); "
+                         "inverting the stored values before the window moves the window.")
+        return wrong(f"{name}: the MONOCHROME2 image changed; the window itself must stay "
+                     "as it was.")
+    return right("the MONOCHROME1 chest X-ray shows bone white and the MONOCHROME2 CT is "
+                 "unchanged: window first, then invert the output, only for MONOCHROME1.")

@@ -14,7 +14,7 @@ from functools import cache
 
 import pandas as pd
 
-from ..exercises import Feedback, is_placeholder, not_answered, right, wrong
+from ..exercises import Feedback, check, right, wrong
 
 PREVALENCE_FINDING = "Effusion"
 CHEST_XRAY_MODALITIES = ("CR", "DX")
@@ -32,10 +32,9 @@ def prevalence_truth(finding: str = PREVALENCE_FINDING) -> float:
     return float(_labels().str.split("|").map(lambda ls: finding in ls).mean())
 
 
+@check
 def check_prevalence(answer: object) -> Feedback:
     """Exercise 1: prevalence of Effusion among all images of the labels file."""
-    if is_placeholder(answer):
-        return not_answered()
     if isinstance(answer, bool) or not isinstance(answer, int | float):
         return wrong("give a fraction between 0 and 1, as a float.")
     truth = prevalence_truth()
@@ -53,10 +52,21 @@ def check_prevalence(answer: object) -> Feedback:
     return wrong("the mean of the Effusion one-hot column over all images is its prevalence.")
 
 
-def top_pairs() -> tuple[set[frozenset[str]], int]:
-    """The pairs of distinct findings sharing the most images, and that number."""
+#: Exercise 2 counts pairs among the images of one sex, as the labels file records it
+#: (the lesson prints the most frequent pairs over all frontal images).
+TOP_PAIR_GENDER = "F"
+
+
+def top_pairs(gender: str | None = TOP_PAIR_GENDER) -> tuple[set[frozenset[str]], int]:
+    """The pairs of distinct findings sharing the most images (of ``gender`` in the labels
+    file's Patient Gender column; None: all images), and that number."""
+    from ..data.cxr_plan import plan
+
+    rows = plan()
+    if gender is not None:
+        rows = rows[rows["csv_patient_gender"] == gender]
     counts: dict[frozenset[str], int] = {}
-    for text in _labels():
+    for text in rows["finding_labels"]:
         found = sorted(set(text.split("|")) - {"No Finding"})
         for a, b in itertools.combinations(found, 2):
             counts[frozenset((a, b))] = counts.get(frozenset((a, b)), 0) + 1
@@ -64,10 +74,10 @@ def top_pairs() -> tuple[set[frozenset[str]], int]:
     return {p for p, n in counts.items() if n == best}, best
 
 
+@check
 def check_top_pair(answer: object) -> Feedback:
-    """Exercise 2: the two different findings that occur together in the most images."""
-    if is_placeholder(answer):
-        return not_answered()
+    """Exercise 2: the two different findings that occur together in the most images of
+    women (Patient Gender ``F`` in the labels file)."""
     if not isinstance(answer, tuple | list | set | frozenset) or len(answer) != 2:
         return wrong("give two finding names, e.g. ('Mass', 'Nodule').")
     pair = frozenset(str(a) for a in answer)
@@ -76,8 +86,11 @@ def check_top_pair(answer: object) -> Feedback:
                      "matrix counts one finding alone.")
     best, n = top_pairs()
     if pair in best:
-        return right(f"{' and '.join(sorted(pair))} occur together in {n} images, more than "
-                     "any other pair.")
+        return right(f"{' and '.join(sorted(pair))} occur together in {n} images of women, "
+                     "more than any other pair.")
+    if pair in top_pairs(None)[0]:
+        return wrong("that is the most frequent pair over all images; among women another "
+                     "pair leads. Filter the rows on Patient Gender first.")
     return wrong("look for the largest value off the diagonal of the co-occurrence matrix.")
 
 
@@ -96,15 +109,47 @@ def chest_xray_series_truth() -> int:
     return int(pc.sum(keep.cast("int64")).as_py())
 
 
+@cache
+def _chest_xray_variants() -> dict[str, int]:
+    """Counts that typical wrong filters give, to name the mistake."""
+    import pandas as pd
+
+    from ..explore import idc_index_path
+
+    idc = pd.read_parquet(idc_index_path(),
+                          columns=["collection_id", "PatientID", "Modality", "BodyPartExamined"])
+    body = idc["BodyPartExamined"].fillna("")
+    xray = idc["Modality"].isin(CHEST_XRAY_MODALITIES)
+    chest = body == "CHEST"
+    return {
+        "only CR": int((idc["Modality"].eq("CR") & chest).sum()),
+        "only DX": int((idc["Modality"].eq("DX") & chest).sum()),
+        "spellings": int((xray & body.str.contains("CHEST|THORAX", case=False)).sum()),
+        "patients": int(idc[xray & chest].groupby(["collection_id", "PatientID"]).ngroups),
+    }
+
+
+@check
 def check_chest_xray_series(answer: object) -> Feedback:
     """Exercise 3: CR or DX series with Body Part Examined CHEST in the IDC index."""
-    if is_placeholder(answer):
-        return not_answered()
     if isinstance(answer, bool) or not isinstance(answer, int) and not (
             isinstance(answer, float) and answer.is_integer()):
         return wrong("give a whole number of series (rows of the index).")
     truth = chest_xray_series_truth()
     if int(answer) == truth:
         return right(f"{truth} series: the real chest radiographs the IDC index lists.")
+    variants = _chest_xray_variants()
+    hints = {
+        "only CR": "that counts only CR; DX (digital radiography) is the other X-ray "
+                   "modality, and the question asks for both.",
+        "only DX": "that counts only DX; CR (computed radiography) is the other X-ray "
+                   "modality, and the question asks for both.",
+        "spellings": "that also counts other spellings (THORAX, 'CHEST (THORAX) W', ...); the "
+                     "question asks for Body Part Examined exactly CHEST.",
+        "patients": "that counts patients; count series (rows of the index).",
+    }
+    for name, hint in hints.items():
+        if int(answer) == variants[name] != truth:
+            return wrong(hint)
     return wrong("filter rows with `Modality.isin(['CR', 'DX'])` and `BodyPartExamined == "
                  "'CHEST'`, then count rows (not patients).")

@@ -45,7 +45,8 @@ REAL_FILES: dict[str, str] = {
     "rtdose.dcm": "RT dose, multi-frame",
     "test-SR.dcm": "structured report (no pixel data)",
     "waveform_ecg.dcm": "ECG waveform (no pixel data)",
-    "no_meta.dcm": "no preamble or file meta: needs force=True",
+    "no_meta.dcm": "CT_small's dataset without preamble or file meta, after one stray byte: "
+                   "not DICOM, even with force=True (lesson 2)",
     "MR_truncated.dcm": "truncated pixel data",
 }
 

@@ -6,7 +6,11 @@ The study has one folder per series under ``out_dir``:
   3.0 mm slices), InstanceNumber 1 the most superior slice, as many scanners do;
 - ``coronal/``: a reformat of the same patient, 50 coronal slices of 160 x 480
   with non-square pixels (1.5 mm between rows, 0.75 mm between columns);
-- ``oblique/``: a reformat on a tilted plane (an oblique coronal, tipped 37 degrees).
+- ``oblique/``: a reformat on a tilted plane (an oblique coronal, tipped 37 degrees),
+  whose Instance Numbers do not follow position: the reformat was numbered in two
+  passes, every second slice first (odd k get 1..20, even k get 21..40), so sorting
+  by Instance Number interleaves the stack (PS3.3 C.7.6.1 does not tie Instance
+  Number to position).
 
 All three share one Frame of Reference (PS3.3 C.7.4.1): they are sampled from one
 analytic phantom defined in patient coordinates (LPS, millimetres: +x to the
@@ -61,26 +65,28 @@ class Tissue:
 
 
 #: Every tissue of the phantom with its mean CT number (HU). Unenhanced CT values:
-#: air -1000, lung about -850, fat about -100, muscle 40-60, blood 40, cortical
-#: bone 700-1000+.
+#: air -1000, lung about -850, fat about -100, muscle 40-60, blood 35-45 (so that
+#: unenhanced cardiac chambers are a shade darker than the myocardium), cancellous bone
+#: 200-400, cortical bone 1200-1900.
 TISSUES: dict[str, Tissue] = {t.name: t for t in (
     Tissue(0, "air", -1000.0),
     Tissue(1, "lung", -850.0),        # plus a gravity gradient, see LUNG_GRADIENT
     Tissue(2, "fat", -100.0),
     Tissue(3, "skin", 30.0),
     Tissue(4, "muscle", 50.0),
-    Tissue(5, "blood", 40.0),         # heart and vessels, no contrast agent
+    Tissue(5, "blood", 35.0),         # heart chambers and vessels, no contrast agent
     Tissue(6, "liver", 60.0),
     Tissue(7, "spleen", 48.0),
     Tissue(8, "stomach", 15.0),       # fluid content
     Tissue(9, "cord", 30.0),          # spinal canal: cord and CSF
     Tissue(10, "disc", 80.0),         # intervertebral disc
     Tissue(11, "cancellous", 220.0),  # trabecular bone and marrow
-    Tissue(12, "cortical", 900.0),    # cortical bone
+    Tissue(12, "cortical", 1600.0),   # cortical bone
     Tissue(13, "cartilage", 120.0),   # costal cartilage
     Tissue(14, "table_shell", 350.0),  # carbon-fibre skin of the scanner table
     Tissue(15, "table_foam", -900.0),  # the table's foam core
     Tissue(16, "pad", -600.0),         # the mattress on the table
+    Tissue(17, "myocardium", 55.0),    # heart muscle, a little denser than unenhanced blood
 )}
 T = {name: t.index for name, t in TISSUES.items()}
 #: Lung is denser where it is dependent (posterior, +y, in a supine patient): HU per mm.
@@ -323,6 +329,15 @@ PULMONARY_VEINS = Union([
     Tubes.polyline([(30, -10, -145), (55, 5, -135), (68, 10, -132)], 7),
     Tubes.polyline([(30, -10, -152), (55, 12, -158), (68, 18, -162)], 7),
 ])
+#: The four chambers inside the heart (blood), each an ellipsoid along the heart's long
+#: axis; what is left of the heart between them is myocardium (septum, ventricular walls).
+LEFT_VENTRICLE = Ellipsoid(center=(32.0, -32.0, -170.0), semi=(36.0, 17.0, 17.0),
+                           axis=(0.7, -0.5, -0.5))
+RIGHT_VENTRICLE = Ellipsoid(center=(4.0, -62.0, -170.0), semi=(34.0, 9.0, 24.0),
+                            axis=(0.7, -0.5, -0.5))
+LEFT_ATRIUM = Ellipsoid(center=(14.0, -10.0, -140.0), semi=(22.0, 12.0, 14.0))
+RIGHT_ATRIUM = Ellipsoid(center=(-24.0, -32.0, -156.0), semi=(16.0, 18.0, 22.0))
+CHAMBERS = Union([LEFT_VENTRICLE, RIGHT_VENTRICLE, LEFT_ATRIUM, RIGHT_ATRIUM])
 IVC = Tubes.polyline([(-22, 22, -300), (-20, 12, -215), (-14, -12, -185)], 11.0)
 TRACHEA = Tubes.polyline([(0, -12, 30), (0, -6, -50), (0, 0, -95)], 9.0)
 BRONCHI = Union([
@@ -336,26 +351,37 @@ ESOPHAGUS = Tubes.polyline([(10, 20, 30), (12, 22, -100), (18, 25, -180), (35, 1
 # ---- spine, sternum, ribs, shoulder girdle ----
 
 SPINE_Y = 52.0          # centre of the vertebral bodies
-VERTEBRA_RADIUS = 16.0
 CANAL_Y, CANAL_RADIUS = 80.0, 8.0
-VERTEBRA_PITCH = 24.0   # mm from one disc to the next
-DISC_HEIGHT = 5.0
-CORTEX = 1.6            # cortical shell thickness, mm
+#: Vertebral levels from the neck down: the top z (mm) of each level (its disc), each
+#: level taller and its body wider than the one above, as thoracic vertebrae grow
+#: toward the lumbar spine.
+N_LEVELS = 16
+LEVEL_TOPS = np.array([40.0 - sum(20.0 + 1.0 * j for j in range(k)) for k in range(N_LEVELS)])
+LEVEL_RADIUS = np.array([13.0 + 0.45 * k for k in range(N_LEVELS)])
+LEVEL_DISC = np.array([4.0 + 0.12 * k for k in range(N_LEVELS)])
+CORTEX = 2.0            # cortical shell thickness, mm
 RIB_RADIUS = 4.5
 
 
+def _level(z: np.ndarray) -> np.ndarray:
+    """Index of the vertebral level that holds z (the last level whose top is >= z)."""
+    k = np.searchsorted(-LEVEL_TOPS, -np.asarray(z), side="right") - 1
+    return np.clip(k, 0, N_LEVELS - 1)
+
+
 def _period(z: np.ndarray) -> np.ndarray:
-    """Position (mm) within the vertebral level, 0 at the top of a disc."""
-    return np.mod(-z, VERTEBRA_PITCH)
+    """Position (mm) within the vertebral level, 0 at the top of its disc."""
+    return LEVEL_TOPS[_level(z)] - z
 
 
 def vertebral_body(inset: float) -> Fn:
-    r = VERTEBRA_RADIUS - inset
+    r_max = float(LEVEL_RADIUS.max()) - inset
 
     def fn(x, y, z):
+        r = LEVEL_RADIUS[_level(z)] - inset
         return x * x + (y - SPINE_Y) * (y - SPINE_Y) <= r * r
 
-    return Fn(fn, (-r, SPINE_Y - r, -1e4), (r, SPINE_Y + r, 1e4))
+    return Fn(fn, (-r_max, SPINE_Y - r_max, -1e4), (r_max, SPINE_Y + r_max, 1e4))
 
 
 def posterior_elements(x, y, z):
@@ -371,7 +397,7 @@ def posterior_elements(x, y, z):
 
 
 def disc(x, y, z):
-    return _period(z) < DISC_HEIGHT
+    return _period(z) < LEVEL_DISC[_level(z)]
 
 
 def rib_path(k: int, side: int, n: int = 24) -> np.ndarray:
@@ -452,12 +478,16 @@ def scapula(side: int) -> Fn:
 
 # ---- lungs and their vessels ----
 
-def liver_section(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def liver_section(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     """The liver's outline in an axial plane: an ellipse centred right of the midline whose
-    long axis points to the left lobe's tip, in front of the stomach."""
-    dx, dy = x + 60.0, y + 10.0
-    p, q = (dx * 0.85 - dy * 0.53) / 140.0, (dx * 0.53 + dy * 0.85) / 95.0
-    return p * p + q * q <= 1.0
+    long axis points to the left lobe's tip, in front of the stomach. Below z = -225 mm it
+    shrinks toward its right lower tip, so that its lower surface is curved, not a cut."""
+    below = np.maximum(-225.0 - z, 0.0)
+    s = 1.0 - 0.0075 * below                  # the ellipse's scale, 1 at the top
+    shift = 0.45 * below                      # and it moves to the right (-x) as it narrows
+    dx, dy = x + 60.0 + shift, y + 10.0
+    p, q = (dx * 0.85 - dy * 0.53) / (140.0 * s), (dx * 0.53 + dy * 0.85) / (95.0 * s)
+    return (p * p + q * q <= 1.0) & (s > 0.2)
 
 
 def lung(side: int, envelope: Shape) -> Minus:
@@ -569,7 +599,7 @@ def phantom(seed: int = SEED) -> list[Paint]:
                (CANAL_RADIUS, CANAL_Y + CANAL_RADIUS, 1e4))
     paraspinal = Fn(lambda x, y, z: ((np.abs(x) - 34.0) / 30.0) ** 2 + ((y - 92.0) / 20.0) ** 2
                     <= 1.0, (-64, 72, -1e4), (64, 112, 1e4))
-    stomach = Ellipsoid((62.0, -5.0, -258.0), (42.0, 38.0, 42.0))
+    stomach = Ellipsoid((72.0, -12.0, -250.0), (58.0, 46.0, 52.0), axis=(0.8, -0.6, 0.0))
     return [
         # the scanner table and its mattress
         Paint(table_layer(-8.0, 0.0), "pad"),
@@ -590,12 +620,12 @@ def phantom(seed: int = SEED) -> list[Paint]:
         Paint(cav, "fat"),
         Paint(Where(cav, lambda x, y, z: z <= dome(x, y)), "muscle"),        # diaphragm
         Paint(Where(cav, lambda x, y, z: z < dome(x, y) - 5.0), "fat"),
-        Paint(Where(cav, lambda x, y, z: (z < dome(x, y) - 5.0) & liver_section(x, y)),
+        Paint(Where(cav, lambda x, y, z: (z < dome(x, y) - 5.0) & liver_section(x, y, z)),
               "liver"),
         Paint(Ellipsoid((95.0, 45.0, -255.0), (55.0, 28.0, 48.0), axis=(0.6, 0.8, 0.0)), "spleen",
               only=("fat",)),
-        Paint(stomach, "stomach", only=("fat",)),
-        Paint(Where(stomach.grown(-3.0), lambda x, y, z: y < -25.0), "air", only=("stomach",)),
+        Paint(stomach, "stomach", only=("fat", "liver")),   # it indents the left lobe
+        Paint(Where(stomach.grown(-3.0), lambda x, y, z: y < -44.0), "air", only=("stomach",)),
         Paint(IVC, "blood"),
         # lungs
         Paint(lung(-1, envelope), "lung"),
@@ -603,7 +633,8 @@ def phantom(seed: int = SEED) -> list[Paint]:
         # heart in its pericardial sac, great vessels, airways, oesophagus
         Paint(heart.shape.grown(4.5), "skin", only=("fat",)),    # pericardium
         Paint(heart.shape.grown(3.5), "fat", only=("skin",)),    # epicardial fat
-        Paint(heart, "blood"),
+        Paint(heart, "myocardium"),
+        Paint(CHAMBERS, "blood", only=("myocardium",)),
         Paint(AORTA, "blood"), Paint(ARCH_BRANCHES, "blood"), Paint(VEINS, "blood"),
         Paint(PULMONARY_ARTERY, "blood"), Paint(PULMONARY_VEINS, "blood"),
         Paint(ESOPHAGUS, "muscle"), Paint(ESOPHAGUS.grown(-5.5), "air"),
@@ -780,8 +811,9 @@ def render(plane: Plane, steps: Sequence[Paint], rng: np.random.Generator) -> np
 class SeriesDesign:
     """The geometry and description of one series.
 
-    Slice ``k`` (InstanceNumber ``k + 1``) has Image Position (Patient)
-    ``first + k * step * normal``, where ``normal = row_dir x col_dir``.
+    Slice ``k`` has Image Position (Patient) ``first + k * step * normal``, where
+    ``normal = row_dir x col_dir``, and Instance Number :meth:`instance_number`: ``k + 1``,
+    or, for an ``interleaved`` series, the odd slices first, then the even ones.
     """
 
     folder: str
@@ -797,10 +829,17 @@ class SeriesDesign:
     slices: int
     thickness: float
     derived: bool
+    interleaved: bool = False
 
     @property
     def normal(self) -> Vec:
         return _cross(self.row_dir, self.col_dir)
+
+    def instance_number(self, k: int) -> int:
+        """Instance Number (0020,0013) of slice ``k``."""
+        if not self.interleaved:
+            return k + 1
+        return (k + 1) // 2 if k % 2 else self.slices // 2 + k // 2 + 1
 
     def position(self, k: int) -> Vec:
         """Image Position (Patient) of slice ``k``, rounded to 0.1 um as written."""
@@ -825,14 +864,16 @@ def _oblique_first() -> Vec:
 #: positions step toward the feet (-z). Coronal: viewed from the front, row
 #: direction +x (to the patient's left, shown on the viewer's right), column
 #: direction -z (head at the top), slices from front to back. Oblique: a coronal
-#: plane tipped 37 degrees (cosines 0.6 and 0.8: a 3-4-5 triangle, exact in decimal).
+#: plane tipped 37 degrees (cosines 0.6 and 0.8: a 3-4-5 triangle, exact in decimal),
+#: numbered in two interleaved passes, so its Instance Numbers do not follow position.
 SERIES: tuple[SeriesDesign, ...] = (
     SeriesDesign("axial", 2, "Chest 3.0 Body", (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), 512, 512,
                  (0.7, 0.7), (-178.85, -178.85, -20.0), -3.0, 80, 3.0, derived=False),
     SeriesDesign("coronal", 3, "Chest Coronal 4.5 MPR", (1.0, 0.0, 0.0), (0.0, 0.0, -1.0),
                  160, 480, (1.5, 0.75), (-179.625, -108.0, -15.0), 4.5, 50, 4.5, derived=True),
     SeriesDesign("oblique", 4, "Chest Oblique 5.0 MPR", (1.0, 0.0, 0.0), (0.0, 0.6, -0.8),
-                 384, 384, (0.8, 0.8), _oblique_first(), 5.0, 40, 5.0, derived=True),
+                 384, 384, (0.8, 0.8), _oblique_first(), 5.0, 40, 5.0, derived=True,
+                 interleaved=True),
 )
 
 RESCALE_INTERCEPT = -1024
@@ -889,7 +930,7 @@ def ct_dataset(s: SeriesDesign, k: int, stored: np.ndarray, info: StudyInfo) -> 
     # SOP Common (C.12.1)
     ds.SpecificCharacterSet = "ISO_IR 100"
     ds.InstanceCreationDate, ds.InstanceCreationTime = STUDY_DATE, _time(600 + s.number * 60)
-    ds.InstanceNumber = k + 1
+    ds.InstanceNumber = s.instance_number(k)
     # Patient (C.7.1.1)
     ds.PatientName, ds.PatientID = info.patient_name, info.patient_id
     ds.PatientBirthDate, ds.PatientSex = info.birth_date, info.sex

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pydicom
 import pytest
 
 from helpers import data
-from helpers.checks.lesson0 import check_bone_window, check_header_window
+from helpers.checks.lesson0 import check_bone_window, check_header_window, check_predict_grey
+from helpers.pixels import window
 
 
 @pytest.fixture(scope="module")
-def head_ct():
-    return pydicom.dcmread(data.real("693_UNCI.dcm"))
+def first_axial():
+    """The file exercise 2 reads, found here by listing the folder, read by pydicom."""
+    folder = data.ct_series("axial")
+    return pydicom.dcmread(folder / min(p.name for p in folder.iterdir()),
+                           stop_before_pixels=True)
 
 
 @pytest.mark.parametrize("answer", [(500, 2000), (400, 1800), [600, 2500]])
@@ -32,10 +37,32 @@ def test_wrong_bone_windows_say_why(answer, why):
     assert not feedback and why in feedback.message
 
 
-def test_header_window(head_ct):
-    center = float(head_ct.WindowCenter)
-    assert check_header_window(center, head_ct)
-    assert "string" in check_header_window(str(head_ct.WindowCenter), head_ct).message
-    assert "Window Width" in check_header_window(float(head_ct.WindowWidth), head_ct).message
-    assert not check_header_window(center + 1, head_ct)
-    assert "no answer" in check_header_window(..., head_ct).message
+def test_header_window(first_axial):
+    centers = [float(v) for v in first_axial.WindowCenter]
+    assert len(centers) == 2          # the exercise is about a multi-valued element
+    assert check_header_window(centers[0])
+    assert "string" in check_header_window(str(centers[0])).message
+    assert "whole element" in check_header_window(list(centers)).message
+    assert "whole element" in check_header_window(first_axial.WindowCenter).message
+    assert "later value" in check_header_window(centers[1]).message
+    assert "Window Width" in check_header_window(float(first_axial.WindowWidth[0])).message
+    assert not check_header_window(centers[0] + 1)
+    assert "no answer" in check_header_window(...).message
+
+
+def test_predict_grey_option_a_is_what_window_gives():
+    # the right option is (a) 255, because the helper (tested against DCMTK) gives 255
+    assert window(np.array([100.0]), 40, 100)[0] == 255
+    assert check_predict_grey("a") and check_predict_grey("(A)")
+
+
+@pytest.mark.parametrize("answer, why", [
+    ("b", "wrapped around in 8 bits"),
+    ("c", "not greys"),
+    ("d", "not hidden"),
+    ("e", "one letter"),
+    (..., "no answer yet"),
+])
+def test_predict_grey_wrong_options_name_their_misconception(answer, why):
+    feedback = check_predict_grey(answer)
+    assert not feedback and why in feedback.message

@@ -32,36 +32,94 @@ def test_grey_level_matches_window():
     c, w = L.GREY_WINDOW
     grey = int(window(np.array([L.GREY_HU]), c, w)[0])
     assert L.check_grey(grey)
-    assert not L.check_grey(grey + 1)
+    exact = ((L.GREY_HU - (c - 0.5)) / (w - 1) + 0.5) * 255
+    textbook = (L.GREY_HU - (c - w / 2)) / w * 255
+    # the exercise's numbers must tell the three readings apart
+    assert len({grey, round(exact), int(textbook)}) == 3
+    assert "DCMTK truncates" in L.check_grey(round(exact)).message
+    assert "textbook" in L.check_grey(int(textbook)).message
+    assert "textbook" in L.check_grey(round(textbook)).message
     assert not L.check_grey(300)
     assert "whole number" in L.check_grey(12.5).message
 
 
-def test_field_of_view():
-    ds = pydicom.dcmread(sorted(data.ct_series(L.FOV_SERIES).glob("*.dcm"))[0],
-                         stop_before_pixels=True)
-    row_mm, col_mm = map(float, ds.PixelSpacing)
-    assert row_mm != col_mm, "the exercise needs non-square pixels to catch a swap"
-    assert L.check_field_of_view(ds.Columns * col_mm)
-    assert "row spacing" in L.check_field_of_view(ds.Columns * row_mm).message
-    assert "height" in L.check_field_of_view(ds.Rows * row_mm).message
-    assert "pixels" in L.check_field_of_view(ds.Columns).message
+def _headers(series):
+    return {f.name: pydicom.dcmread(f, stop_before_pixels=True)
+            for f in sorted(data.ct_series(series).glob("*.dcm"))}
 
 
-def test_top_slice():
-    files = sorted(data.ct_series(L.TOP_SERIES).glob("*.dcm"))
-    positions = {f.name: float(pydicom.dcmread(f, stop_before_pixels=True)
-                               .ImagePositionPatient[2]) for f in files}
-    ordered = sorted(positions, key=positions.get)
-    assert L.check_top_slice(ordered[-1])
-    assert "lowest" in L.check_top_slice(ordered[0]).message or \
-        not L.check_top_slice(ordered[0])
-    assert not L.check_top_slice(files[0].name) or files[0].name == ordered[-1]
-    assert "not a file" in L.check_top_slice("nonsense.dcm").message
-    assert "string" in L.check_top_slice(42).message
+def _along(ds):
+    o = np.array(ds.ImageOrientationPatient, dtype=float)
+    return float(np.dot(np.array(ds.ImagePositionPatient, dtype=float), np.cross(o[:3], o[3:])))
 
 
-@pytest.mark.parametrize("check", [L.check_hu, L.check_grey, L.check_field_of_view,
-                                   L.check_top_slice])
+def test_stack_extent():
+    headers = _headers(L.STACK_SERIES)
+    d = sorted(_along(h) for h in headers.values())
+    gap = d[1] - d[0]
+    assert L.check_stack_extent(d[-1] - d[0])
+    assert "gaps" in L.check_stack_extent(len(d) * gap).message
+    z = sorted(float(h.ImagePositionPatient[2]) for h in headers.values())
+    assert z[-1] - z[0] != d[-1] - d[0], "the series must be oblique for this hint"
+    assert "difference in z" in L.check_stack_extent(z[-1] - z[0]).message
+    by_number = sorted(headers.values(), key=lambda h: int(h.InstanceNumber))
+    assert "Instance Numbers" in L.check_stack_extent(
+        abs(_along(by_number[-1]) - _along(by_number[0]))).message
+    assert not L.check_stack_extent("far")
+
+
+def test_last_slice():
+    headers = _headers(L.STACK_SERIES)
+    ordered = sorted(headers, key=lambda n: _along(headers[n]))
+    numbers = sorted(headers, key=lambda n: int(headers[n].InstanceNumber))
+    assert numbers[-1] != ordered[-1] and numbers[0] != ordered[0], \
+        "the series' Instance Numbers must not follow position"
+    assert L.check_last_slice(ordered[-1])
+    assert "highest Instance Number" in L.check_last_slice(numbers[-1]).message
+    assert "Instance Number 1" in L.check_last_slice(numbers[0]).message
+    assert "first slice" in L.check_last_slice(ordered[0]).message or ordered[0] in (
+        numbers[0], numbers[-1], min(headers), max(headers))
+    assert "not a file" in L.check_last_slice("nonsense.dcm").message
+    assert "string" in L.check_last_slice(42).message
+
+
+def _windowed(ds, c, w):
+    return window(ds.pixel_array * float(ds.get("RescaleSlope", 1))
+                  + float(ds.get("RescaleIntercept", 0)), c, w)
+
+
+def test_loader():
+    def fixed(ds, c, w):
+        grey = _windowed(ds, c, w)
+        return 255 - grey if ds.PhotometricInterpretation == "MONOCHROME1" else grey
+
+    def buggy(ds, c, w):
+        return _windowed(ds, c, w)
+
+    def inverts_all(ds, c, w):
+        return 255 - _windowed(ds, c, w)
+
+    def inverts_values_first(ds, c, w):
+        x = ds.pixel_array.astype(float)
+        if ds.PhotometricInterpretation == "MONOCHROME1":
+            x = x.max() - x
+        return window(x, c, w)
+
+    def with_helper(ds, c, w):
+        x = ds.pixel_array * float(ds.get("RescaleSlope", 1)) + float(ds.get("RescaleIntercept", 0))
+        return window(x, c, w, ds.PhotometricInterpretation)
+
+    assert L.check_loader(fixed)
+    assert L.check_loader(with_helper)     # DCMTK's order of inversion and truncation
+    assert "negative" in L.check_loader(buggy).message
+    assert "inverted it too" in L.check_loader(inverts_all).message
+    assert "before the window" in L.check_loader(inverts_values_first).message
+    assert "function itself" in L.check_loader(buggy(pydicom.dcmread(
+        data.real("CT_small.dcm")), 40, 400)).message
+    assert "raised" in L.check_loader(lambda ds, c, w: 1 / 0).message
+
+
+@pytest.mark.parametrize("check", [L.check_hu, L.check_grey, L.check_stack_extent,
+                                   L.check_last_slice, L.check_loader])
 def test_placeholder(check):
     assert "no answer" in check(None).message

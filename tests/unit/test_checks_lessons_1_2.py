@@ -30,9 +30,9 @@ def _wrong(fb: Feedback, *words: str) -> None:
 
 
 ALL_CHECKS = [lesson1.check_lookup, lesson1.check_decoded_element, lesson1.check_phi,
-              lesson1.check_series_count, lesson1.check_dataset_offset,
+              lesson1.check_series_convention, lesson1.check_dataset_offset,
               lesson2.check_frames_shape, lesson2.check_stored_ybr,
-              lesson2.check_dicomdir_counts, lesson2.check_modified_copy]
+              lesson2.check_folder_counts, lesson2.check_modified_copy]
 
 
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
@@ -40,80 +40,87 @@ def test_placeholder_is_not_yet_answered(check) -> None:
     for placeholder in (..., None):
         fb = check(placeholder)
         assert not fb.ok and "no answer yet" in fb.message
-        assert str(fb).startswith("❌ Not yet: no answer yet")
+        assert str(fb).startswith("Not yet: no answer yet")
+        assert "<b" in fb._repr_html_() and "Not yet:" in fb._repr_html_()
 
 
 # ---- lesson 1 ------------------------------------------------------------------------------
 
 def test_lookup() -> None:
-    ds = pydicom.dcmread(data.real("CT_small.dcm"), stop_before_pixels=True)
-    element = ds["PixelSpacing"]  # the real file says what Pixel Spacing looks like
+    ds = pydicom.dcmread(data.ct_series("axial") / "CT000001.dcm", stop_before_pixels=True)
+    element = ds[lesson1.LOOKUP_KEYWORD]  # a real file says what the element looks like
+    assert element.keyword == "ImagePositionPatient"
     right = (int(element.tag), element.VR, str(len(element.value)))
     _right(lesson1.check_lookup(right))
-    _right(lesson1.check_lookup(("(0028,0030)", "DS", 2)))
-    _wrong(lesson1.check_lookup((0x00300028, "DS", "2")), "swapped")
-    _wrong(lesson1.check_lookup((0x00280010, "DS", "2")), "Rows")
-    _wrong(lesson1.check_lookup((0x00280030, "FL", "2")), "decimal strings")
-    _wrong(lesson1.check_lookup((0x00280030, "DS", "1")), "two numbers")
-    _wrong(lesson1.check_lookup(("PixelSpacing", "DS", "2")), "integer")
-    _wrong(lesson1.check_lookup(0x00280030), "tuple")
+    _right(lesson1.check_lookup(("(0020,0032)", "DS", 3)))
+    _wrong(lesson1.check_lookup((0x00320020, "DS", "3")), "swapped")
+    _wrong(lesson1.check_lookup((0x00200037, "DS", "3")), "direction vectors")
+    _wrong(lesson1.check_lookup((0x00280010, "DS", "3")), "Rows")
+    _wrong(lesson1.check_lookup((0x00200032, "FL", "3")), "decimal strings")
+    _wrong(lesson1.check_lookup((0x00200032, "DS", "6")), "Image Orientation")
+    _wrong(lesson1.check_lookup((0x00200032, "DS", "1")), "x, y and z")
+    _wrong(lesson1.check_lookup(("ImagePositionPatient", "DS", "3")), "integer")
+    _wrong(lesson1.check_lookup(0x00200032), "tuple")
 
 
-def _rows_bytes() -> bytes:
-    """The Rows element's 10 bytes, found in the file by searching for its tag."""
+def _element_bytes() -> bytes:
+    """The Columns element's 10 bytes, found in the file by searching for its tag."""
     raw = data.real(lesson1.DECODE_FILE).read_bytes()
-    at = raw.index(b"\x28\x00\x10\x00US")
+    at = raw.index(b"\x28\x00\x11\x00US")
     return raw[at:at + 10]
 
 
 def test_decoded_element() -> None:
-    chunk = _rows_bytes()
+    chunk = _element_bytes()
     group, elem = struct.unpack("<HH", chunk[:4])
     length = struct.unpack("<H", chunk[6:8])[0]
     value = struct.unpack("<H", chunk[8:10])[0]
-    assert value == pydicom.dcmread(data.real(lesson1.DECODE_FILE)).Rows
+    assert value == pydicom.dcmread(data.real(lesson1.DECODE_FILE)).Columns
     _right(lesson1.check_decoded_element((group << 16 | elem, chunk[4:6].decode(), length,
                                           value)))
-    _wrong(lesson1.check_decoded_element((0x28001000, "US", 2, value)), "big endian")
-    _wrong(lesson1.check_decoded_element((0x00100028, "US", 2, value)), "one number")
-    _wrong(lesson1.check_decoded_element((0x00280010, "SU", 2, value)), "ASCII")
-    _wrong(lesson1.check_decoded_element((0x00280010, "US", 10, value)), "whole element")
+    _wrong(lesson1.check_decoded_element((0x28001100, "US", 2, value)), "big endian")
+    _wrong(lesson1.check_decoded_element((0x00110028, "US", 2, value)), "one number")
+    _wrong(lesson1.check_decoded_element((0x00280011, "SU", 2, value)), "ASCII")
+    _wrong(lesson1.check_decoded_element((0x00280011, "US", 10, value)), "whole element")
     big = int.from_bytes(chunk[8:10], "big")
-    _wrong(lesson1.check_decoded_element((0x00280010, "US", 2, big)), "big endian")
-    _wrong(lesson1.check_decoded_element((0x00280010, "US", 2)), "four things")
+    _wrong(lesson1.check_decoded_element((0x00280011, "US", 2, big)), "big endian")
+    _wrong(lesson1.check_decoded_element((0x00280011, "US", 2)), "four things")
 
 
 def test_phi_matches_what_dicognito_replaces() -> None:
     from dicognito.anonymizer import Anonymizer
 
-    ds = pydicom.dcmread(data.real("CT_small.dcm"), stop_before_pixels=True)
-    for keyword in lesson1.PHI_CANDIDATES:  # give every candidate a value to replace
-        if not ds.get(keyword):
-            ds.update({keyword: {"PatientBirthDate": "19700101", "AccessionNumber": "A1",
-                                 "ReferringPhysicianName": "Doe^Jane"}[keyword]})
+    folder = data.ct_series(lesson1.PHI_SERIES)
+    ds = pydicom.dcmread(folder / min(p.name for p in folder.iterdir()),
+                         stop_before_pixels=True)
+    assert all(ds.get(k) not in (None, "") for k in lesson1.PHI_CANDIDATES)
     before = copy.deepcopy(ds)
     Anonymizer(seed="lesson1").anonymize(ds)
     replaced = {k for k in lesson1.PHI_CANDIDATES if before.get(k) != ds.get(k)}
     _right(lesson1.check_phi(replaced))
     _right(lesson1.check_phi(sorted(replaced)))
-    _wrong(lesson1.check_phi(replaced - {"StudyDate"}), "missing: StudyDate", "dates")
+    _wrong(lesson1.check_phi(replaced - {"SeriesDate"}), "missing: SeriesDate", "date")
     _wrong(lesson1.check_phi(replaced | {"Manufacturer"}), "not PHI: Manufacturer")
-    _wrong(lesson1.check_phi({"PatientName", "Rows"}), "missing", "not PHI: Rows")
-    _wrong(lesson1.check_phi({"PatientSex"}), "not one of the candidates")
-    _wrong(lesson1.check_phi("PatientName"), "set of keywords")
+    _wrong(lesson1.check_phi(replaced | {"ProtocolName"}), "not the patient's")
+    _wrong(lesson1.check_phi({"StudyID", "KVP"}), "missing", "not PHI: KVP")
+    _wrong(lesson1.check_phi({"PatientName"}), "not one of the candidates")
+    _wrong(lesson1.check_phi("StudyID"), "set of keywords")
 
 
-def test_series_count() -> None:
+def test_series_convention() -> None:
+    # the DICOMDIR's C-spine study really has one image per series, and the General
+    # Series module (PS3.3 C.7.3.1) sets no count, so "it depends" (d) is the right one
     from pydicom.fileset import FileSet
 
     fs = FileSet(pydicom.dcmread(data.dicomdir()))
-    series = {inst.SeriesInstanceUID for inst in fs
-              if inst.StudyDescription == lesson1.SERIES_STUDY}
-    _right(lesson1.check_series_count(len(series)))
-    _wrong(lesson1.check_series_count(1), "number of studies")
-    _wrong(lesson1.check_series_count(2), "studies this patient has")
-    _wrong(lesson1.check_series_count(31), "count the lines")
-    _wrong(lesson1.check_series_count("3"), "whole number")
+    cr = [i for i in fs if i.Modality == "CR"]
+    assert len(cr) == len({i.SeriesInstanceUID for i in cr})
+    _right(lesson1.check_series_convention("d"))
+    _right(lesson1.check_series_convention(" (D) "))
+    _wrong(lesson1.check_series_convention("a"), "convention", "not a rule")
+    _wrong(lesson1.check_series_convention("b"), "three CT series")
+    _wrong(lesson1.check_series_convention("c"), "laterality")
+    _wrong(lesson1.check_series_convention(3), "one letter")
 
 
 def test_dataset_offset() -> None:
@@ -140,7 +147,8 @@ def test_frames_shape() -> None:
     _wrong(lesson2.check_frames_shape(shape[1:]), "one frame")
     _wrong(lesson2.check_frames_shape((shape[1], shape[2], shape[0])), "order")
     _wrong(lesson2.check_frames_shape((1, 2, 3)), "NumberOfFrames")
-    _wrong(lesson2.check_frames_shape("10x64x64"), "tuple")
+    _wrong(lesson2.check_frames_shape(shape[:1]), "number of frames")
+    _wrong(lesson2.check_frames_shape("15x10x10"), "tuple")
 
 
 def test_stored_ybr() -> None:
@@ -159,21 +167,26 @@ def test_stored_ybr() -> None:
     _wrong(lesson2.check_stored_ybr((1, 2)), "three")
 
 
-def test_dicomdir_counts() -> None:
+def test_folder_counts() -> None:
+    # counted here with DCMTK-independent means: pydicom's FileSet over the folder's files
     from pydicom.fileset import FileSet
 
-    fs = FileSet(pydicom.dcmread(data.dicomdir()))
+    fs = FileSet()
+    for path in sorted(data.cohort_images().glob("*.dcm")):
+        fs.add(pydicom.dcmread(path, stop_before_pixels=True))
     instances = list(fs)
     right = {"patients": len({i.PatientID for i in instances}),
              "studies": len({i.StudyInstanceUID for i in instances}),
              "series": len({i.SeriesInstanceUID for i in instances}),
              "instances": len(instances)}
-    _right(lesson2.check_dicomdir_counts(right))
-    folder = sum(1 for p in data.dicomdir().parent.rglob("*") if p.is_file())
-    _wrong(lesson2.check_dicomdir_counts({**right, "instances": folder}), "folder crawl")
-    _wrong(lesson2.check_dicomdir_counts({**right, "studies": right["patients"]}),
-           "studies is not right")
-    _wrong(lesson2.check_dicomdir_counts((2, 6, 13, 31)), "dict")
+    assert right["patients"] < right["studies"]
+    _right(lesson2.check_folder_counts(right))
+    _wrong(lesson2.check_folder_counts({**right, "instances": right["instances"] + 1}),
+           "labels CSV")
+    _wrong(lesson2.check_folder_counts({**right, "patients": right["studies"]}),
+           "patient count is the study count")
+    _wrong(lesson2.check_folder_counts({**right, "series": 1}), "series is not right")
+    _wrong(lesson2.check_folder_counts((2, 6, 13, 31)), "dict")
 
 
 @pytest.fixture()

@@ -14,7 +14,6 @@ from collections import Counter
 import pandas as pd
 import pydicom
 import pytest
-from pydicom.dataset import Dataset
 
 from helpers import data
 from helpers.checks import lesson4, lesson5
@@ -26,7 +25,8 @@ def _labels_rows() -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("check", [
-    lesson4.check_age_years, lesson4.check_excluded_count, lesson5.check_prevalence,
+    lesson4.check_age_years, lesson4.check_excluded_count, lesson4.check_hidden_phi,
+    lesson5.check_prevalence,
     lesson5.check_top_pair, lesson5.check_chest_xray_series,
 ])
 def test_placeholder(check) -> None:
@@ -37,15 +37,20 @@ def test_placeholder(check) -> None:
 
 def test_placeholder_with_context() -> None:
     assert not lesson4.check_leaked_patients(..., pd.Series(["a"]), pd.Series(["train"]))
-    assert not lesson4.check_date_shift(None, Dataset(), Dataset())
+    assert not lesson4.check_date_shift(None, "any key")
 
 
 def test_age_years() -> None:
-    assert lesson4.check_age_years(18 / 12)
-    assert lesson4.check_age_years("1.5")
-    fb = lesson4.check_age_years(18)
-    assert not fb and "months" in str(fb)
-    assert not lesson4.check_age_years("eighteen months")
+    assert lesson4.AGE_VALUE == "036W"          # PS3.5 Table 6.2-1: W = weeks
+    assert lesson4.check_age_years(36 * 7 / 365.25)
+    assert lesson4.check_age_years(36 / 52)
+    assert lesson4.check_age_years("0.69")
+    fb = lesson4.check_age_years(36)
+    assert not fb and "weeks, not years" in str(fb)
+    assert "M is months" in lesson4.check_age_years(3).message
+    assert "days" in lesson4.check_age_years(36 / 365.25).message
+    assert not lesson4.check_age_years(0.75)
+    assert not lesson4.check_age_years("thirty-six weeks")
 
 
 def test_excluded_count() -> None:
@@ -69,16 +74,54 @@ def test_leaked_patients() -> None:
                        "train"])
     assert lesson4.check_leaked_patients(2, patients, split)      # a and d
     assert not lesson4.check_leaked_patients(3, patients, split)
+    # images of a patient who has a validation image: a (2), c (1), d (2)
+    assert "counts images" in lesson4.check_leaked_patients(5, patients, split).message
     assert not lesson4.check_leaked_patients("two", patients, split)
 
 
+def _shift(name: str, key: str) -> int:
+    """New minus original Study Date of one cohort file, de-identified with ``key``."""
+    import datetime as dt
+
+    from helpers.deid import deidentify
+
+    old = pydicom.dcmread(data.cohort_images() / name, stop_before_pixels=True)
+    new = deidentify(old, key=key)
+    day = [dt.datetime.strptime(str(d.StudyDate), "%Y%m%d").date() for d in (old, new)]
+    return (day[1] - day[0]).days
+
+
 def test_date_shift() -> None:
-    old, new = Dataset(), Dataset()
-    old.StudyDate, new.StudyDate = "20240301", "20230301"     # 2024 is a leap year
-    assert lesson4.check_date_shift(-366, old, new)
-    fb = lesson4.check_date_shift(366, old, new)
+    key = "lesson-4-example-key"
+    shift = _shift(lesson4.SHIFT_FILE, key)
+    example = _shift(lesson4.EXAMPLE_FILE, key)
+    assert shift != example and shift != 0
+    assert lesson4.check_date_shift(shift, key)
+    fb = lesson4.check_date_shift(-shift, key)
     assert not fb and "sign" in str(fb)
-    assert not lesson4.check_date_shift(-365, old, new)
+    assert "example patient" in lesson4.check_date_shift(example, key).message
+    assert not lesson4.check_date_shift(shift + 1, key)
+    assert not lesson4.check_date_shift(shift, "another key")
+
+
+def test_hidden_phi() -> None:
+    original = pydicom.dcmread(data.cohort_images() / lesson4.HIDDEN_PHI_FILE,
+                               stop_before_pixels=True)
+    suspect = lesson4.hidden_phi_header()
+    # the file on disk is untouched, the named attributes were replaced
+    assert str(original.PatientName) != "ANONYMOUS" and suspect.PatientID == "ANON"
+    assert original.PatientName.family_name in suspect.ImageComments
+    assert suspect[0x00191001].value == original.PatientID
+    right = {"ImageComments", "OtherPatientIDsSequence", "(0019,1001)"}
+    assert lesson4.check_hidden_phi(right)
+    assert lesson4.check_hidden_phi({"ImageComments", "OtherPatientIDsSequence", 0x00191001})
+    assert "private element" in lesson4.check_hidden_phi(right - {"(0019,1001)"}).message
+    assert "inside sequences" in lesson4.check_hidden_phi(
+        right - {"OtherPatientIDsSequence"}).message
+    assert "free text" in lesson4.check_hidden_phi(right - {"ImageComments"}).message
+    assert "already replaced" in lesson4.check_hidden_phi(right | {"PatientName"}).message
+    assert "none of this patient" in lesson4.check_hidden_phi(right | {"Modality"}).message
+    assert not lesson4.check_hidden_phi("ImageComments")
 
 
 def test_prevalence() -> None:
@@ -92,15 +135,24 @@ def test_prevalence() -> None:
     assert not lesson5.check_prevalence("0.13")
 
 
-def test_top_pair() -> None:
+def _pairs(gender: str | None) -> Counter:
     pairs = Counter()
     for r in _labels_rows():
-        found = sorted(set(r["Finding Labels"].split("|")) - {"No Finding"})
-        pairs.update(itertools.combinations(found, 2))
+        if gender is None or r["Patient Gender"] == gender:
+            found = sorted(set(r["Finding Labels"].split("|")) - {"No Finding"})
+            pairs.update(itertools.combinations(found, 2))
+    return pairs
+
+
+def test_top_pair() -> None:
+    pairs = _pairs(lesson5.TOP_PAIR_GENDER)
     (best, n), = pairs.most_common(1)
     assert sum(1 for c in pairs.values() if c == n) == 1, "a tie: the check accepts either"
     assert lesson5.check_top_pair(best)
     assert lesson5.check_top_pair(tuple(reversed(best)))
+    (overall, _), = _pairs(None).most_common(1)
+    assert set(overall) != set(best), "the exercise must differ from the printed pairs"
+    assert "over all images" in lesson5.check_top_pair(overall).message
     worst = min(pairs, key=pairs.get)
     assert not lesson5.check_top_pair(worst)
     fb = lesson5.check_top_pair(("Mass", "Mass"))
@@ -119,3 +171,7 @@ def test_chest_xray_series() -> None:
     assert lesson5.check_chest_xray_series(float(truth))
     assert not lesson5.check_chest_xray_series(truth + 1)
     assert not lesson5.check_chest_xray_series(str(truth))
+    only_cr = int((idc["Modality"].eq("CR") & idc["BodyPartExamined"].eq("CHEST")).sum())
+    assert "only CR" in lesson5.check_chest_xray_series(only_cr).message
+    only_dx = int((idc["Modality"].eq("DX") & idc["BodyPartExamined"].eq("CHEST")).sum())
+    assert "only DX" in lesson5.check_chest_xray_series(only_dx).message

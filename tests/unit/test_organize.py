@@ -142,6 +142,16 @@ def test_tree_text_lists_every_series_with_its_count() -> None:
     assert text.count("Patient ") == len({k[0] for k in expected})
 
 
+def test_tree_text_uid_tails() -> None:
+    org = organize_dicomdir(data.dicomdir())
+    text = tree_text(org, instances_shown=1, uid_tail=12)
+    for (_patient, study, series), _n in _reference_series(_dicomdir_files()).items():
+        assert f"Series …{series[-12:]} " in text and series not in text
+        assert f"Study …{study[-12:]} " in text
+    assert all(len(word) <= 13 for line in text.splitlines() if "Instance …" in line
+               for word in [line.split("Instance ")[1]])
+
+
 def test_path_of_finds_the_files_again() -> None:
     org = organize_dicomdir(data.dicomdir())
     for file, uid in zip(org.instances["file"], org.instances["SOPInstanceUID"], strict=True):

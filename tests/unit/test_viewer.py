@@ -250,6 +250,6 @@ def test_saved_notebook_keeps_the_picture_not_the_dead_widget():
     cell.outputs = [nbformat.v4.new_output("display_data", data=data_bundle),
                     nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {}})]
     nb.cells = [cell]
-    assert static_widgets(nb) == 1
-    assert set(cell.outputs[0]["data"]) == {"image/png", "text/plain"}
-    assert WIDGET_VIEW in cell.outputs[1]["data"]  # a widget without a picture stays
+    assert static_widgets(nb) == 2
+    assert set(cell.outputs[0]["data"]) == {"image/png"}
+    assert len(cell.outputs) == 1  # a widget without a picture has nothing to show unrun
