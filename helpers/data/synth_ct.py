@@ -30,7 +30,9 @@ The module has three parts, top to bottom:
 Every number is fixed (seeds, dates, UIDs derived from names), so two runs write
 identical bytes. The arithmetic on pixel coordinates uses only ``+ - * /`` and
 ``sqrt`` (correctly rounded in IEEE 754), never library ``sin``/``pow`` whose last
-bit may vary between CPUs, so the files hash the same on every machine.
+bit may vary between CPUs; the rib arcs' sines and the noise come from
+:mod:`.exact` (Box-Muller on 53-bit uniforms, not numpy's ziggurat, which calls
+libm in its tails), so the files hash the same on every machine.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.uid import CTImageStorage
 
+from . import exact
 from .dicomfile import new_dataset, save_new
 from .fake_people import fake_patient
 from .uids import uid
@@ -421,7 +424,7 @@ def rib_path(k: int, side: int, n: int = 24) -> np.ndarray:
         depth = float(np.interp(z, TORSO_Z[::-1], TORSO_HALF_DEPTH[::-1]))
         front, back = BACK_Y - 2 * depth + ant - RIB_RADIUS, BACK_Y - post + RIB_RADIUS
         cy, b = (front + back) / 2, (back - front) / 2
-        pts.append((side * a * math.sin(th), cy + b * math.cos(th), z))
+        pts.append((side * a * float(exact.sin(th)), cy + b * float(exact.cos(th)), z))
     return np.round(np.array(pts), 3)
 
 
@@ -528,8 +531,8 @@ def vessel_tree(rng: np.random.Generator, root: Sequence[float],
             return
         out = unit(q - root)
         for _ in range(2):
-            grow(q, unit(d + 0.6 * rng.standard_normal(3) + 0.35 * out), rad * 0.76, ln * 0.82,
-                 level + 1)
+            jitter = 0.6 * exact.standard_normal(rng, 3)
+            grow(q, unit(d + jitter + 0.35 * out), rad * 0.76, ln * 0.82, level + 1)
 
     for d in directions:
         grow(root, unit(np.asarray(d, dtype=float)), radius, length, 0)
@@ -798,7 +801,7 @@ def render(plane: Plane, steps: Sequence[Paint], rng: np.random.Generator) -> np
     g = plane.grid()
     lung = labels == T["lung"]
     hu = hu + np.where(lung, LUNG_GRADIENT * np.broadcast_to(g.y, g.shape), 0.0)
-    noise = rng.standard_normal(g.shape) * (NOISE_SD / _NOISE_GAIN)
+    noise = exact.standard_normal(rng, g.shape) * (NOISE_SD / _NOISE_GAIN)
     return _smooth(hu + noise)
 
 
