@@ -68,6 +68,8 @@ def test_crawl_accounts_for_every_file_once_with_pydicoms_headers() -> None:
     table, errors = scan(ROOT, progress=False)
     seen = list(table["path"]) + list(errors["path"])
     assert sorted(seen) == sorted(REL)  # every file once
+    # an instance for the crawl is what pydicom reads with a SOP Instance UID
+    assert set(table["path"]) == {r for r, ds in READABLE.items() if "SOPInstanceUID" in ds}
     assert len(table) >= 35
     for _, row in table.iterrows():
         ds = READABLE[row["path"]]
