@@ -127,6 +127,7 @@ def test_pixels_equal_pydicom_and_gdcm() -> None:
         np.testing.assert_allclose(hu.reshape(image.shape), image, rtol=1e-6, atol=1e-6,
                                    err_msg=rel)
         compared_gdcm += 1
+    print(f"corpus: {compared_gdcm} monochrome images equal to GDCM's (SimpleITK) values")
     assert compared_gdcm >= 20
 
 
@@ -147,6 +148,7 @@ def test_window_equals_dcm2pnm(dcmtk_window) -> None:
             (theirs,) = dcmtk_window(ROOT / rel, center, width)
             assert np.array_equal(ours, theirs), (rel, center, width)
             windows += 1
+    print(f"corpus: {windows} windows equal to dcm2pnm's, 0 pixels off")
     assert windows >= 30
 
 
@@ -196,6 +198,7 @@ def test_load_series_on_each_file_loads_or_says_why() -> None:
                                    err_msg=rel)
         np.testing.assert_allclose(vol.origin, [float(v) for v in ds.ImagePositionPatient])
         loaded += 1
+    print(f"corpus: {loaded} single files loaded as volumes equal to SimpleITK's")
     assert loaded >= 15
 
 
