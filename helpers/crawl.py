@@ -254,6 +254,9 @@ def _dcmread(path: Path, size: int) -> tuple[Any, bool]:
     return ds, False
 
 
+_DEFLATED = "1.2.840.10008.1.2.1.99"  # Deflated Explicit VR Little Endian
+
+
 def _check_complete(ds: Any, size: int, caught: list[warnings.WarningMessage]) -> None:
     """Raise a truncated/invalid failure unless the header was read to the end of the file.
 
@@ -278,6 +281,9 @@ def _check_complete(ds: Any, size: int, caught: list[warnings.WarningMessage]) -
                                             "information (group 0002)")
             raise _Failure("truncated", "truncated: no data set after the file meta information")
         return
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and meta.get("TransferSyntaxUID") == _DEFLATED:
+        return  # offsets count the inflated stream (PS3.5 A.5), not the file's bytes
     last = max(raws, key=lambda r: r.value_tell)
     if last.length == _UNDEFINED_LENGTH or last.tag != max(ds.keys()):
         return

@@ -35,7 +35,8 @@ What :func:`deidentify` does to a copy of the dataset (the input is untouched):
   message, never to a stored file (PS3.10 7.1), and are dropped;
 - the 128-byte file preamble (PS3.10 7.1), free for any use and so a place some
   writers put a banner with the patient's name, is zeroed;
-- every other person name (VR PN) is emptied, every date (DA, DT) shifted,
+- every other person name (VR PN) is emptied (a dummy value where it is Type 1
+  inside its item, :data:`TYPE1_NAMES`), every date (DA, DT) shifted,
   every UID (UI) that is not a standard class or transfer syntax UID is remapped
   (``U``) to a new ``2.25.`` UID (PS3.5 B.2) -- the same input gives the same
   output under one key, so references between files of a study stay consistent;
@@ -170,6 +171,11 @@ DUMMY: dict[str, str] = {
     "PN": "ANONYMIZED", "SH": "ANONYMIZED", "ST": "ANONYMIZED", "TM": "000000",
     "UC": "ANONYMIZED", "UT": "ANONYMIZED",
 }
+#: Person names that are Type 1 inside their sequence item, so get a dummy value rather
+#: than an empty one: Person Name (0040,A123) of a PNAME content item (Document
+#: Content Macro, PS3.3 Table C.17-6) and Verifying Observer Name (0040,A075,
+#: SR Document General Module, PS3.3 Table C.17-2).
+TYPE1_NAMES = frozenset({"PersonName", "VerifyingObserverName"})
 #: VRs that can hold text: retired or unknown elements of these VRs are removed.
 TEXT_VRS = frozenset({"AE", "LO", "LT", "PN", "SH", "ST", "UC", "UT", "UN", "OB"})
 #: Coding scheme designators of PS3.16 Section 8 whose Code Meanings are standard
@@ -181,7 +187,6 @@ STANDARD_SCHEMES = frozenset({
 })
 
 _SESSION_KEY = secrets.token_hex(16)
-_OVERLAY_ELEMENTS = (0x3000, 0x4000)  # Overlay Data, Overlay Comments (group 60xx)
 
 
 # ---------------------------------------------------------------------------
@@ -245,8 +250,9 @@ def _action(elem: DataElement, sop_class: str | None = None) -> str | None:
     tag = elem.tag
     if tag.is_private or tag.group == 0x0000:
         return "X"
-    if (tag.group & 0xFF00) == 0x5000 or (
-            (tag.group & 0xFF00) == 0x6000 and tag.element in _OVERLAY_ELEMENTS):
+    if (tag.group & 0xFF00) in (0x5000, 0x6000):
+        # Table E.1-1 removes Overlay Data and Comments (60xx,3000/4000); the rest of the
+        # Overlay Plane module (PS3.3 C.9.2) goes too, or the module would be incomplete
         return "X"
     action = BASIC_PROFILE.get(elem.keyword)
     if action is None and tag.element != 0x0000 and elem.VR in TEXT_VRS and (
@@ -295,7 +301,7 @@ def _clean(ds: Dataset, shift: int, key: str | None, sop_class: str | None = Non
             for item in elem.value:
                 _clean(item, shift, key)
         elif elem.VR == "PN":
-            elem.value = ""
+            elem.value = DUMMY["PN"] if elem.keyword in TYPE1_NAMES and elem.value else ""
         elif elem.VR in ("DA", "DT") and elem.value:
             values = elem.value if elem.VM > 1 else [elem.value]
             shifted = [shift_date(v, shift) for v in values]

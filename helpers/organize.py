@@ -198,7 +198,7 @@ def organize_dicomdir(path: PathLike) -> Organized:
                 return instance.SOPInstanceUID
             return instance[keyword].value if keyword in instance else None
 
-        rows.append(_row(shown(instance.path), get))
+        rows.append(_row(shown(instance.path, p.parent), get))
     problems: list[dict[str, str]] = []
     for record in ds.DirectoryRecordSequence:
         file_id = record.get("ReferencedFileID")

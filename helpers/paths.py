@@ -39,8 +39,9 @@ def shown(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = No
       repository (``data/real/CT_small.dcm``), so lesson outputs do not depend on
       where the repository lives;
     - elsewhere, under ``root`` (the folder a helper was given): relative to that
-      folder (``a/0.dcm`` and ``b/0.dcm``), so two files never share a name;
-    - elsewhere: the absolute path.
+      folder (``a/0.dcm`` and ``b/0.dcm``), so two files of one call never share a
+      name (helpers that read a folder or a list of files pass it);
+    - elsewhere: the file name (a helper given one file names that file).
 
     >>> shown(DATA_DIR / "real" / "CT_small.dcm")
     'data/real/CT_small.dcm'
@@ -56,7 +57,7 @@ def shown(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = No
                 return rel.as_posix()
         except ValueError:
             pass
-    return p.as_posix()
+    return p.name
 
 
 def output_dir(*parts: str) -> Path:

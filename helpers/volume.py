@@ -398,7 +398,7 @@ def slice_order(headers: list[_Header], where: Path | None = None) -> tuple[list
 
 
 def _warn(message: str) -> None:
-    warnings.warn(message, GeometryWarning, stacklevel=4)
+    warnings.warn(message, GeometryWarning, stacklevel=5)  # at the caller of load_series
 
 
 def _check_in_plane(headers: list[_Header], order: list[int], distance: np.ndarray,

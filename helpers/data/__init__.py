@@ -14,6 +14,8 @@ Layout of ``data/`` (everything but the manifest is generated and git-ignored):
   the ``dicomdirtests/`` tree with its DICOMDIR;
 - ``ct_chest/<series>/``: a synthetic chest CT study, one folder per series
   (``axial``, and a non-axial one), file names shuffled (see :mod:`.synth_ct`);
+- ``corpus/``: real-world files from other projects' test data on PyPI, for the tests
+  and for lesson 3's rounded positions (see :mod:`.corpus`);
 - ``cxr_cohort/``: a synthetic chest X-ray cohort, ``images/*.dcm`` and the
   labels file ``Data_Entry_2017.csv`` in the NIH ChestX-ray14 layout
   (see :mod:`.synth_cxr`).
@@ -37,7 +39,7 @@ from .real_files import DICOMDIR_TREE, REAL_FILES
 
 __all__ = [
     "DATA_DIR", "MANIFEST_NAME", "REAL_FILES", "BuildReport", "DataError", "build",
-    "real", "dicomdir", "ct_series", "ct_series_names", "cohort_images", "cohort_labels",
+    "real", "corpus_file", "dicomdir", "ct_series", "ct_series_names", "cohort_images", "cohort_labels",
     "verify",
 ]
 
@@ -55,6 +57,18 @@ def real(name: str) -> Path:
         raise KeyError(f"{name!r} is not one of the workbook's real files: "
                        f"{', '.join(sorted(REAL_FILES))}")
     return _existing(DATA_DIR / "real" / name, f"real file {name}")
+
+
+def corpus_file(name: str) -> Path:
+    """Path of a real-world file of the test corpus (see :mod:`.corpus`), by its path
+    under ``data/corpus``, e.g. ``corpus_file("nibabel/0.dcm")``."""
+    from .corpus import SOURCES, target_name
+
+    known = {target_name(s, m) for s in SOURCES for m in s.members}
+    if name not in known:
+        raise KeyError(f"{name!r} is not a file of the real-world corpus: "
+                       f"{', '.join(sorted(known))}")
+    return _existing(DATA_DIR / "corpus" / name, f"corpus file {name}")
 
 
 def dicomdir() -> Path:
