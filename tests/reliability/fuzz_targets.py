@@ -34,7 +34,7 @@ deid = _optional("helpers.deid")
 
 def _scan(path: Path) -> None:
     """crawl.scan: no exception, and the file lands in exactly one of its two tables."""
-    table, errors = crawl.scan(path.parent, progress=False, workers=1)
+    table, errors = crawl.scan(path.parent, progress=False)
     seen = list(table["path"]) + list(errors["path"])
     assert seen == [path.name], f"crawl.scan accounted for {seen}, expected [{path.name!r}]"
     if len(errors):
