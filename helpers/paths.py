@@ -29,7 +29,10 @@ def shown(path: str | os.PathLike[str]) -> str:
     >>> shown(DATA_DIR / "real" / "CT_small.dcm")
     'data/real/CT_small.dcm'
     """
-    p = Path(path).resolve()
+    try:
+        p = Path(path).resolve()
+    except (RuntimeError, OSError):  # a symbolic link loop: where the link itself is
+        p = Path(os.path.abspath(path))
     for base, label in ((DATA_DIR, "data"), (OUTPUT_DIR, "output"), (REPO_ROOT, "")):
         try:
             rel = p.relative_to(base)
