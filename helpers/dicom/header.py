@@ -98,7 +98,8 @@ def check_complete(ds: Dataset, path: str | os.PathLike[str], size: int, *,
     pydicom reads a value that runs past the end of the file up to the end and
     stops without a word, so the last element read (the highest tag: PS3.5
     section 7.1 sorts elements by tag) is the one to check: its value must end
-    within the file (:class:`TruncatedFileError` otherwise). ``pixel_data=False``
+    within the file (:class:`TruncatedFileError` otherwise: a cut file, or a
+    corrupt length). ``pixel_data=False``
     leaves a Pixel Data overrun to the pixel reader; ``trailing_bytes=True`` also
     rejects bytes after the last element that are not data elements
     (:class:`NotDicomError`).
@@ -109,14 +110,14 @@ def check_complete(ds: Dataset, path: str | os.PathLike[str], size: int, *,
             continue
         is_pixels = last.tag in _PIXEL_DATA_TAGS
         end = last.value_tell + last.length
-        if end > size and (pixel_data or not is_pixels):
-            what = "Pixel Data" if is_pixels else f"element {Tag(last.tag)}"
-            if last.length > size and not is_pixels:  # a corrupt length, not a cut file
-                raise NotDicomError(path, f"cannot be parsed as DICOM: {what} declares "
-                                          f"{last.length} bytes, more than the whole file")
-            raise TruncatedFileError(path, f"truncated: {what} declares {last.length} bytes "
-                                           f"but only {max(size - last.value_tell, 0)} are in "
-                                           "the file")
+        remain = max(size - last.value_tell, 0)
+        if end > size and is_pixels and pixel_data:
+            raise TruncatedFileError(path, f"truncated: Pixel Data declares {last.length} bytes "
+                                           f"but only {remain} are in the file")
+        if end > size and not is_pixels:
+            raise TruncatedFileError(path, f"data element {Tag(last.tag)} declares "
+                                           f"{last.length} bytes but only {remain} remain in "
+                                           "the file (truncated file, or a corrupt length)")
         if trailing_bytes and dataset is ds and end < size:
             extra = size - end
             if extra < 12:  # shorter than one element header
