@@ -256,3 +256,26 @@ def test_padding_inside_multiple_values_matches_pydicom(tmp_path: Path) -> None:
     table, _ = scan(tmp_path, progress=False)
     reread = pydicom.dcmread(tmp_path / "padded.dcm")
     assert table.loc[0, "InstitutionName"] == "\\".join(reread.InstitutionName) == "A\\B"
+
+
+def test_raw_text_decoding_equals_pydicom_on_every_data_file(mixed: Path) -> None:
+    """read_header takes plain text values from the raw bytes; pydicom's own conversion
+    of every field (raw_text=False) must give the same row, or the same error, for every
+    file of data/ and of the mixed folder (the fuzz corpus checks mutated files)."""
+    def outcome(path: Path, raw_text: bool) -> object:
+        try:
+            return read_header(path, raw_text=raw_text)
+        except WorkbookError as exc:
+            return exc.kind, exc.problem
+
+    paths = [p for p in sorted(data.real("CT_small.dcm").parents[1].rglob("*"))
+             if p.is_file() and p.suffix != ".sha256"]
+    paths += [mixed / p for p in sorted(_entries(mixed)) if (mixed / p).is_file()
+              and not (mixed / p).is_symlink()]
+    assert len(paths) > 600
+    rows = 0
+    for path in paths:
+        fast = outcome(path, True)
+        assert fast == outcome(path, False), path
+        rows += isinstance(fast, dict)
+    assert rows > 500
