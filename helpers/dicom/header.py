@@ -165,14 +165,14 @@ def _dcmread(path: Path) -> tuple[Dataset, bool]:
 
 
 #: VRs whose pydicom value, joined by ``\\`` and stripped at both ends, is the
-#: decoded bytes stripped at both ends (``multi_string``, ``convert_UI``,
-#: ``convert_single_string``, ``convert_PN`` in ``pydicom.values``).
-_ENDS_STRIPPED_VRS = frozenset({"AS", "CS", "DA", "DT", "TM", "UI", "DS",
-                                "LT", "ST", "UT", "PN"})
+#: decoded bytes stripped at both ends (``multi_string``, ``convert_single_string``
+#: in ``pydicom.values``). PN is left to pydicom (``PersonName`` rewrites some
+#: component groups), and so are IS, AE and the binary VRs.
+_ENDS_STRIPPED_VRS = frozenset({"AS", "CS", "DA", "DT", "TM", "DS", "LT", "ST", "UT"})
 #: VRs pydicom strips at the end of each value (``convert_text``).
 _EACH_VALUE_RSTRIPPED_VRS = frozenset({"LO", "SH", "UC"})
 #: VRs whose decoding depends on Specific Character Set (PS3.5 6.1.2.3).
-_CHARSET_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
+_CHARSET_VRS = frozenset({"LO", "LT", "SH", "ST", "UC", "UT"})
 #: Character sets whose bytes Latin-1 decodes as pydicom does (PS3.3 C.12.1.1.2).
 _LATIN1_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100"})
 #: A DS value pydicom keeps as written (its ``DSfloat`` keeps the original string).
@@ -200,7 +200,9 @@ def _raw_value(ds: Dataset, keyword: str, latin1: bool) -> tuple[bool, str | int
     if (vr in _CHARSET_VRS and not latin1) or b"\x1b" in value:  # ISO 2022 escapes
         return False, None
     text = value.decode("latin-1")
-    if vr in _EACH_VALUE_RSTRIPPED_VRS:
+    if vr == "UI":  # convert_UI: each value a UID, which strips all white space
+        text = "\\".join(part.strip() for part in text.rstrip("\0 ").split("\\"))
+    elif vr in _EACH_VALUE_RSTRIPPED_VRS:
         text = "\\".join(part.rstrip("\0 ") for part in text.split("\\"))
     elif vr not in _ENDS_STRIPPED_VRS:
         return False, None
@@ -262,12 +264,16 @@ def _row(ds: Dataset, path: Path, size: int, part10: bool,
     for keyword in fields:
         done, value = _raw_value(ds, keyword, latin1) if raw_text else (False, None)
         row[keyword] = value if done else _value(ds, keyword)
-    if _value(ds, "SOPInstanceUID") is None:
+
+    def field(keyword: str) -> str | int | None:
+        return row[keyword] if keyword in row else _value(ds, keyword)
+
+    if field("SOPInstanceUID") is None:
         raise MissingTagError(path, "no SOP Instance UID (0008,0018): not an instance")
     tsyntax = _transfer_syntax(ds)
     row["TransferSyntaxUID"] = tsyntax
     row["transfer_syntax"] = UID(tsyntax).name
-    sop = _value(ds, "SOPClassUID")
+    sop = field("SOPClassUID")
     row["sop_class"] = UID(sop).name if sop else None
     row["has_pixels"] = any(k in ds for k in _PIXEL_KEYWORDS)
     row["part10"] = part10
