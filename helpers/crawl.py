@@ -9,8 +9,9 @@ second table with the reason in words and a ``kind`` that is the name of the
 silently and nothing stops the crawl.
 
 The files are read in batches on Dask: the local processes scheduler by default
-(one process per CPU), or any ``dask.distributed.Client`` (a ``LocalCluster``, or
-a cluster whose workers see the same folder). :func:`write_parquet` stores the
+(one process per CPU; :func:`_start_method` says how they start), or any
+``dask.distributed.Client`` (a ``LocalCluster``, or a cluster whose workers see
+the same folder). :func:`write_parquet` stores the
 table as partitioned Parquet, which DuckDB or pandas query without loading it
 all. Nothing is ever written into the crawled folder: files are opened read-only.
 """
@@ -18,6 +19,7 @@ all. Nothing is ever written into the crawled folder: files are opened read-only
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,6 +86,27 @@ class _Progress:
                                       f"{errors} other entries"))
 
 
+def _start_method() -> str:
+    """How Dask's processes scheduler starts its workers here.
+
+    A script (``__main__`` is a file) gets ``fork``: ``spawn`` and ``forkserver``
+    would run the script again in every worker, and fail unless its code sits
+    under ``if __name__ == "__main__":``. A notebook kernel or the REPL (no main
+    file, but threads of its own, which ``fork`` copies badly) gets
+    ``forkserver``, whose server imports the crawl and pydicom once per session.
+    ``spawn`` (Dask's default) where neither exists.
+    """
+    import multiprocessing as mp
+
+    methods = mp.get_all_start_methods()
+    if getattr(sys.modules.get("__main__"), "__file__", None) and "fork" in methods:
+        return "fork"
+    if "forkserver" in methods:
+        mp.get_context("forkserver").set_forkserver_preload([__name__, "pydicom"])
+        return "forkserver"
+    return "spawn"
+
+
 def _run_local(root: str, batches: list[list[str]], fields: tuple[str, ...],
                bar: _Progress) -> list[list[tuple]]:
     """Batches on Dask's local processes scheduler (in this process when one batch)."""
@@ -100,7 +123,8 @@ def _run_local(root: str, batches: list[list[str]], fields: tuple[str, ...],
         if isinstance(result, list):
             bar.update(len(result))
 
-    with Callback(posttask=posttask):
+    with Callback(posttask=posttask), dask.config.set(
+            {"multiprocessing.context": _start_method()}):
         return list(dask.compute(*tasks, scheduler="processes"))
 
 

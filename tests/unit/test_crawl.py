@@ -279,3 +279,19 @@ def test_raw_text_decoding_equals_pydicom_on_every_data_file(mixed: Path) -> Non
         assert fast == outcome(path, False), path
         rows += isinstance(fast, dict)
     assert rows > 500
+
+
+def test_a_script_without_main_guard_can_scan(mixed: Path, scanned, tmp_path: Path) -> None:
+    """A learner's script calls scan() at top level, with no ``if __name__ ==
+    "__main__":``; with Dask's default spawn start method every worker would run the
+    script again and fail. The crawl starts its workers so that it works."""
+    import sys
+
+    script = tmp_path / "crawl_script.py"
+    script.write_text("import sys\nfrom helpers.crawl import scan\n"
+                      "table, errors = scan(sys.argv[1], progress=False)\n"
+                      "print(len(table), len(errors))\n")
+    proc = subprocess.run([sys.executable, str(script), str(mixed)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == [str(len(scanned[0])), str(len(scanned[1]))]
