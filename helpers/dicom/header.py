@@ -98,7 +98,7 @@ def _last_raw_element(ds: Dataset) -> RawDataElement | None:
     value offset and declared length, PS3.5 section 7.1), else None."""
     if len(ds) == 0:
         return None
-    item = ds.get_item(max(ds.keys()), keep_deferred=True)
+    item = ds.get_item(max(map(int, ds.keys())), keep_deferred=True)
     return item if isinstance(item, RawDataElement) else None
 
 
@@ -167,16 +167,19 @@ def _dcmread(path: Path) -> tuple[Dataset, bool]:
 #: VRs whose pydicom value, joined by ``\\`` and stripped at both ends, is the
 #: decoded bytes stripped at both ends (``multi_string``, ``convert_single_string``
 #: in ``pydicom.values``). PN is left to pydicom (``PersonName`` rewrites some
-#: component groups), and so are IS, AE and the binary VRs.
-_ENDS_STRIPPED_VRS = frozenset({"AS", "CS", "DA", "DT", "TM", "DS", "LT", "ST", "UT"})
+#: component groups), and so are AE and the binary VRs.
+_ENDS_STRIPPED_VRS = frozenset({"AS", "CS", "DA", "DT", "TM", "DS", "IS", "LT", "ST",
+                                "UT"})
 #: VRs pydicom strips at the end of each value (``convert_text``).
 _EACH_VALUE_RSTRIPPED_VRS = frozenset({"LO", "SH", "UC"})
 #: VRs whose decoding depends on Specific Character Set (PS3.5 6.1.2.3).
 _CHARSET_VRS = frozenset({"LO", "LT", "SH", "ST", "UC", "UT"})
 #: Character sets whose bytes Latin-1 decodes as pydicom does (PS3.3 C.12.1.1.2).
 _LATIN1_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100"})
-#: A DS value pydicom keeps as written (its ``DSfloat`` keeps the original string).
-_PLAIN_DS = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+#: DS and IS values pydicom keeps as written (``DSfloat`` and ``IS`` keep the
+#: original string); any other number text is left to pydicom.
+_PLAIN_NUMBER = {"DS": re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"),
+                 "IS": re.compile(r"[+-]?\d{1,10}")}
 _TAGS: dict[str, int] = {}
 
 
@@ -206,8 +209,8 @@ def _raw_value(ds: Dataset, keyword: str, latin1: bool) -> tuple[bool, str | int
         text = "\\".join(part.rstrip("\0 ") for part in text.split("\\"))
     elif vr not in _ENDS_STRIPPED_VRS:
         return False, None
-    elif vr == "DS" and not all(_PLAIN_DS.fullmatch(part) for part in
-                                text.rstrip(" \0").split("\\")):
+    elif vr in _PLAIN_NUMBER and not all(_PLAIN_NUMBER[vr].fullmatch(part) for part in
+                                         text.rstrip(" \0").split("\\")):
         return False, None
     return True, text.strip(" \x00") or None
 
