@@ -170,12 +170,13 @@ def pixels(ds: Dataset, path: PathLike | None = None) -> np.ndarray:
                 where, f"no decoder exists for transfer syntax {tsyntax.name} ({tsyntax})"
             ) from None
         if not decoder.is_available:
-            package = decoder_package(tsyntax) or "pylibjpeg"
+            package = decoder_package(tsyntax)
+            hint = (f"pip install {package}" if package else
+                    "pydicom reports no missing package (a plugin was removed or failed to load)")
             raise MissingDecoderError(
                 where,
                 f"pixel data is compressed as {tsyntax.name} and no decoder plugin for it "
-                f"is installed (pydicom: {'; '.join(decoder.missing_dependencies)}): "
-                f"pip install {package}",
+                f"is installed (pydicom: {'; '.join(decoder.missing_dependencies)}): {hint}",
             )
     try:
         return ds.pixel_array

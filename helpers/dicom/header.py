@@ -260,7 +260,8 @@ def _row(ds: Dataset, path: Path, size: int, part10: bool,
     meta = getattr(ds, "file_meta", None)
     if (str(getattr(meta, "MediaStorageSOPClassUID", "") or "") == DICOMDIR_SOP_CLASS
             or "DirectoryRecordSequence" in ds):
-        raise NotAnInstanceError(path, "DICOMDIR (media directory), not an instance")
+        raise NotAnInstanceError(path, "a DICOMDIR: an index of other files, not an instance "
+                                       "(PS3.10 8)")
     row: dict[str, Any] = {}
     charset = _value(ds, "SpecificCharacterSet") if raw_text else None
     latin1 = raw_text and (charset or "") in _LATIN1_CHARSETS
