@@ -18,8 +18,8 @@ from pathlib import Path
 from . import machine
 from ._common import Section, render, render_goals
 
-ORDER = ("crawl", "volume", "window", "nbval")
-DEFAULT_REPEAT = {"crawl": 5, "volume": 5, "window": 200, "nbval": 1}
+ORDER = ("crawl", "archive", "volume", "window", "nbval")
+DEFAULT_REPEAT = {"crawl": 5, "archive": 1, "volume": 5, "window": 200, "nbval": 1}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"repeats for the {name} benchmark (default {DEFAULT_REPEAT[name]})")
     p.add_argument("--files", type=int, default=3000, metavar="N",
                    help="files in the crawl archive (default 3000)")
+    p.add_argument("--archive-files", type=int, default=100_000, metavar="N",
+                   help="files in the large archive (hard links; default 100000)")
     p.add_argument("--slices", type=int, default=200, metavar="N",
                    help="slices in the volume series (default 200)")
     p.add_argument("--output", type=Path, metavar="FILE",
@@ -82,6 +84,10 @@ def _run(name: str, repeat: int, args: argparse.Namespace) -> Section:
         from . import crawl
 
         return crawl.run(repeat, args.files)
+    if name == "archive":
+        from . import crawl
+
+        return crawl.run_archive(args.archive_files)
     if name == "volume":
         from . import volume
 

@@ -12,6 +12,7 @@ syntaxes).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,8 +20,9 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
+from pydicom.uid import UID
 
+from .dicom.header import check_complete
 from .errors import (
     InvalidValueError,
     MissingDecoderError,
@@ -35,25 +37,26 @@ from .paths import shown
 
 PathLike = str | os.PathLike[str]
 
-#: Which PyPI package decodes which compressed transfer syntax (UID prefix -> package).
-DECODER_PACKAGES: dict[str, str] = {
-    "1.2.840.10008.1.2.4.5": "pylibjpeg-libjpeg",   # JPEG baseline / extended
-    "1.2.840.10008.1.2.4.57": "pylibjpeg-libjpeg",  # JPEG lossless
-    "1.2.840.10008.1.2.4.70": "pylibjpeg-libjpeg",  # JPEG lossless SV1
-    "1.2.840.10008.1.2.4.8": "pylibjpeg-libjpeg",   # JPEG-LS
-    "1.2.840.10008.1.2.4.9": "pylibjpeg-openjpeg",  # JPEG 2000
-    "1.2.840.10008.1.2.4.20": "pylibjpeg-openjpeg",  # HTJ2K
-    "1.2.840.10008.1.2.5": "pylibjpeg-rle",          # RLE (pydicom also has its own)
-}
-
 _PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
 
 def decoder_package(transfer_syntax: str) -> str | None:
-    """The package to ``pip install`` to decode ``transfer_syntax``, if any is needed."""
-    for prefix, package in sorted(DECODER_PACKAGES.items(), key=lambda kv: -len(kv[0])):
-        if str(transfer_syntax).startswith(prefix):
-            return package
+    """The package to ``pip install`` to decode ``transfer_syntax`` here, as pydicom's
+    own decoder reports it (``missing_dependencies`` of the pylibjpeg plugin, the
+    one the workbook pins); None when a decoder is available or none exists."""
+    from pydicom.pixels import get_decoder
+
+    try:
+        decoder = get_decoder(UID(str(transfer_syntax)))
+    except NotImplementedError:
+        return None
+    if decoder.is_available:
+        return None
+    for entry in decoder.missing_dependencies:  # "pylibjpeg - requires pylibjpeg>=2.0 and ..."
+        plugin, _, needs = entry.partition(" - requires ")
+        if plugin == "pylibjpeg":
+            names = [re.split(r"[<>=!~ ]", need.strip())[0] for need in needs.split(" and ")]
+            return " ".join(n for n in names if n not in ("pylibjpeg", "numpy")) or plugin
     return None
 
 
@@ -118,20 +121,7 @@ def _check_lengths(ds: Dataset, path: Path) -> None:
     leaving a dataset that silently lacks every later element. (Pixel Data that
     runs past the end is reported by :func:`pixels`, which needs it.)
     """
-    meta = getattr(ds, "file_meta", None)
-    if meta is not None and meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
-        return  # offsets count the inflated stream (PS3.5 A.5); zlib reports a cut stream
-    size = path.stat().st_size
-    for dataset in (getattr(ds, "file_meta", None), ds):
-        for elem in getattr(dataset, "_dict", {}).values():
-            tell, length = getattr(elem, "value_tell", None), getattr(elem, "length", None)
-            if tell is None or length is None or length == 0xFFFFFFFF:
-                continue
-            if elem.tag not in (0x7FE00008, 0x7FE00009, 0x7FE00010) and tell + length > size:
-                raise TruncatedFileError(
-                    path, f"data element {elem.tag} declares {length} bytes but only "
-                          f"{max(size - tell, 0)} remain in the file (truncated file, or a "
-                          "corrupt length)")
+    check_complete(ds, path, path.stat().st_size, pixel_data=False, trailing_bytes=False)
 
 
 def _decode_all(ds: Dataset, path: Path) -> None:
@@ -182,11 +172,13 @@ def pixels(ds: Dataset, path: PathLike | None = None) -> np.ndarray:
                 where, f"no decoder exists for transfer syntax {tsyntax.name} ({tsyntax})"
             ) from None
         if not decoder.is_available:
-            package = decoder_package(tsyntax) or "pylibjpeg"
+            package = decoder_package(tsyntax)
+            hint = (f"pip install {package}" if package else
+                    "pydicom reports no missing package (a plugin was removed or failed to load)")
             raise MissingDecoderError(
                 where,
                 f"pixel data is compressed as {tsyntax.name} and no decoder plugin for it "
-                f"is installed: pip install {package}",
+                f"is installed (pydicom: {'; '.join(decoder.missing_dependencies)}): {hint}",
             )
     try:
         return ds.pixel_array

@@ -6,6 +6,11 @@ learner understands, e.g. ``data/real/MR_truncated.dcm: pixel data is shorter
 than Rows x Columns x Bits Allocated say (truncated file?)``. Each subclass is
 also a built-in exception type (``ValueError``, ``FileNotFoundError``, ...), so
 code that catches the usual types still works.
+
+The class name is the vocabulary of every error table: a crawl
+(:func:`helpers.crawl.scan`) reports each file it could not use as a row whose
+``kind`` is the name of the subclass that file raised (:attr:`WorkbookError.kind`),
+e.g. ``TruncatedFileError``.
 """
 
 from __future__ import annotations
@@ -27,9 +32,43 @@ class WorkbookError(Exception):
         self.where = shown(path, root) if path is not None else "input"
         super().__init__(f"{self.where}: {problem}")
 
+    @property
+    def kind(self) -> str:
+        """The class name: the ``kind`` column of an error table."""
+        return type(self).__name__
+
 
 class NotDicomError(WorkbookError, ValueError):
     """The file is not a readable DICOM file (no preamble/DICM, not parseable, empty)."""
+
+
+class EmptyFileError(NotDicomError):
+    """The file holds no bytes at all (0 bytes: no preamble, no data set)."""
+
+
+class NotAnInstanceError(WorkbookError, ValueError):
+    """A readable DICOM file that is not an instance of an IOD: a DICOMDIR (PS3.10
+    section 8, Media Storage Directory SOP Class), which indexes other files."""
+
+
+class DuplicateInstanceError(WorkbookError, ValueError):
+    """A second file with a SOP Instance UID (0008,0018) already seen: a copy of
+    the same instance (PS3.3 C.12.1.1.1 makes the UID unique to one instance)."""
+
+
+class UnreadableFileError(WorkbookError, OSError):
+    """The file (or folder) cannot be read: permission denied, it vanished
+    between listing and reading, or an I/O error."""
+
+
+class LinkNotFollowedError(WorkbookError, OSError):
+    """A symbolic link a folder walk does not follow: one to a folder (following
+    it could loop forever), a broken link, or a loop of links."""
+
+
+class NotAFileError(WorkbookError, OSError):
+    """A folder entry that is not a regular file: a FIFO, a socket or a device,
+    which a crawl never opens (reading a FIFO would block)."""
 
 
 class TruncatedFileError(WorkbookError, ValueError):

@@ -8,10 +8,11 @@ UID (0020,000E), SOP Instance UID (0008,0018).
 
 Two sources:
 
-- :func:`organize_folder` reads every file under a folder, headers only
-  (``stop_before_pixels``), and reports the files it cannot place (not DICOM,
-  truncated, missing UIDs, a DICOMDIR, a duplicate instance) in a table instead
-  of stopping;
+- :func:`organize_folder` crawls a folder (:func:`helpers.crawl.scan`, headers
+  only) and places its header table with
+  :func:`helpers.tables.hierarchy.hierarchy`, reporting the files it cannot place
+  (not DICOM, truncated, missing UIDs, a DICOMDIR, a duplicate instance) in a
+  table instead of stopping;
 - :func:`organize_dicomdir` reads a DICOMDIR (PS3.10 section 8, the Basic
   Directory IOD of PS3.3 F.3), whose directory records already hold the
   hierarchy, without opening the instances, and reports records whose file is
@@ -30,9 +31,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from .crawl import scan
 from .dicomio import read
-from .errors import NotDicomError, WorkbookError
+from .errors import NotDicomError
 from .paths import DATA_DIR, OUTPUT_DIR, REPO_ROOT, shown
+from .tables.hierarchy import hierarchy, series_of
 
 PathLike = str | os.PathLike[str]
 
@@ -43,12 +46,6 @@ FIELDS = [
     "SeriesInstanceUID", "SeriesNumber", "Modality", "SeriesDescription",
     "SOPInstanceUID", "InstanceNumber",
 ]
-#: Fields an instance cannot be placed without.
-REQUIRED = ["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"]
-#: Media Storage Directory Storage: the SOP class of a DICOMDIR (PS3.4 annex B).
-DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
-
-_SERIES_KEYS = ["PatientID", "StudyInstanceUID", "SeriesInstanceUID"]
 _ORDER = ["PatientID", "StudyDate", "StudyInstanceUID", "SeriesNumber", "SeriesInstanceUID",
           "InstanceNumber", "file"]
 
@@ -64,15 +61,7 @@ class Organized:
     def series(self) -> pd.DataFrame:
         """One row per series with its patient, study and ``instances`` count."""
         cols = [c for c in FIELDS if c not in ("SOPInstanceUID", "InstanceNumber")]
-        if self.instances.empty:
-            return pd.DataFrame(columns=[*cols, "instances"])
-        table = (self.instances.groupby(_SERIES_KEYS, sort=False, dropna=False)
-                 .agg(**{c: (c, "first") for c in cols if c not in _SERIES_KEYS},
-                      instances=("SOPInstanceUID", "size"))
-                 .reset_index())
-        table = table.sort_values(["PatientID", "StudyDate", "StudyInstanceUID", "SeriesNumber",
-                                   "SeriesInstanceUID"], kind="stable")
-        return table[[*cols, "instances"]].reset_index(drop=True)
+        return series_of(self.instances)[[*cols, "instances"]]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -137,37 +126,13 @@ def organize_folder(folder: PathLike) -> Organized:
     root = Path(folder)
     if not root.is_dir():
         raise NotDicomError(root, "is not a folder")
-    rows: list[dict[str, object]] = []
-    problems: list[dict[str, str]] = []
-    seen: dict[str, str] = {}
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        name = shown(path, root)
-        try:
-            ds = read(path, stop_before_pixels=True)
-        except WorkbookError as exc:
-            problems.append({"file": name, "problem": exc.problem})
-            continue
-        except OSError as exc:
-            problems.append({"file": name, "problem": f"cannot be opened: {exc.strerror}"})
-            continue
-        sop_class = ds.get("SOPClassUID") or getattr(ds.get("file_meta"), "get",
-                                                     lambda _k: None)("MediaStorageSOPClassUID")
-        if sop_class == DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
-            problems.append({"file": name, "problem": "a DICOMDIR: an index of other files, "
-                                                      "not an instance (PS3.10 8)"})
-            continue
-        missing = [k for k in REQUIRED if not _text(ds.get(k))]
-        if missing:
-            problems.append({"file": name, "problem": f"no {', '.join(missing)}: cannot be "
-                                                      "placed in patient/study/series"})
-            continue
-        uid = _text(ds.SOPInstanceUID)
-        if uid in seen:
-            problems.append({"file": name, "problem": f"same SOP Instance UID as {seen[uid]} "
-                                                      "(a duplicate copy)"})
-            continue
-        seen[uid] = name
-        rows.append(_row(name, ds.get))
+    table, errors = scan(root, progress=False, fields=FIELDS)
+    placed = hierarchy(table)
+    problems = [{"file": shown(root / rel, root), "problem": problem} for rel, problem in
+                zip([*errors["path"], *placed.rejected["path"]],
+                    [*errors["error"], *placed.rejected["error"]], strict=True)]
+    rows = [_row(shown(root / row["path"], root), row.get)
+            for row in placed.instances.to_dict("records")]
     return _finish(rows, problems)
 
 

@@ -46,13 +46,16 @@ def shown(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = No
     >>> shown(DATA_DIR / "real" / "CT_small.dcm")
     'data/real/CT_small.dcm'
     """
-    p = Path(path).resolve()
+    try:
+        p = Path(path).resolve()
+    except (RuntimeError, OSError):  # a symbolic link loop: where the link itself is
+        p = Path(os.path.abspath(path))
     inside = _in_workbook(p)
     if inside is not None:
         return inside
     if root is not None:
         try:
-            rel = p.relative_to(Path(root).resolve())
+            rel = p.relative_to(Path(os.path.abspath(root)).resolve())
             if rel.parts:
                 return rel.as_posix()
         except ValueError:

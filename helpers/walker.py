@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.tag import Tag
 
 from .errors import NotDicomError, TruncatedFileError, WorkbookError
 
@@ -102,7 +103,7 @@ class Element:
     @property
     def tag_text(self) -> str:
         """The tag as DICOM writes it, e.g. ``(0028,0010)``."""
-        return f"({self.group:04X},{self.element:04X})"
+        return str(Tag(self.tag))
 
     @property
     def value_offset(self) -> int:
@@ -324,7 +325,7 @@ def _walk_dataset(reader: _Reader, pos: int, implicit: bool, little: bool,
             if tag != ITEM:
                 raise NotDicomError(reader.path, f"expected an item (FFFE,E000) at byte {pos} "
                                                  f"inside a {ctx.kind}, found "
-                                                 f"({group:04X},{elem:04X})")
+                                                 f"{Tag(group, elem)}")
             if ctx.kind == "fragments":
                 if length == UNDEFINED_LENGTH:
                     raise NotDicomError(reader.path, f"a pixel data fragment at byte {pos} has "
@@ -419,7 +420,7 @@ def _element(reader: _Reader, pos: int, ctx: _Context, part: str,
         if not (65 <= vr_bytes[0] <= 90 and 65 <= vr_bytes[1] <= 90):
             raise NotDicomError(
                 reader.path, f"bytes {vr_bytes!r} at byte {pos + 4} are not a VR (two capital "
-                             f"letters) after tag ({group:04X},{elem:04X}): corrupt file, or "
+                             f"letters) after tag {Tag(group, elem)}: corrupt file, or "
                              "implicit VR data in an explicit VR file")
         vr, explicit = vr_bytes.decode("ascii"), True
         if vr in LONG_LENGTH_VRS:

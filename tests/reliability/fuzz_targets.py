@@ -19,6 +19,8 @@ from pathlib import Path
 from types import ModuleType
 
 from helpers import crawl, dicomio, organize, pixels, walker
+from helpers.dicom import header
+from helpers.errors import WorkbookError
 
 
 def _optional(name: str) -> ModuleType | None:
@@ -34,11 +36,29 @@ deid = _optional("helpers.deid")
 
 def _scan(path: Path) -> None:
     """crawl.scan: no exception, and the file lands in exactly one of its two tables."""
-    table, errors = crawl.scan(path.parent, progress=False, workers=1)
+    table, errors = crawl.scan(path.parent, progress=False)
     seen = list(table["path"]) + list(errors["path"])
     assert seen == [path.name], f"crawl.scan accounted for {seen}, expected [{path.name!r}]"
     if len(errors):
         assert str(errors["error"].iloc[0]).strip(), "crawl.scan error row without a reason"
+
+
+def _outcome(call: Callable[[], object]) -> object:
+    try:
+        return call()
+    except WorkbookError as exc:
+        return f"{exc.kind}: {exc.problem}"
+
+
+def _raw_text_equals_pydicom(path: Path) -> None:
+    """read_header decodes plain text values from the raw bytes: the row (or the
+    error) must be what pydicom's own conversion of every field gives."""
+    fast = _outcome(lambda: header.read_header(path))
+    slow = _outcome(lambda: header.read_header(path, raw_text=False))
+    if fast != slow and isinstance(fast, dict) and isinstance(slow, dict):
+        fast = {k: v for k, v in fast.items() if slow[k] != v}
+        slow = {k: slow[k] for k in fast}
+    assert fast == slow, f"raw text decoding {fast!r} != pydicom {slow!r}"
 
 
 def _organize(path: Path) -> None:
@@ -66,6 +86,7 @@ TARGETS: dict[str, Callable[[Path], object]] = {
     "walker.walk": lambda p: walker.walk(p),
     "walker.walk(all)": lambda p: walker.walk(p, stop_at_pixel_data=False),
     "crawl.read_header": lambda p: crawl.read_header(p),
+    "read_header raw text == pydicom": _raw_text_equals_pydicom,
     "crawl.scan": _scan,
     "organize.organize_folder": _organize,
 }

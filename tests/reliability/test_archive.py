@@ -120,43 +120,43 @@ def build_tree(root: Path, seed: int = 7) -> Tree:
     junk: list[tuple[str, bytes, str]] = []
     for i in range(80):
         junk.append((f"notes/readme{i}.txt", f"scan notes {i}\n".encode() * (i + 1),
-                     "not dicom"))
+                     "NotDicomError"))
     for i in range(40):
-        junk.append((f"thumbs/thumb{i}.png", _png(), "not dicom"))
+        junk.append((f"thumbs/thumb{i}.png", _png(), "NotDicomError"))
     for i in range(40):
-        junk.append((f"incoming/empty{i}.dcm", b"", "empty"))
+        junk.append((f"incoming/empty{i}.dcm", b"", "EmptyFileError"))
     for i, cut in enumerate(rng.sample(range(400, len(ct) - 1), 60)):
-        junk.append((f"incoming/cut{i}.dcm", ct[:cut], "truncated"))
+        junk.append((f"incoming/cut{i}.dcm", ct[:cut], "TruncatedFileError"))
     for i in range(60):
-        junk.append((f"junk/random{i}.bin", rng.randbytes(rng.randint(1, 4000)), "not dicom"))
+        junk.append((f"junk/random{i}.bin", rng.randbytes(rng.randint(1, 4000)), "NotDicomError"))
     for i in range(10):
-        junk.append((f"junk/preamble_only{i}.dcm", b"\0" * 128 + b"DICM", "truncated"))
+        junk.append((f"junk/preamble_only{i}.dcm", b"\0" * 128 + b"DICM", "TruncatedFileError"))
     junk.append(("incoming/DICOMDIR", (REAL / "dicomdirtests" / "DICOMDIR").read_bytes(),
-                 "dicomdir"))
-    junk.append(("incoming/no_meta.dcm", (REAL / "no_meta.dcm").read_bytes(), "not dicom"))
+                 "NotAnInstanceError"))
+    junk.append(("incoming/no_meta.dcm", (REAL / "no_meta.dcm").read_bytes(), "NotDicomError"))
     junk.append(("incoming/MR_truncated.dcm", (REAL / "MR_truncated.dcm").read_bytes(),
-                 "truncated"))
+                 "TruncatedFileError"))
     for rel, data, kind in junk:
         tree.add(rel, data, kind)
     # links
-    tree.add("patient00/loop_to_root", None, "link", link_to=Path(".."))
-    tree.add("patient01/loop_to_self_folder", None, "link", link_to=Path("."))
-    tree.add("links/self", None, "link", link_to=Path("self"))
-    tree.add("links/ping", None, "link", link_to=Path("pong"))
-    tree.add("links/pong", None, "link", link_to=Path("ping"))
-    tree.add("links/broken", None, "link", link_to=Path("no/such/file.dcm"))
+    tree.add("patient00/loop_to_root", None, "LinkNotFollowedError", link_to=Path(".."))
+    tree.add("patient01/loop_to_self_folder", None, "LinkNotFollowedError", link_to=Path("."))
+    tree.add("links/self", None, "LinkNotFollowedError", link_to=Path("self"))
+    tree.add("links/ping", None, "LinkNotFollowedError", link_to=Path("pong"))
+    tree.add("links/pong", None, "LinkNotFollowedError", link_to=Path("ping"))
+    tree.add("links/broken", None, "LinkNotFollowedError", link_to=Path("no/such/file.dcm"))
     tree.add("links/to_good.dcm", None, "table", link_to=crawl_root / "patient00" / "study0"
              / "00000_CT_small.dcm")
-    tree.add("links/to_junk.txt", None, "not dicom", link_to=Path("../notes/readme0.txt"))
+    tree.add("links/to_junk.txt", None, "NotDicomError", link_to=Path("../notes/readme0.txt"))
     for i in range(3):
         fifo = crawl_root / "incoming" / f"pipe{i}"
         os.mkfifo(fifo)
-        tree.expect[f"incoming/pipe{i}"] = "not a file"
+        tree.expect[f"incoming/pipe{i}"] = "NotAFileError"
     # files that will vanish after the listing (see vanishing_walk)
     tree.vanish = sorted(rng.sample([r for r, k in tree.expect.items()
                                      if k == "table" and r.startswith("patient")], N_VANISH))
     for rel in tree.vanish:
-        tree.expect[rel] = "unreadable"
+        tree.expect[rel] = "UnreadableFileError"
     return tree
 
 
@@ -165,10 +165,10 @@ def add_unreadable(tree: Tree) -> None:
     (root / "locked").mkdir()
     shutil.copyfile(REAL / "MR_small.dcm", root / "locked" / "hidden.dcm")
     (root / "locked").chmod(0)
-    tree.expect["locked/"] = "unreadable"
+    tree.expect["locked/"] = "UnreadableFileError"
     shutil.copyfile(REAL / "MR_small.dcm", root / "incoming" / "no_permission.dcm")
     (root / "incoming" / "no_permission.dcm").chmod(0)
-    tree.expect["incoming/no_permission.dcm"] = "unreadable"
+    tree.expect["incoming/no_permission.dcm"] = "UnreadableFileError"
 
 
 def listing(root: Path) -> set[str]:
@@ -200,14 +200,14 @@ from pathlib import Path
 from helpers import crawl
 
 root, out, vanish = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
-real_walk = crawl._walk
+real_walk = crawl.walk
 
 def walk(folder):
     yield from real_walk(folder)
     for rel in vanish:
         (root / rel).unlink()
 
-crawl._walk = walk
+crawl.walk = walk
 out.write_bytes(pickle.dumps(crawl.scan(root, progress=False)))
 """
 
@@ -318,7 +318,7 @@ def test_files_vanishing_while_the_crawl_reads(tmp_path: Path) -> None:
     thread = threading.Thread(target=delete)
     thread.start()
     try:
-        table, errors = crawl.scan(root, progress=False, workers=1)
+        table, errors = crawl.scan(root, progress=False)
     finally:
         stop.set()
         thread.join()

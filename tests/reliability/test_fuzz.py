@@ -29,6 +29,7 @@ import pytest
 from fuzzing import Harness, Mutation, Seed, bugs, load_seed, put_int, replace_value, report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydicom.tag import Tag
 
 from helpers.paths import DATA_DIR
 
@@ -161,7 +162,7 @@ def lengths(draw, huge_only: bool = False) -> Mutation:
             st.integers(0, limit - 1)))
     data = bytearray(seed.data)
     put_int(data, f.length_at, f.length_size, value, f.little)
-    return Mutation(seed.name, f"length of {_tag(f.tag)} at byte {f.offset}: {f.length} -> "
+    return Mutation(seed.name, f"length of {Tag(f.tag)} at byte {f.offset}: {f.length} -> "
                                f"{value % limit:#x}", bytes(data))
 
 
@@ -174,7 +175,7 @@ def vrs(draw) -> Mutation:
     vr = draw(st.sampled_from(VRS))
     data = bytearray(seed.data)
     data[f.offset + 4:f.offset + 6] = vr
-    return Mutation(seed.name, f"VR of {_tag(f.tag)} at byte {f.offset}: {f.vr} -> {vr!r}",
+    return Mutation(seed.name, f"VR of {Tag(f.tag)} at byte {f.offset}: {f.vr} -> {vr!r}",
                     bytes(data))
 
 
@@ -202,11 +203,7 @@ def header_values(draw) -> Mutation:
         value = draw(st.one_of(st.sampled_from(TEXT_VALUES),
                                st.binary(min_size=0, max_size=24)))
     data = replace_value(seed, f, value, True)
-    return Mutation(seed.name, f"{IMAGE_TAGS.get(f.tag, _tag(f.tag))} -> {value!r}", data)
-
-
-def _tag(tag: int) -> str:
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    return Mutation(seed.name, f"{IMAGE_TAGS.get(f.tag, str(Tag(f.tag)))} -> {value!r}", data)
 
 
 def _check(harness: Harness, mutation: Mutation) -> None:
@@ -328,7 +325,7 @@ def _flip(name: str, where: list[int], masks: list[int]) -> Mutation:
 
 def _value(name: str, tag: int, value: bytes) -> Mutation:
     seed = _seed(name)
-    return Mutation(name, f"{_tag(tag)} -> {value!r}",
+    return Mutation(name, f"{Tag(tag)} -> {value!r}",
                     replace_value(seed, seed.find(tag), value, True))
 
 
@@ -337,7 +334,7 @@ def _vr(name: str, tag: int, vr: bytes) -> Mutation:
     f = seed.find(tag)
     data = bytearray(seed.data)
     data[f.offset + 4:f.offset + 6] = vr
-    return Mutation(name, f"VR of {_tag(tag)} -> {vr!r}", bytes(data))
+    return Mutation(name, f"VR of {Tag(tag)} -> {vr!r}", bytes(data))
 
 
 #: Failures the fuzz tests found, fixed since; each must stay fixed.

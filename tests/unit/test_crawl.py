@@ -1,7 +1,8 @@
-"""helpers.crawl.scan on real files mixed with junk: every file accounted for once.
+"""helpers.crawl.scan on real files mixed with junk: every file accounted for once,
+on Dask's local processes scheduler and on a two-worker ``LocalCluster``.
 
-References nobody here wrote: pydicom's own dcmread for the header values, and
-DCMTK's dcmdump for which files are readable DICOM at all.
+References nobody here wrote: pydicom's own dcmread for the header values, DCMTK's
+dcmdump for which files are readable DICOM at all, DuckDB for the Parquet table.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import pytest
 from PIL import Image
 
 from helpers import data
-from helpers.crawl import read_header, scan
+from helpers import errors as workbook_errors
+from helpers.crawl import BATCH, read_header, scan, write_parquet
 from helpers.data.real_files import DICOMDIR_TREE
+from helpers.errors import OverwriteError, UnreadableFileError, WorkbookError
 
 #: Real files covering several transfer syntaxes, multi-frame, SR, RT, waveform.
 REAL = [
@@ -130,7 +133,7 @@ def test_real_instances_match_pydicom(mixed: Path, scanned) -> None:
 def test_dicomdir_tree(scanned) -> None:
     table, errors = scanned
     dirs = errors[errors["path"].str.endswith("DICOMDIR")]
-    assert len(dirs) == 2 and (dirs["kind"] == "dicomdir").all()
+    assert len(dirs) == 2 and (dirs["kind"] == "NotAnInstanceError").all()
     ref = pydicom.dcmread(data.dicomdir())
     listed = {rec.ReferencedFileID[-1] for rec in ref.DirectoryRecordSequence
               if rec.DirectoryRecordType == "IMAGE"}
@@ -142,15 +145,15 @@ def test_dicomdir_tree(scanned) -> None:
 def test_junk_reasons(scanned) -> None:
     table, errors = scanned
     kind = errors.set_index("path")["kind"]
-    assert kind["junk/notes.txt"] == "not dicom"
-    assert kind["junk/picture.png"] == "not dicom"
-    assert kind["junk/empty.dcm"] == "empty"
+    assert kind["junk/notes.txt"] == "NotDicomError"
+    assert kind["junk/picture.png"] == "NotDicomError"
+    assert kind["junk/empty.dcm"] == "EmptyFileError"
     for name in ("ct_cut_in_header.dcm", "ct_cut_in_meta.dcm", "j2k_cut_in_pixels.dcm",
                  "MR_truncated.dcm"):
-        assert kind[f"junk/{name}"] == "truncated", name
-    assert kind["links/loop"] == "link"
-    assert kind["links/broken.dcm"] == "link"
-    assert kind["links/a_fifo"] == "not a file"
+        assert kind[f"junk/{name}"] == "TruncatedFileError", name
+    assert kind["links/loop"] == "LinkNotFollowedError"
+    assert kind["links/broken.dcm"] == "LinkNotFollowedError"
+    assert kind["links/a_fifo"] == "NotAFileError"
     row = table.set_index("path").loc["real/no_preamble.dcm"]
     assert not row["part10"] and row["transfer_syntax"] == "Implicit VR Little Endian"
 
@@ -159,7 +162,7 @@ def test_readable_files_agree_with_dcmdump(mixed: Path, scanned, dcmdump: str) -
     """A file is a table row exactly when DCMTK reads it cleanly (DICOMDIRs aside)."""
     table, errors = scanned
     rows = set(table["path"])
-    dicomdirs = set(errors.loc[errors["kind"] == "dicomdir", "path"])
+    dicomdirs = set(errors.loc[errors["kind"] == "NotAnInstanceError", "path"])
     candidates = [p for p in sorted(_entries(mixed))
                   if (mixed / p).is_file() and not (mixed / p).is_symlink()
                   and not p.startswith(f"{DICOMDIR_TREE}/TINY_ALPHA/PT")]
@@ -172,10 +175,53 @@ def test_readable_files_agree_with_dcmdump(mixed: Path, scanned, dcmdump: str) -
             assert (rel in rows) == ok, f"{rel}: dcmdump says readable={ok}"
 
 
-def test_pool_gives_the_same_tables(mixed: Path, scanned) -> None:
-    table, errors = scan(mixed, workers=2, progress=False)
+def test_every_kind_is_a_documented_workbook_error(scanned) -> None:
+    """The errors table speaks one vocabulary: WorkbookError subclasses, each documented."""
+    for kind in set(scanned[1]["kind"]):
+        cls = getattr(workbook_errors, kind, None)
+        assert isinstance(cls, type) and issubclass(cls, WorkbookError), kind
+        assert cls.__doc__ and cls.__doc__.strip(), kind
+
+
+def test_mixed_folder_needs_several_batches(mixed: Path) -> None:
+    """So the default scan above ran on Dask's processes scheduler, not in this process."""
+    files = [p for p in _entries(mixed) if (mixed / p).is_file()]
+    assert len(files) > BATCH
+
+
+def test_a_two_worker_local_cluster_gives_the_same_tables(mixed: Path, scanned) -> None:
+    """The same crawl on a dask.distributed LocalCluster (2 worker processes)."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        table, errors = scan(mixed, client=client, progress=False)
+        workers = len(client.scheduler_info()["workers"])
+    assert workers == 2
+    assert set(table["path"]) | set(errors["path"]) == _entries(mixed)
+    assert len(table) + len(errors) == len(_entries(mixed))  # each entry once
     assert table.equals(scanned[0])
     assert errors.equals(scanned[1])
+
+
+def test_parquet_dataset_queried_with_duckdb(scanned, tmp_path: Path) -> None:
+    """The table written as hive-partitioned Parquet; DuckDB counts what pandas counts."""
+    import duckdb
+
+    table = scanned[0]
+    out = write_parquet(table, tmp_path / "headers")
+    assert {p.name for p in out.iterdir()} >= {f"Modality={m}" for m in
+                                                table["Modality"].dropna().unique()}
+    query = (f"SELECT Modality, count(*) AS n FROM read_parquet('{out}/**/*.parquet', "
+             "hive_partitioning = true) WHERE Modality IS NOT NULL "
+             "AND Modality <> '__HIVE_DEFAULT_PARTITION__' GROUP BY Modality ORDER BY Modality")
+    got = dict(duckdb.sql(query).fetchall())
+    assert got == table["Modality"].value_counts().sort_index().to_dict()
+    assert sum(got.values()) > 50
+    paths = duckdb.sql(f"SELECT path FROM read_parquet('{out}/**/*.parquet') ORDER BY path")
+    assert [r[0] for r in paths.fetchall()] == sorted(table["path"])
+    with pytest.raises(OverwriteError):
+        write_parquet(table, out)
 
 
 def test_unreadable_and_vanishing(tmp_path: Path) -> None:
@@ -189,9 +235,9 @@ def test_unreadable_and_vanishing(tmp_path: Path) -> None:
     finally:
         locked.chmod(0o755)
     if os.geteuid() != 0:  # root reads everything
-        assert errors.set_index("path").loc["locked/", "kind"] == "unreadable"
+        assert errors.set_index("path").loc["locked/", "kind"] == "UnreadableFileError"
     assert "ok.dcm" in set(table["path"])
-    with pytest.raises(ValueError, match="vanished"):
+    with pytest.raises(UnreadableFileError, match="vanished"):
         read_header(tmp_path / "gone.dcm")
 
 
@@ -202,46 +248,50 @@ def test_scan_rejects_a_file(tmp_path: Path) -> None:
         scan(f, progress=False)
 
 
-def test_raw_byte_shortcut_equals_pydicom_conversion(mixed: Path, scanned,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """The crawl reads text values straight from the raw bytes; pydicom's own conversion
-    of every element must give the same table."""
-    from helpers import crawl
-
-    monkeypatch.setattr(crawl, "_fast_text", lambda ds, keyword, latin1: (False, None))
-    table, errors = scan(mixed, workers=1, progress=False)
-    assert table.equals(scanned[0])
-    assert errors.equals(scanned[1])
-
-
-def test_a_failing_pool_falls_back_to_one_process(mixed: Path, scanned,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from concurrent.futures.process import BrokenProcessPool
-
-    from helpers import crawl
-
-    class Broken:
-        def __init__(self, *args, **kwargs) -> None:
-            raise BrokenProcessPool("no workers today")
-
-    monkeypatch.setattr(crawl, "ProcessPoolExecutor", Broken)
-    with pytest.warns(RuntimeWarning, match="worker processes failed"):
-        table, errors = scan(mixed, workers=2, progress=False)
-    assert table.equals(scanned[0]) and errors.equals(scanned[1])
-
-
-def test_padding_inside_multiple_values_matches_pydicom(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_padding_inside_multiple_values_matches_pydicom(tmp_path: Path) -> None:
     """`A \\B ` (a space before the backslash) is the two values A and B, as pydicom says."""
-    from helpers import crawl
-
     ds = pydicom.dcmread(data.real("CT_small.dcm"))
     ds.InstitutionName = "A \\B "
-    ds.ImageType = "ORIGINAL \\PRIMARY \\AXIAL"
     ds.save_as(tmp_path / "padded.dcm")
-    fast, _ = scan(tmp_path, workers=1, progress=False)
-    monkeypatch.setattr(crawl, "_fast_text", lambda ds, keyword, latin1: (False, None))
-    slow, _ = scan(tmp_path, workers=1, progress=False)
+    table, _ = scan(tmp_path, progress=False)
     reread = pydicom.dcmread(tmp_path / "padded.dcm")
-    assert fast.loc[0, "InstitutionName"] == "\\".join(reread.InstitutionName) == "A\\B"
-    assert fast.equals(slow)
+    assert table.loc[0, "InstitutionName"] == "\\".join(reread.InstitutionName) == "A\\B"
+
+
+def test_raw_text_decoding_equals_pydicom_on_every_data_file(mixed: Path) -> None:
+    """read_header takes plain text values from the raw bytes; pydicom's own conversion
+    of every field (raw_text=False) must give the same row, or the same error, for every
+    file of data/ and of the mixed folder (the fuzz corpus checks mutated files)."""
+    def outcome(path: Path, raw_text: bool) -> object:
+        try:
+            return read_header(path, raw_text=raw_text)
+        except WorkbookError as exc:
+            return exc.kind, exc.problem
+
+    paths = [p for p in sorted(data.real("CT_small.dcm").parents[1].rglob("*"))
+             if p.is_file() and p.suffix != ".sha256"]
+    paths += [mixed / p for p in sorted(_entries(mixed)) if (mixed / p).is_file()
+              and not (mixed / p).is_symlink()]
+    assert len(paths) > 600
+    rows = 0
+    for path in paths:
+        fast = outcome(path, True)
+        assert fast == outcome(path, False), path
+        rows += isinstance(fast, dict)
+    assert rows > 500
+
+
+def test_a_script_without_main_guard_can_scan(mixed: Path, scanned, tmp_path: Path) -> None:
+    """A learner's script calls scan() at top level, with no ``if __name__ ==
+    "__main__":``; with Dask's default spawn start method every worker would run the
+    script again and fail. The crawl starts its workers so that it works."""
+    import sys
+
+    script = tmp_path / "crawl_script.py"
+    script.write_text("import sys\nfrom helpers.crawl import scan\n"
+                      "table, errors = scan(sys.argv[1], progress=False)\n"
+                      "print(len(table), len(errors))\n")
+    proc = subprocess.run([sys.executable, str(script), str(mixed)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == [str(len(scanned[0])), str(len(scanned[1]))]

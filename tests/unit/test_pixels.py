@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_modality_lut, apply_windowing
@@ -131,7 +131,41 @@ def test_window_agrees_with_pydicom_apply_windowing(name):
         assert not np.any(differ & ~on_integer), (name, center, width)
 
 
+def _disagreements_with_exact(values, center, width, got) -> list:
+    """``(x, got, exact)`` wherever ``got`` is not PS3.3 C.11.2.1.2.1 in exact arithmetic.
+
+    The output is the floor of the exact value; double precision may land one below
+    only where the exact value is an integer or within 1e-9 above one.
+    """
+    c, w = Fraction(center), Fraction(width)
+    wrong = []
+    for xi, gi in zip(values, got, strict=True):
+        if xi <= c - Fraction(1, 2) - (w - 1) / 2:
+            ok, exact = gi == 0, 0
+        elif xi > c - Fraction(1, 2) + (w - 1) / 2:
+            ok, exact = gi == 255, 255
+        else:
+            exact = ((xi - (c - Fraction(1, 2))) / (w - 1) + Fraction(1, 2)) * 255
+            floor = exact.numerator // exact.denominator
+            ok = gi == floor or (gi == floor - 1 and exact - floor < Fraction(1, 10**9))
+        if not ok:
+            wrong.append((xi, int(gi), exact))
+    return wrong
+
+
+def test_the_exact_check_rejects_wrong_output():
+    """The check above can fail: center 0.5, width 511 puts x = 1 exactly on 128
+    (PS3.3 C.11.2.1.2.1: ((1 - 0) / 510 + 1/2) * 255); 128 and, for rounding, 127 pass,
+    anything else does not (the old clause ``abs(exact - floor) < 1e-9`` passed 0)."""
+    assert _disagreements_with_exact([1], 0.5, 511, [128]) == []
+    assert _disagreements_with_exact([1], 0.5, 511, [127]) == []
+    assert _disagreements_with_exact([1], 0.5, 511, [0]) == [(1, 0, 128)]
+    assert _disagreements_with_exact([1], 0.5, 511, [129]) == [(1, 129, 128)]
+    assert _disagreements_with_exact([-3000, 3000], 0.5, 511, [0, 254])  # clipped ends
+
+
 @settings(max_examples=200, deadline=None)
+@example(values=[1, 2, 3], center=0.5, width=511.0)  # 1 and 3 land exactly on 128 and 129
 @given(
     values=st.lists(st.integers(-3000, 3000), min_size=1, max_size=50),
     center=st.integers(-2000, 2000).map(float) | st.floats(-2000, 2000),
@@ -142,16 +176,8 @@ def test_window_matches_the_standard_formula_in_exact_arithmetic(values, center,
     the other side of an integer only where the exact result is one."""
     x = np.array(values)
     got = window(x, center, width)
-    c, w = Fraction(center), Fraction(width)
-    for xi, gi in zip(values, got, strict=True):
-        if xi <= c - Fraction(1, 2) - (w - 1) / 2:
-            assert gi == 0
-        elif xi > c - Fraction(1, 2) + (w - 1) / 2:
-            assert gi == 255
-        else:
-            exact = ((xi - (c - Fraction(1, 2))) / (w - 1) + Fraction(1, 2)) * 255
-            floor = exact.numerator // exact.denominator
-            assert gi == floor or (exact == floor and gi == floor - 1) or abs(exact - floor) < 1e-9
+    wrong = _disagreements_with_exact(values, center, width, got)
+    assert not wrong, wrong
     # all input types agree
     for dtype in (np.int16, np.int32, np.int64, np.float64, np.float32):
         assert np.array_equal(window(x.astype(dtype), center, width), got)

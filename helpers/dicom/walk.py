@@ -1,0 +1,104 @@
+"""One safe walk over a folder: every entry once, nothing followed that could loop.
+
+DICOM says nothing of folders (PS3.10 section 8 names files only through a
+DICOMDIR), so a crawl of an archive needs a file-system policy of its own:
+
+- folders are listed with :func:`os.scandir`; a folder that cannot be listed is
+  one entry, ``name/``;
+- a symbolic link to a file is read through (it is one more entry);
+- a symbolic link to a folder is *not* followed, so a link loop cannot make the
+  walk endless; broken links and link loops are entries too;
+- FIFOs, sockets and devices are entries but are never opened (a FIFO would
+  block the reader).
+
+Each entry comes with ``None`` (a regular file to read) or the
+:class:`~helpers.errors.WorkbookError` that says why it is not read:
+:class:`~helpers.errors.LinkNotFollowedError`,
+:class:`~helpers.errors.NotAFileError` or
+:class:`~helpers.errors.UnreadableFileError`. Paths are relative to the folder
+given, with ``/``. Nothing is opened for writing.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import (
+    LinkNotFollowedError,
+    NotAFileError,
+    UnreadableFileError,
+    WorkbookError,
+)
+
+
+def os_reason(exc: OSError) -> str:
+    """An operating-system error in words a learner understands."""
+    if exc.errno == errno.ENOENT:
+        return "the file vanished during the crawl"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    return f"cannot be read: {exc.strerror or exc}"
+
+
+def walk(root: str | os.PathLike[str]) -> Iterator[tuple[str, WorkbookError | None]]:
+    """Yield ``(relative path, None)`` for each regular file under ``root``, and
+    ``(relative path, error)`` for each entry that is not read (see the module).
+
+    The order is the file system's; sort the result if it matters. Raises
+    ``OSError`` only when ``root`` itself cannot be listed.
+    """
+    base = Path(root)
+    stack = [base]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            if folder == base:
+                raise
+            rel = folder.relative_to(base).as_posix() + "/"
+            yield rel, UnreadableFileError(folder, f"folder cannot be listed: {os_reason(exc)}")
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            rel = path.relative_to(base).as_posix()
+            try:
+                if entry.is_symlink():
+                    try:
+                        mode = os.stat(entry.path).st_mode  # follows the link
+                    except OSError as exc:
+                        reason = ("broken symbolic link (its target does not exist)"
+                                  if exc.errno == errno.ENOENT
+                                  else f"link cannot be followed: {os_reason(exc)}")
+                        yield rel, LinkNotFollowedError(path, reason)
+                        continue
+                    if stat.S_ISDIR(mode):
+                        yield rel, LinkNotFollowedError(
+                            path, "symbolic link to a folder, not followed (avoids loops)")
+                        continue
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append(path)
+                    continue
+                else:
+                    mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as exc:
+                yield rel, UnreadableFileError(path, os_reason(exc))
+                continue
+            if not stat.S_ISREG(mode):
+                yield rel, NotAFileError(path, "not a regular file (a FIFO, socket or device)")
+                continue
+            yield rel, None
+
+
+def files(root: str | os.PathLike[str]) -> list[Path]:
+    """The regular files :func:`walk` finds under ``root``, sorted (entries that are
+    not read are left out: use :func:`walk` to report them)."""
+    base = Path(root)
+    return [base / rel for rel, error in sorted(walk(base)) if error is None]
