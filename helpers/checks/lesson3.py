@@ -5,7 +5,8 @@ Each check works the true answer out from the DICOM files with pydicom alone
 uses, and explains the usual mistakes: forgetting the intercept, rounding instead
 of truncating, ignoring the half-unit shift of the window, measuring an oblique stack
 along z, counting slices instead of gaps, trusting file names or Instance Numbers,
-and inverting a MONOCHROME1 image at the wrong step.
+inverting a MONOCHROME1 image at the wrong step, and reading the patient's left on the
+screen's left.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ STACK_SERIES = "oblique"
 #: Exercise 5: the MONOCHROME1 file and the MONOCHROME2 file a fixed loader must show
 #: correctly, each with a window (center, width) in its modality values.
 LOADER_CASES = (("RG1_UNCI.dcm", (12712.0, 21755.0)), ("CT_small.dcm", (40.0, 400.0)))
+#: Exercise 6: the series the lesson's viewer shows, and the HU range of lung (the range
+#: the lesson's histogram searches for the lung peak), averaged over a small square so
+#: that one noisy voxel of air or a vessel's edge does not decide.
+VIEWER_SERIES = "axial"
+LUNG_HU = (-950.0, -700.0)
+LUNG_SQUARE = 5
 
 
 @check
@@ -235,3 +242,52 @@ def check_loader(answer: object) -> Feedback:
                      "as it was.")
     return right("the MONOCHROME1 chest X-ray shows bone white and the MONOCHROME2 CT is "
                  "unchanged: window first, then invert the output, only for MONOCHROME1.")
+
+
+def _axial_voxel(series: str, voxel: tuple[int, int, int]) -> tuple[float, np.ndarray, float]:
+    """(x in LPS mm, the slice in HU, the voxel in HU) for a voxel
+    ``(column, row, slice)`` of ``series``, slices sorted along the normal, from the
+    headers alone: position = Image Position (Patient) + column x column spacing x row
+    direction + row x row spacing x column direction (PS3.3 C.7.6.2.1.1)."""
+    stack = _stack(series)
+    names = sorted(stack, key=lambda n: stack[n][0])
+    column, row, k = voxel
+    ds = pydicom.dcmread(data.ct_series(series) / names[k])
+    o = [float(v) for v in ds.ImageOrientationPatient]
+    row_mm, col_mm = (float(v) for v in ds.PixelSpacing)
+    x = float(ds.ImagePositionPatient[0]) + column * col_mm * o[0] + row * row_mm * o[3]
+    hu = apply_modality_lut(ds.pixel_array, ds).astype(np.float64)
+    return x, hu, float(hu[row, column])
+
+
+@check
+def check_left_lung(answer: object) -> Feedback:
+    """Exercise 6: ``viewer.crosshair`` (column, row, slice of the :data:`VIEWER_SERIES`
+    volume) on the patient's left lung: LPS x > 0 (PS3.3 C.7.6.2.1.1) and lung HU."""
+    if (not isinstance(answer, list | tuple) or len(answer) != 3
+            or not all(isinstance(v, int | np.integer) and not isinstance(v, bool)
+                       for v in answer)):
+        return wrong(f"give the crosshair, three whole numbers [column, row, slice] "
+                     f"(answer = viewer.crosshair); you gave {answer!r}.")
+    column, row, k = (int(v) for v in answer)
+    stack = _stack(VIEWER_SERIES)
+    first = pydicom.dcmread(sorted(data.ct_series(VIEWER_SERIES).glob("*.dcm"))[0],
+                            stop_before_pixels=True)
+    if not (0 <= column < first.Columns and 0 <= row < first.Rows and 0 <= k < len(stack)):
+        return wrong(f"[{column}, {row}, {k}] is outside the volume ({first.Columns} columns, "
+                     f"{first.Rows} rows, {len(stack)} slices).")
+    x, hu, value = _axial_voxel(VIEWER_SERIES, (column, row, k))
+    h = LUNG_SQUARE // 2
+    around = float(hu[max(row - h, 0):row + h + 1, max(column - h, 0):column + h + 1].mean())
+    lo, hi = LUNG_HU
+    if not lo <= around <= hi:
+        return wrong(f"that voxel holds {value:g} HU ({around:.0f} HU on average around it): "
+                     f"not lung, which is about {lo:g} to {hi:g} HU. Click inside the dark "
+                     "lung, away from vessels and the chest wall, and read the value under "
+                     "the pointer in the status line first.")
+    if x < 0:
+        return wrong(f"that is lung, but at x = {x:.1f} mm: the patient's right. The axial "
+                     "view is seen from the feet, so the patient's left is on the screen's "
+                     "right, where the letter L is.")
+    return right(f"lung ({value:g} HU) at x = {x:.1f} mm, on the patient's left (+x points "
+                 "to the patient's Left, PS3.3 C.7.6.2.1.1), shown on the screen's right.")

@@ -119,7 +119,35 @@ def test_loader():
     assert "raised" in L.check_loader(lambda ds, c, w: 1 / 0).message
 
 
+def test_left_lung():
+    """Voxels placed with load_series (helpers.volume, tested against SimpleITK) rather
+    than the check's own header arithmetic: one in the left lung, its mirror image in the
+    right lung, one in the heart, air beside the patient, and one outside the volume."""
+    from helpers.volume import load_series
+
+    vol = load_series(data.ct_series(L.VIEWER_SERIES))
+    assert np.array_equal(vol.direction, np.eye(3))   # crosshair order = array order
+    left = [368, 215, 40]                             # clicked in the browser
+    mirror = [vol.shape[2] - 1 - left[0], left[1] + 15, left[2]]   # off a vessel
+    heart = [vol.shape[2] // 2, vol.shape[1] // 2, vol.shape[0] // 2]
+    for voxel, side in [(left, 1), (mirror, -1)]:
+        i, j, k = voxel
+        assert np.sign(vol.to_patient(i, j, k)[0]) == side
+        assert L.LUNG_HU[0] <= vol.array[k, j, i] <= L.LUNG_HU[1]
+    assert vol.array[heart[2], heart[1], heart[0]] > 0
+    assert L.check_left_lung(left)
+    assert L.check_left_lung(tuple(np.int64(v) for v in left))
+    assert "patient's right" in L.check_left_lung(mirror).message
+    assert "not lung" in L.check_left_lung(heart).message
+    air = [vol.shape[2] - 8, vol.shape[1] // 2, left[2]]   # beside the patient, on the left
+    assert vol.to_patient(*air)[0] > 0 and vol.array[air[2], air[1], air[0]] < -950
+    assert "not lung" in L.check_left_lung(air).message
+    assert "outside the volume" in L.check_left_lung([vol.shape[2], 0, 0]).message
+    assert "three whole numbers" in L.check_left_lung([368.0, 215, 40]).message
+    assert "three whole numbers" in L.check_left_lung("left").message
+
+
 @pytest.mark.parametrize("check", [L.check_hu, L.check_grey, L.check_stack_extent,
-                                   L.check_last_slice, L.check_loader])
+                                   L.check_last_slice, L.check_loader, L.check_left_lung])
 def test_placeholder(check):
     assert "no answer" in check(None).message
