@@ -82,8 +82,10 @@ class _Progress:
         if self.handle is not None:
             from IPython.display import Pretty
 
-            self.handle.update(Pretty(f"headers: {self.total} files read: {rows} instances, "
-                                      f"{errors} other entries"))
+            self.handle.update(Pretty(
+                f"headers: {self.total} files read: {rows} "
+                f"{'instance' if rows == 1 else 'instances'}, {errors} "
+                f"{'other entry' if errors == 1 else 'other entries'} (see the errors table)"))
 
 
 def _start_method() -> str:

@@ -85,7 +85,6 @@ from pydicom.datadict import (
 )
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
-from pydicom.sr.codedict import codes
 from pydicom.uid import UID
 
 from .deid_iod import required_type
@@ -152,15 +151,15 @@ BASIC_PROFILE: dict[str, str] = {
     "DataSetTrailingPadding": "X", "InsurancePlanIdentification": "X",
 }
 
-#: What De-identification Method (0012,0063, LO, VM 1-n) says.
-METHOD = ["PS3.15 Basic Profile (helpers.deid)", "Retain Long. Modified Dates Option",
-          "Retain Patient Characteristics Option"]
-#: De-identification Method Code Sequence (0012,0064) items: PS3.16 CID 7050.
-METHOD_CODES = (
-    codes.DCM.BasicApplicationConfidentialityProfile,
-    codes.DCM.RetainLongitudinalTemporalInformationModifiedDatesOption,
-    codes.DCM.RetainPatientCharacteristicsOption,
-)
+#: What De-identification Method (0012,0063, LO, VM 1-n) says. Only a de-identifier
+#: that applies the whole of PS3.15 Table E.1-1 may claim the Basic Profile with code
+#: 113100 (PS3.16 CID 7050), and the option codes 113107/113108 are options *of* that
+#: profile; :data:`BASIC_PROFILE` is a subset, so no code is written. PS3.3 C.12.1 allows
+#: the method in words instead: De-identification Method is Type 1C, required when
+#: Patient Identity Removed is YES and the code sequence (0012,0064) is absent.
+METHOD = ["Subset of PS3.15 Table E.1-1 (helpers.deid)",
+          "Retain Long. Modified Dates (as PS3.15 E.3.6)",
+          "Retain Patient Characteristics (as PS3.15 E.3.7)"]
 #: Days a date may move (always into the past): between 30 days and 10 years.
 SHIFT_RANGE_DAYS = (30, 3650)
 
@@ -354,14 +353,7 @@ def _deidentify(ds: Dataset, key: str | None) -> Dataset:
     out.PatientID = alias
     out.PatientName = alias
     out.PatientIdentityRemoved = "YES"
-    out.DeidentificationMethod = METHOD
-    items = []
-    for code in METHOD_CODES:
-        item = Dataset()
-        item.CodeValue, item.CodingSchemeDesignator = code.value, code.scheme_designator
-        item.CodeMeaning = code.meaning
-        items.append(item)
-    out.DeidentificationMethodCodeSequence = items
+    out.DeidentificationMethod = METHOD  # in words, no CID 7050 code: see METHOD
     out.LongitudinalTemporalInformationModified = "MODIFIED"
     return out
 

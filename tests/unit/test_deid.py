@@ -106,9 +106,10 @@ def test_audit_finds_what_is_left() -> None:
 def test_method_attributes() -> None:
     out = deidentify(phi_dataset(), key=KEY)
     assert out.PatientIdentityRemoved == "YES"
-    # PS3.16 CID 7050: 113100 basic profile, 113107 modified dates, 113108 characteristics
-    assert [i.CodeValue for i in out.DeidentificationMethodCodeSequence] == \
-        ["113100", "113107", "113108"]
+    # a subset of Table E.1-1 may not claim the Basic Profile's code 113100 (PS3.16 CID
+    # 7050); the method is said in words (PS3.3 C.12.1: Type 1C without the codes)
+    assert "DeidentificationMethodCodeSequence" not in out
+    assert out.DeidentificationMethod[0].startswith("Subset of PS3.15 Table E.1-1")
     assert out.LongitudinalTemporalInformationModified == "MODIFIED"
     assert out.PatientAge == "000Y" and out.PatientSex == "O"  # patient characteristics kept
 
