@@ -734,28 +734,46 @@ class Viewer(anywidget.AnyWidget):
 
     def preview_png(self) -> bytes:
         """A PNG of the views as the viewer first shows them (each plane at its
-        physical aspect), for notebooks opened without a kernel."""
-        from PIL import Image
+        physical aspect, with its orientation letters, PS3.3 C.7.6.1.1.1) and the
+        status line's window, for notebooks opened without a kernel."""
+        from PIL import Image, ImageDraw, ImageFont
 
+        font = ImageFont.load_default(size=14)
         tiles = []
         d = self._data
         for name in d.planes:
-            img = Image.fromarray(self.render(name))
+            img = Image.fromarray(self.render(name)).convert("RGB")
             rows, cols = img.height, img.width
             ph, pw = d.spacing[1:] if name in ("axial", "frame") else \
                 (d.spacing[0], d.spacing[2] if name == "coronal" else d.spacing[1])
             side = 512 if len(d.planes) == 1 else 320
             scale = side / max(rows * ph, cols * pw)
-            tiles.append(img.resize((max(1, round(cols * pw * scale)),
-                                     max(1, round(rows * ph * scale))), Image.BILINEAR))
-        gap = 6
-        sheet = Image.new("L", (sum(t.width for t in tiles) + gap * (len(tiles) - 1),
-                                max(t.height for t in tiles)), 255)
+            tile = img.resize((max(1, round(cols * pw * scale)),
+                               max(1, round(rows * ph * scale))), Image.BILINEAR)
+            top, bottom, left, right = d.edges.get(name, ("", "", "", ""))
+            draw = ImageDraw.Draw(tile)
+            w, h = tile.size
+            for text, xy, anchor in ((top, (w / 2, 3), "mt"), (bottom, (w / 2, h - 3), "mb"),
+                                     (left, (4, h / 2), "lm"), (right, (w - 4, h / 2), "rm")):
+                if text:
+                    draw.text(xy, text, fill=(255, 200, 40), font=font, anchor=anchor,
+                              stroke_width=2, stroke_fill=(0, 0, 0))
+            tiles.append(tile)
+        gap, caption = 6, 42
+        sheet = Image.new("RGB", (sum(t.width for t in tiles) + gap * (len(tiles) - 1),
+                                  max(t.height for t in tiles) + caption), (255, 255, 255))
         x = 0
         for t in tiles:
             sheet.paste(t, (x, 0))
             x += t.width + gap
-        return encode_png(np.asarray(sheet), compress_level=6)
+        lines = (self.status_text().replace("→", " to "),  # the bitmap font has no arrow
+                 "a still picture of the first view: run the cell to interact")
+        draw = ImageDraw.Draw(sheet)
+        for k, line in enumerate(lines):
+            draw.text((2, sheet.height - caption + 4 + 18 * k), line, fill=(0, 0, 0), font=font)
+        buf = io.BytesIO()
+        sheet.save(buf, format="PNG", compress_level=6)
+        return buf.getvalue()
 
     def status_text(self) -> str:
         """The status line's window part, as the browser writes it."""

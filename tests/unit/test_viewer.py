@@ -226,10 +226,20 @@ def test_static_picture_and_orientation_letters():
     viewer = show(ds)
     data_bundle, _ = viewer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in data_bundle
-    png = base64.b64decode(data_bundle["image/png"])
+    from PIL import Image
+
+    png = Image.open(io.BytesIO(base64.b64decode(data_bundle["image/png"])))
+    picture = np.asarray(png.convert("RGB"))
     hu = apply_modality_lut(ds.pixel_array, ds)
-    assert np.array_equal(png_pixels(png), window(hu, float(ds.WindowCenter),
-                                                  float(ds.WindowWidth)))
+    expected = window(hu, float(ds.WindowCenter), float(ds.WindowWidth))
+    # the 512 x 512 slice at 1:1 over a caption; the letters sit within 24 px of the edges
+    assert picture.shape[1] == 512 and picture.shape[0] > 512
+    inner = (slice(24, 512 - 24), slice(24, 512 - 24))
+    for channel in range(3):
+        assert np.array_equal(picture[:512][inner][..., channel], expected[inner])
+    # the orientation letters are drawn in the margin: orange, not grey
+    margin = picture[:24, 200:312]
+    assert np.any((margin[..., 0] > 200) & (margin[..., 2] < 100))
     assert viewer._meta["edges"]["frame"] == ["A", "P", "R", "L"]  # axial, IOP 1,0,0,0,1,0
     cr = show(pydicom.dcmread(data.real("RG1_UNCI.dcm")))
     assert cr._meta["edges"]["frame"] == ["H", "F", "R", "L"]  # Patient Orientation L\F
