@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from pydicom.multival import MultiValue
 
+from .dicom.walk import files as walk_files
 from .dicomio import read
 from .errors import GeometryWarning, MissingTagError, SeriesError, WorkbookError
 from .paths import shown
@@ -205,15 +206,17 @@ def _plane_axis(name: str) -> int:
 
 # --------------------------------------------------------------------------- reading
 def _files(folder_or_paths: PathLike | Iterable[PathLike]) -> tuple[Path | None, list[Path]]:
-    """The folder given (``None`` for a list of files) and the files to read, sorted."""
+    """The folder given (``None`` for a list of files) and the files to read, sorted:
+    the workbook's one walk (:func:`helpers.dicom.walk.files`: no link to a folder
+    followed, no FIFO opened), without hidden files and the DICOMDIR index."""
     if isinstance(folder_or_paths, str | os.PathLike):
         folder = Path(folder_or_paths)
         if not folder.exists():
-            raise FileNotFoundError(f"{shown(folder)}: no such folder")
+            raise SeriesError(folder, "no such file or folder")
         if folder.is_file():
             return None, [folder]
-        files = sorted(p for p in folder.rglob("*")
-                       if p.is_file() and not p.name.startswith(".") and p.name != "DICOMDIR")
+        files = [p for p in walk_files(folder)
+                 if not p.name.startswith(".") and p.name != "DICOMDIR"]
         if not files:
             raise SeriesError(folder, "holds no files")
         return folder, files

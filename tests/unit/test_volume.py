@@ -295,3 +295,18 @@ def test_files_are_named_relative_to_the_folder_given(tmp_path):
         load_series(tmp_path / "outside")
     with pytest.raises(SeriesError, match=r"^b/0.dcm: is at the same position as a/0.dcm "):
         load_series([tmp_path / "outside" / "b" / "0.dcm", tmp_path / "outside" / "a" / "0.dcm"])
+
+
+def test_folder_walk_is_the_crawls_and_names_what_is_missing(tmp_path: Path):
+    """load_series walks a folder with helpers.dicom.walk: a symbolic link to a folder
+    (here a loop back to the folder itself) is not followed, and a missing folder is a
+    SeriesError naming it, not a bare FileNotFoundError."""
+    series = tmp_path / "series"
+    shutil.copytree(data.ct_series("axial"), series)
+    (series / "loop").symlink_to(series, target_is_directory=True)
+    vol = load_series(series)
+    reference = load_series(data.ct_series("axial"))
+    assert np.array_equal(vol.array, reference.array)
+    assert len(vol.paths) == len(reference.paths)
+    with pytest.raises(SeriesError, match=r"nowhere: no such file or folder"):
+        load_series(tmp_path / "nowhere")
