@@ -95,3 +95,18 @@ def as_number(answer: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
+
+
+def exact_grey(x: float, center: float, width: float) -> int:
+    """The 8-bit grey of modality value ``x`` in a window, as PS3.3 C.11.2.1.2.1 defines
+    it, evaluated in exact fractions and truncated (the checks' independent reference
+    for :func:`helpers.pixels.window`, which works in double precision)."""
+    from fractions import Fraction
+
+    xf, c, w, half = Fraction(x), Fraction(center), Fraction(width), Fraction(1, 2)
+    if xf <= c - half - (w - 1) / 2:
+        return 0
+    if xf > c - half + (w - 1) / 2:
+        return 255
+    y = ((xf - (c - half)) / (w - 1) + half) * 255
+    return y.numerator // y.denominator

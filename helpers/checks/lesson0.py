@@ -6,13 +6,12 @@ A window (center C, width W; PS3.3 C.11.2.1.2.1) maps modality values from about
 
 from __future__ import annotations
 
-from fractions import Fraction
 from numbers import Real
 
 import pydicom
 from pydicom.multival import MultiValue
 
-from ..exercises import Feedback, check, right, wrong
+from ..exercises import Feedback, check, exact_grey, right, wrong
 
 #: HU of dense cortical bone (skull): a bone window must not saturate it.
 CORTICAL_BONE_HU = 1000
@@ -97,17 +96,6 @@ def check_header_window(answer: object) -> Feedback:
                  "pydicom.dcmread(path).WindowCenter.")
 
 
-def _grey(x: float, center: float, width: float) -> int:
-    """PS3.3 C.11.2.1.2.1 in exact fractions, output 0..255, truncated."""
-    xf, c, w, half = Fraction(x), Fraction(center), Fraction(width), Fraction(1, 2)
-    if xf <= c - half - (w - 1) / 2:
-        return 0
-    if xf > c - half + (w - 1) / 2:
-        return 255
-    y = ((xf - (c - half)) / (w - 1) + half) * 255
-    return y.numerator // y.denominator
-
-
 @check
 def check_predict_grey(answer: object) -> Feedback:
     """Exercise 3 (predict, then run): the grey level of :data:`PREDICT_HU` in the brain
@@ -116,7 +104,7 @@ def check_predict_grey(answer: object) -> Feedback:
     if choice not in PREDICT_OPTIONS:
         return wrong(f"give one letter: {', '.join(PREDICT_OPTIONS)}.")
     c, w = PREDICT_WINDOW
-    truth = _grey(PREDICT_HU, c, w)
+    truth = exact_grey(PREDICT_HU, c, w)
     top = c + w / 2
     if choice == "a" and truth == 255:
         return right(f"{PREDICT_HU} HU is above the window's top ({top:g} HU), so it is "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ import pydicom
 from pydicom.pixels import apply_modality_lut
 
 from .. import data
-from ..exercises import Feedback, as_number, check, right, wrong
+from ..exercises import Feedback, as_number, check, exact_grey, right, wrong
 
 #: Exercise 1: the CT file and the pixel (row, column) whose HU the learner computes.
 HU_FILE = "693_J2KR.dcm"
@@ -67,18 +66,6 @@ def check_hu(answer: object) -> Feedback:
                  "+ intercept.")
 
 
-def _grey_truth(x: float, center: float, width: float) -> int:
-    """PS3.3 C.11.2.1.2.1 with exact fractions, output 0..255, truncated."""
-    xf, c, w = Fraction(x), Fraction(center), Fraction(width)
-    half = Fraction(1, 2)
-    if xf <= c - half - (w - 1) / 2:
-        return 0
-    if xf > c - half + (w - 1) / 2:
-        return 255
-    y = ((xf - (c - half)) / (w - 1) + half) * 255
-    return y.numerator // y.denominator
-
-
 @check
 def check_grey(answer: object) -> Feedback:
     """Exercise 2: the 8-bit grey level of ``GREY_HU`` in window ``GREY_WINDOW``."""
@@ -86,7 +73,7 @@ def check_grey(answer: object) -> Feedback:
     if value is None or value != int(value):
         return wrong("give a whole number between 0 and 255 (a grey level).")
     c, w = GREY_WINDOW
-    truth = _grey_truth(GREY_HU, c, w)
+    truth = exact_grey(GREY_HU, c, w)
     exact = ((GREY_HU - (c - 0.5)) / (w - 1) + 0.5) * 255
     if value == truth:
         return right(f"(({GREY_HU} - ({c} - 0.5)) / ({w} - 1) + 0.5) x 255 = {exact:.2f}, "
