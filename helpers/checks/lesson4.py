@@ -63,31 +63,39 @@ def _plan() -> pd.DataFrame:
 EXCLUDING_DEFECTS = ("lateral", "body_part_abdomen", "body_part_cspine")
 
 
-def excluded_truth() -> int:
-    """Images the generator made lateral or gave another region's body part (its plan)."""
-    return int(_plan()["defect"].isin(EXCLUDING_DEFECTS).sum())
+def excluded_rows() -> pd.DataFrame:
+    """Plan rows the generator made lateral or gave another region's body part."""
+    plan = _plan()
+    return plan[plan["defect"].isin(EXCLUDING_DEFECTS)]
 
 
 @check
-def check_excluded_count(answer: object) -> Feedback:
-    """Exercise 2: how many images the cleaning excludes from a frontal chest set."""
+def check_excluded_patients(answer: object) -> Feedback:
+    """Exercise 2: how many patients have at least one image the cleaning excludes from
+    a frontal chest set (lateral views, other body regions): patients, not images."""
     value = as_number(answer)
     if value is None or value != int(value):
-        return wrong("give a whole number of images.")
-    truth = excluded_truth()
-    lateral = int((_plan()["defect"] == "lateral").sum())
+        return wrong("give a whole number of patients.")
+    excluded = excluded_rows()
+    truth = int(excluded["patient_number"].nunique())
+    kept = set(_plan().loc[~_plan().index.isin(excluded.index), "patient_number"])
+    lose_all = len(set(excluded["patient_number"]) - kept)
     if int(value) == truth:
-        return right(f"{truth} images: {lateral} lateral views and {truth - lateral} whose body "
-                     "part is another region (ABDOMEN, CSPINE). The generator's own record "
-                     "agrees.")
-    if int(value) == len(_plan()) - truth:
-        return wrong("that is the number kept; the question asks how many are excluded.")
-    flagged = int(_plan()["defect"].str.startswith("body_part_").sum()) + lateral
-    if int(value) == flagged:
-        return wrong("that counts every body part flag; an empty body part or THORAX is still "
-                     "a chest. Count the rows whose `keep` column is False.")
-    return wrong("count the rows whose `keep` column is False (lateral views and body parts "
-                 "of another region), e.g. `(~cleaned['keep']).sum()`.")
+        return right(f"{truth} patients lose {len(excluded)} images between them; "
+                     f"{lose_all} of them lose every image and leave the training set. "
+                     "The generator's own record agrees.")
+    if int(value) == len(excluded):
+        return wrong("that counts images; several excluded images can belong to one "
+                     "patient. Count the distinct Patient IDs of the excluded rows.")
+    if int(value) == len(_plan()) - len(excluded):
+        return wrong("that is the number of images kept; the question asks about the "
+                     "patients of the excluded images.")
+    if int(value) == lose_all:
+        return wrong("that counts only the patients who lose every image; count every "
+                     "patient with at least one excluded image.")
+    return wrong("take the rows whose `keep` column is False and count their distinct "
+                 "`PatientID` values, e.g. `cleaned.loc[~cleaned['keep'], 'PatientID']"
+                 ".nunique()`.")
 
 
 def leaked_patients(patients: pd.Series, split: pd.Series) -> int:

@@ -25,7 +25,7 @@ def _labels_rows() -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("check", [
-    lesson4.check_age_years, lesson4.check_excluded_count, lesson4.check_hidden_phi,
+    lesson4.check_age_years, lesson4.check_excluded_patients, lesson4.check_hidden_phi,
     lesson5.check_prevalence,
     lesson5.check_top_pair, lesson5.check_chest_xray_series,
 ])
@@ -53,19 +53,28 @@ def test_age_years() -> None:
     assert not lesson4.check_age_years("thirty-six weeks")
 
 
-def test_excluded_count() -> None:
+def test_excluded_patients() -> None:
     """Lateral views and other body regions, counted with pydicom on the files."""
-    excluded = 0
+    images, patients = 0, set()
+    kept_patients = set()
     for path in sorted(data.cohort_images().glob("*.dcm")):
         ds = pydicom.dcmread(path, stop_before_pixels=True)
         part = str(ds.get("BodyPartExamined", "") or "").upper()
         if ds.ViewPosition in ("LL", "RL") or part not in ("", "CHEST", "THORAX"):
-            excluded += 1
-    assert lesson4.check_excluded_count(excluded)
-    assert not lesson4.check_excluded_count(excluded + 1)
-    fb = lesson4.check_excluded_count(len(_labels_rows()) - excluded)
+            images += 1
+            patients.add(str(ds.PatientID))
+        else:
+            kept_patients.add(str(ds.PatientID))
+    assert len(patients) < images  # the question is worth asking: some patients lose two
+    assert lesson4.check_excluded_patients(len(patients))
+    assert not lesson4.check_excluded_patients(len(patients) + 1)
+    fb = lesson4.check_excluded_patients(images)
+    assert not fb and "counts images" in str(fb)
+    fb = lesson4.check_excluded_patients(len(_labels_rows()) - images)
     assert not fb and "kept" in str(fb)
-    assert not lesson4.check_excluded_count(2.5)
+    fb = lesson4.check_excluded_patients(len(patients - kept_patients))
+    assert not fb and "every image" in str(fb)
+    assert not lesson4.check_excluded_patients(2.5)
 
 
 def test_leaked_patients() -> None:
