@@ -195,9 +195,18 @@ def test_table_matches_headers() -> None:
 
 
 def test_profile_keywords_are_dicom_keywords() -> None:
+    """Every profile keyword is a keyword of pydicom's data dictionary (PS3.6), so the
+    table's tags are real (was an ``assert`` inside profile_table, which python -O strips)."""
+    from pydicom.datadict import keyword_for_tag, tag_for_keyword
+
     table = profile_table()
     assert len(table) == len(BASIC_PROFILE)
     assert set(BASIC_PROFILE.values()) == {"X", "Z", "D", "K"}
+    unknown = [k for k in BASIC_PROFILE
+               if tag_for_keyword(k) is None or keyword_for_tag(tag_for_keyword(k)) != k]
+    assert unknown == []
+    assert "?" not in set(table["tag"])
+    assert table.loc[table["keyword"] == "PatientName", "tag"].item() == "(0010,0010)"
 
 
 # ----------------------------------------------- real archives (issue 14, classes 2-4)
