@@ -61,7 +61,7 @@ $(TEST_STAMP): requirements-dev.txt $(LAB_STAMP)
 # Re-execute every lesson and save its outputs (run after changing a lesson or a
 # helper it calls; nbval fails on a stale notebook).
 notebooks: data
-	$(BIN)/python -m helpers.notebooks execute notebooks/*.ipynb
+	$(BIN)/python -m helpers.lessons.notebooks execute notebooks/*.ipynb
 
 # Regenerate the synthetic data and rewrite the committed manifest (after a
 # deliberate change to a generator).

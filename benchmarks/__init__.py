@@ -9,11 +9,11 @@ latest figures live in ``benchmarks/README.md``.
 
 Modules, one per benchmark:
 
-- :mod:`.crawl`: header crawl (``helpers.crawl.scan``) against a naive pydicom loop,
+- :mod:`.crawl`: header crawl (``helpers.tables.crawl.scan``) against a naive pydicom loop,
   a header-only loop and GDCM's ``gdcm.Scanner``;
-- :mod:`.volume`: series to HU (``helpers.volume.load_series``) against SimpleITK's
+- :mod:`.volume`: series to HU (``helpers.image.volume.load_series``) against SimpleITK's
   ``ImageSeriesReader``: time and peak memory;
-- :mod:`.window`: window/level update to PNG bytes (``helpers.viewer``) against
+- :mod:`.window`: window/level update to PNG bytes (``helpers.image.viewer``) against
   ``pydicom.pixels.apply_windowing`` and a matplotlib inline re-render;
 - :mod:`.nbval`: the lessons under nbval, per notebook and in total.
 

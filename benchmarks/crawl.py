@@ -2,9 +2,9 @@
 
 Candidates, all over the same archive (:func:`.inputs.build_archive`), each walking
 the folder itself and producing one row of the same fields
-(:data:`helpers.crawl.FIELDS`) per readable file:
+(:data:`helpers.tables.crawl.FIELDS`) per readable file:
 
-- ``helpers.crawl.scan``: the workbook's crawl on Dask's local processes scheduler
+- ``helpers.tables.crawl.scan``: the workbook's crawl on Dask's local processes scheduler
   (its default: one process per CPU, started on each call), and on a
   ``dask.distributed`` LocalCluster of 2 workers and, for the per-core figure, of
   1 worker (clusters started before timing);
@@ -39,7 +39,7 @@ def naive_loop(root: Path) -> list[dict]:
     """What a learner writes first: read everything, decode the pixels, keep some fields."""
     import pydicom
 
-    from helpers.crawl import FIELDS
+    from helpers.tables.crawl import FIELDS
 
     rows = []
     for path in _files(root):
@@ -56,7 +56,7 @@ def header_loop(root: Path) -> list[dict]:
     """The same loop reading headers only (``stop_before_pixels=True``)."""
     import pydicom
 
-    from helpers.crawl import FIELDS
+    from helpers.tables.crawl import FIELDS
 
     rows = []
     for path in _files(root):
@@ -73,7 +73,7 @@ def gdcm_scan(root: Path) -> list[dict]:
     import gdcm
     from pydicom.datadict import tag_for_keyword
 
-    from helpers.crawl import FIELDS
+    from helpers.tables.crawl import FIELDS
 
     tags = {}
     scanner = gdcm.Scanner()
@@ -118,7 +118,7 @@ def _gdcm_available() -> str | None:
 
 def run(repeat: int = 3, n_files: int = 3000) -> Section:
     """Build the archive, time every candidate ``repeat`` times, return the section."""
-    from helpers.crawl import scan
+    from helpers.tables.crawl import scan
 
     from .inputs import build_archive
 
@@ -133,12 +133,12 @@ def run(repeat: int = 3, n_files: int = 3000) -> Section:
                     pass
         one, two = _Cluster(1), _Cluster(2)
         try:
-            default = f"helpers.crawl.scan (Dask processes scheduler, {workers} processes)"
+            default = f"helpers.tables.crawl.scan (Dask processes scheduler, {workers} processes)"
             candidates = {
                 default: lambda: scan(root, progress=False),
-                "helpers.crawl.scan on a LocalCluster (2 workers)":
+                "helpers.tables.crawl.scan on a LocalCluster (2 workers)":
                     lambda: scan(root, client=two.client, progress=False),
-                "helpers.crawl.scan on a LocalCluster (1 worker)":
+                "helpers.tables.crawl.scan on a LocalCluster (1 worker)":
                     lambda: scan(root, client=one.client, progress=False),
                 "naive: dcmread + pixel_array": lambda: naive_loop(root),
                 "dcmread(stop_before_pixels=True)": lambda: header_loop(root),
@@ -175,15 +175,17 @@ def run(repeat: int = 3, n_files: int = 3000) -> Section:
         "call (Dask's processes scheduler); the LocalClusters are started once, before timing.",
     ]
     for name, (walls, cpus) in times.items():
-        pooled = name.startswith("helpers.crawl.scan")  # the work is in other processes
+        pooled = name.startswith("helpers.tables.crawl.scan")  # the work is in other processes
         section.rows.append(Row(name, walls, None if pooled else cpus,
                                 {"files/s": f"{archive.files / _median(walls):.0f}"}))
     scan_t = section.row(default).median
     header_t = section.row("dcmread(stop_before_pixels=True)").median
     naive = section.row("naive: dcmread + pixel_array").median / scan_t
     header = header_t / scan_t
-    cluster2 = header_t / section.row("helpers.crawl.scan on a LocalCluster (2 workers)").median
-    cluster1 = header_t / section.row("helpers.crawl.scan on a LocalCluster (1 worker)").median
+    cluster2 = header_t / section.row(
+        "helpers.tables.crawl.scan on a LocalCluster (2 workers)").median
+    cluster1 = header_t / section.row(
+        "helpers.tables.crawl.scan on a LocalCluster (1 worker)").median
     section.ratios += [("scan vs naive loop (speed-up)", naive),
                        ("scan vs header-only loop (speed-up)", header),
                        ("scan on a 2-worker LocalCluster vs header-only loop", cluster2),
@@ -207,7 +209,7 @@ def run(repeat: int = 3, n_files: int = 3000) -> Section:
 def run_archive(n_files: int = 100_000) -> Section:
     """A large archive (``n_files`` hard links): files/s of one scan on a 1-worker and a
     2-worker LocalCluster, and on the default scheduler. One run each (minutes)."""
-    from helpers.crawl import scan
+    from helpers.tables.crawl import scan
 
     from .inputs import build_archive
 
@@ -233,10 +235,10 @@ def run_archive(n_files: int = 100_000) -> Section:
                 if cluster:
                     cluster.close()
             counts[name] = (len(table), len(errors))
-            section.rows.append(Row(f"helpers.crawl.scan ({name})", [wall], None,
+            section.rows.append(Row(f"helpers.tables.crawl.scan ({name})", [wall], None,
                                     {"files/s": f"{archive.files / wall:.0f}"}))
-    one = section.row("helpers.crawl.scan (LocalCluster, 1 worker)").median
-    two = section.row("helpers.crawl.scan (LocalCluster, 2 workers)").median
+    one = section.row("helpers.tables.crawl.scan (LocalCluster, 1 worker)").median
+    two = section.row("helpers.tables.crawl.scan (LocalCluster, 2 workers)").median
     section.ratios.append(("2 workers vs 1 worker (speed-up)", one / two))
     accounted = {f"{t} rows + {e} errors" for t, e in counts.values()}
     section.notes += [

@@ -4,7 +4,7 @@ Candidates, on the same series (:func:`.inputs.write_series`: uncompressed slice
 file names shuffled, so order comes from Image Position (Patient) along the slice
 normal, PS3.3 C.7.6.2.1.1):
 
-- :func:`helpers.volume.load_series` (returns a Volume whose ``array`` is HU);
+- :func:`helpers.image.volume.load_series` (returns a Volume whose ``array`` is HU);
 - SimpleITK's ``ImageSeriesReader`` with ``GetGDCMSeriesFileNames`` (sorts by
   position; GDCM applies Rescale Slope/Intercept, PS3.3 C.11.1.1.2), then
   ``sitk.GetArrayFromImage`` (the usual way to get a numpy array).
@@ -36,12 +36,12 @@ from ._common import Goal, Row, Section, interleaved
 
 GOAL_VS_SITK = 1.5
 GOAL_MEMORY = 2.0
-HELPERS = "helpers.volume.load_series"
+HELPERS = "helpers.image.volume.load_series"
 SITK = "SimpleITK ImageSeriesReader"
 
 
 def load_helpers(folder: Path) -> np.ndarray:
-    from helpers.volume import load_series
+    from helpers.image.volume import load_series
 
     return load_series(folder).array
 

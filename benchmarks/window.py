@@ -4,15 +4,15 @@ Candidates, each called with the same sequence of windows (center 40 HU, width
 stepping 350, 351, ... as a slider drag does), on the same ``int16`` HU slice (the
 one lesson 3's viewer opens on, see :func:`.inputs.viewer_slice`):
 
-- the viewer's path: :func:`helpers.pixels.window` (LINEAR VOI, PS3.3
-  C.11.2.1.2.1) then :func:`helpers.viewer.encode_png`;
+- the viewer's path: :func:`helpers.image.pixels.window` (LINEAR VOI, PS3.3
+  C.11.2.1.2.1) then :func:`helpers.image.viewer.encode_png`;
 - :func:`pydicom.pixels.apply_windowing` on a VOI LUT module data set with an
   8-bit unsigned output range (so its float output is already 0-255), cast to
   ``uint8``, then the same ``encode_png``;
 - what ``ipywidgets.interact`` redraws on each slider move: a new matplotlib figure
   (default size and dpi), ``imshow(cmap="gray", vmin, vmax)``, and the inline
   backend's ``print_figure(fig, "png", bbox_inches="tight")``, then ``close``;
-- the whole viewer update (:meth:`helpers.viewer.WindowLevelViewer.set_window`:
+- the whole viewer update (:meth:`helpers.image.viewer.WindowLevelViewer.set_window`:
   window, PNG, widget state), outside a kernel.
 
 The browser's input-to-pixels latencies of the anywidget viewer and of the slider
@@ -57,8 +57,8 @@ def candidates(hu: np.ndarray) -> dict:
     from pydicom.dataset import Dataset
     from pydicom.pixels import apply_windowing
 
-    from helpers.pixels import window
-    from helpers.viewer import WindowLevelViewer, encode_png
+    from helpers.image.pixels import window
+    from helpers.image.viewer import WindowLevelViewer, encode_png
 
     w1, w2, w3, w4 = _widths(), _widths(), _widths(), _widths()
 
@@ -90,7 +90,7 @@ def candidates(hu: np.ndarray) -> dict:
         "helpers: window + encode_png": helpers_path,
         "pydicom apply_windowing + encode_png": pydicom_path,
         "matplotlib re-render (interact, inline PNG)": matplotlib_path,
-        "helpers.viewer set_window (incl. widget state)": viewer_path,
+        "helpers.image.viewer set_window (incl. widget state)": viewer_path,
     }
 
 
@@ -107,8 +107,8 @@ def run(repeat: int = 50) -> Section:
     from pydicom.dataset import Dataset
     from pydicom.pixels import apply_windowing
 
-    from helpers.pixels import window
-    from helpers.viewer import decode_png, encode_png
+    from helpers.image.pixels import window
+    from helpers.image.viewer import decode_png, encode_png
 
     from .inputs import viewer_slice
 
@@ -129,7 +129,7 @@ def run(repeat: int = 50) -> Section:
     section.notes += [
         f"Slice: {where}, {hu.shape[0]}x{hu.shape[1]} {hu.dtype} HU; {repeat} interleaved repeats, "
         f"window center {CENTER:g}, width 350, 351, ...; PNG {size / 1024:.0f} KiB.",
-        f"helpers.pixels.window vs pydicom apply_windowing at (40, 400): "
+        f"helpers.image.pixels.window vs pydicom apply_windowing at (40, 400): "
         f"{int(np.count_nonzero(ours != theirs))} pixels differ; "
         f"PNG decodes back to the windowed array: {round_trip}.",
     ]
@@ -138,7 +138,7 @@ def run(repeat: int = 50) -> Section:
     ours_t = section.row("helpers: window + encode_png").median
     pyd = section.row("pydicom apply_windowing + encode_png").median / ours_t
     mpl = section.row("matplotlib re-render (interact, inline PNG)").median / ours_t
-    full = section.row("helpers.viewer set_window (incl. widget state)").median
+    full = section.row("helpers.image.viewer set_window (incl. widget state)").median
     section.ratios += [("helpers vs pydicom apply_windowing (speed-up)", pyd),
                        ("helpers vs matplotlib re-render (speed-up)", mpl)]
     browser = browser_timing()

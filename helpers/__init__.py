@@ -1,7 +1,7 @@
 """Helpers for the DICOM Workbook.
 
 Each submodule has one job; lessons import the one they need, e.g.
-``from helpers import data`` or ``from helpers.pixels import window``.
+``from helpers import data`` or ``from helpers.image.pixels import window``.
 Importing :mod:`helpers` itself is cheap: nothing heavy is imported here.
 """
 

@@ -3,7 +3,7 @@
 :func:`read_header` reads a file with :func:`pydicom.dcmread` (Pixel Data
 deferred, never loaded) and converts every field with pydicom's own value
 conversion (PS3.5 section 6.2, the VRs). It raises a
-:class:`~helpers.errors.WorkbookError` subclass naming the file and the problem
+:class:`~helpers.dicom.errors.WorkbookError` subclass naming the file and the problem
 for anything that is not a readable DICOM instance; a crawl turns that into a row
 of its errors table (``kind`` = the class name).
 
@@ -16,14 +16,14 @@ Decisions, with the parts of the standard behind them:
   row says ``part10=False`` and its transfer syntax is the one pydicom inferred.
 - A DICOMDIR (PS3.10 section 8, Media Storage Directory SOP Class
   1.2.840.10008.1.3.10) is readable but not an instance:
-  :class:`~helpers.errors.NotAnInstanceError`.
+  :class:`~helpers.dicom.errors.NotAnInstanceError`.
 - A file whose last element declares more bytes than the file holds (PS3.5
   section 7.1.1: the value length) is truncated
-  (:class:`~helpers.errors.TruncatedFileError`); :func:`check_complete` looks at
+  (:class:`~helpers.dicom.errors.TruncatedFileError`); :func:`check_complete` looks at
   the element headers pydicom recorded (public
   ``Dataset.get_item(tag, keep_deferred=True)``), not at the pixel values.
 - Text values are kept as the file holds them, padding removed as pydicom
-  does (``"045Y"``, ``"0.143\\\\0.143"``, ``"Smith^Maria"``); :mod:`helpers.vr`
+  does (``"045Y"``, ``"0.143\\\\0.143"``, ``"Smith^Maria"``); :mod:`helpers.dicom.vr`
   parses them when the table is cleaned. Rows, Columns, Samples per Pixel,
   Bits Allocated and Bits Stored (US) are integers.
 
@@ -60,7 +60,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-from ..errors import (
+from .errors import (
     EmptyFileError,
     MissingTagError,
     NotAnInstanceError,
@@ -302,7 +302,7 @@ def read_header(path: str | os.PathLike[str], *, fields: tuple[str, ...] = FIELD
     :data:`EXTRA_COLUMNS` (transfer syntax and its name, SOP class name,
     ``has_pixels``, ``part10``, ``file_size``). Pixel Data is never loaded.
 
-    Raises a :class:`~helpers.errors.WorkbookError` subclass naming the file:
+    Raises a :class:`~helpers.dicom.errors.WorkbookError` subclass naming the file:
     :class:`EmptyFileError`, :class:`NotDicomError`, :class:`TruncatedFileError`,
     :class:`NotAnInstanceError` (a DICOMDIR), :class:`MissingTagError` (no SOP
     Instance UID) or :class:`UnreadableFileError`. ``raw_text=False`` converts every

@@ -12,10 +12,10 @@ DICOMDIR), so a crawl of an archive needs a file-system policy of its own:
   block the reader).
 
 Each entry comes with ``None`` (a regular file to read) or the
-:class:`~helpers.errors.WorkbookError` that says why it is not read:
-:class:`~helpers.errors.LinkNotFollowedError`,
-:class:`~helpers.errors.NotAFileError` or
-:class:`~helpers.errors.UnreadableFileError`. Paths are relative to the folder
+:class:`~helpers.dicom.errors.WorkbookError` that says why it is not read:
+:class:`~helpers.dicom.errors.LinkNotFollowedError`,
+:class:`~helpers.dicom.errors.NotAFileError` or
+:class:`~helpers.dicom.errors.UnreadableFileError`. Paths are relative to the folder
 given, with ``/``. Nothing is opened for writing.
 """
 
@@ -27,7 +27,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import (
+from .errors import (
     LinkNotFollowedError,
     NotAFileError,
     UnreadableFileError,

@@ -5,11 +5,11 @@ series, every series in one study and every study under one patient; the query
 levels of PS3.4 section C.6.1.1 (Patient Root) name the unique key of each level:
 Patient ID (0010,0020), Study Instance UID (0020,000D), Series Instance UID
 (0020,000E), SOP Instance UID (0008,0018). :func:`hierarchy` places the rows of a
-header table (:func:`helpers.crawl.scan`) in it without opening a file, and
+header table (:func:`helpers.tables.crawl.scan`) in it without opening a file, and
 rejects, in a table with the crawl's columns (``path``, ``kind``, ``error``), the
-rows it cannot place: a missing UID (:class:`~helpers.errors.MissingTagError`)
+rows it cannot place: a missing UID (:class:`~helpers.dicom.errors.MissingTagError`)
 or a second row with a SOP Instance UID already seen
-(:class:`~helpers.errors.DuplicateInstanceError`).
+(:class:`~helpers.dicom.errors.DuplicateInstanceError`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import DuplicateInstanceError, MissingTagError
+from ..dicom.errors import DuplicateInstanceError, MissingTagError
 
 #: The unique key of each level, top down (PS3.4 C.6.1.1).
 LEVELS: tuple[tuple[str, str], ...] = (
@@ -92,11 +92,11 @@ def hierarchy(table: pd.DataFrame, *, path_column: str = "path") -> Hierarchy:
     """Place each row of a header table in patient > study > series > instance.
 
     ``table`` needs the four key columns of :data:`LEVELS` (a
-    :func:`helpers.crawl.scan` table has them) and ``path_column``. A row without
+    :func:`helpers.tables.crawl.scan` table has them) and ``path_column``. A row without
     a Study, Series or SOP Instance UID is rejected
-    (:class:`~helpers.errors.MissingTagError`), and so is a row whose SOP Instance
+    (:class:`~helpers.dicom.errors.MissingTagError`), and so is a row whose SOP Instance
     UID an earlier row (by path) already has
-    (:class:`~helpers.errors.DuplicateInstanceError`).
+    (:class:`~helpers.dicom.errors.DuplicateInstanceError`).
     """
     rows = table.sort_values(path_column, kind="stable")
     rejected: list[dict[str, str]] = []

@@ -2,14 +2,14 @@
 
 JupyterLab (started by the fixture) serves a copy of ``tests/browser/viewer_test.ipynb``
 (not a lesson); headless Chromium runs all its cells. It holds the anywidget viewer
-(:class:`helpers.viewer.Viewer`) on the synthetic CT volume, on one real CT file
+(:class:`helpers.image.viewer.Viewer`) on the synthetic CT volume, on one real CT file
 (693_UNCI.dcm), one real MONOCHROME1 radiograph (RG1_UNCI.dcm) and one MR file
 whose values are not whole numbers (MR2_UNCI.dcm, slope 3.774114), and the earlier
 slider viewer on the same volume as the latency peer.
 
 Exactness: after drags, wheel steps, preset keys, invert and zooms the test reads
 each canvas's *unscaled* ImageData (one canvas pixel per plane pixel) and compares
-it with ``helpers.pixels.window`` of values computed here from the files
+it with ``helpers.image.pixels.window`` of values computed here from the files
 (``load_series`` / pydicom), and for the real CT and radiograph with DCMTK
 ``dcm2pnm +Ww``: 0 mismatched pixels. The window and slice compared are the ones
 the widget reports on its root element (and the status line must say the same).
@@ -39,8 +39,8 @@ import pydicom
 import pytest
 
 from helpers import data
-from helpers.pixels import to_hu, window
-from helpers.volume import load_series
+from helpers.image.pixels import to_hu, window
+from helpers.image.volume import load_series
 
 pytestmark = pytest.mark.browser
 
@@ -548,17 +548,17 @@ def record(results: dict, volume) -> None:
 # --------------------------------------------------------------------------- saved pictures
 def test_saved_notebooks_show_the_picture(lab_with_viewer_notebook, browser, screenshots):
     """A notebook saved with widget state (what JupyterLab does with saveState, set by
-    `make lab`) and one saved by `helpers.notebooks` (static picture) both show the
+    `make lab`) and one saved by `helpers.lessons.notebooks` (static picture) both show the
     viewer's first view when opened without running a cell."""
     import nbformat
     from nbclient import NotebookClient
 
-    from helpers.notebooks import WIDGET_VIEW, static_widgets
+    from helpers.lessons.notebooks import WIDGET_VIEW, static_widgets
 
     lab = lab_with_viewer_notebook
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
-        "import numpy as np\nfrom helpers.viewer import show\n"
+        "import numpy as np\nfrom helpers.image.viewer import show\n"
         "ramp = np.add.outer(np.arange(300), np.arange(400)).astype(np.int16) - 350\n"
         "show(ramp, center=0, width=300)")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",

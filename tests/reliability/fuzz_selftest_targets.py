@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from helpers.errors import NotDicomError
+from helpers.dicom.errors import NotDicomError
 
 
 def _chained_traceback(p: Path) -> None:

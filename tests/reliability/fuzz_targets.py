@@ -2,7 +2,7 @@
 
 Each target takes the path of one (possibly corrupt) file, alone in its own
 folder, and calls a public helper on it. It must return, or raise a
-:class:`helpers.errors.WorkbookError` whose message names the file (or its
+:class:`helpers.dicom.errors.WorkbookError` whose message names the file (or its
 folder) and the problem; anything else is a bug (see ``fuzz_worker.py``).
 Folder-level helpers also check their own promise: the file is accounted for
 exactly once.
@@ -18,9 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from helpers import crawl, dicomio, organize, pixels, walker
-from helpers.dicom import header
-from helpers.errors import WorkbookError
+from helpers.dicom import dicomio, header, walker
+from helpers.dicom.errors import WorkbookError
+from helpers.image import pixels
+from helpers.tables import crawl, organize
 
 
 def _optional(name: str) -> ModuleType | None:
@@ -30,8 +31,8 @@ def _optional(name: str) -> ModuleType | None:
         return None
 
 
-volume = _optional("helpers.volume")
-deid = _optional("helpers.deid")
+volume = _optional("helpers.image.volume")
+deid = _optional("helpers.tables.deid")
 
 
 def _scan(path: Path) -> None:

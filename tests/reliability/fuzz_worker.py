@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def classify(exc: BaseException, path: Path) -> tuple[str, str]:
     """``(outcome, detail)`` for an exception a target raised on ``path``."""
-    from helpers.errors import WorkbookError
+    from helpers.dicom.errors import WorkbookError
 
     if not isinstance(exc, WorkbookError):
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

@@ -1,7 +1,7 @@
 """Fuzzing machinery: seed files, their byte layout, mutations, and the worker harness.
 
 - :class:`Seed`: a small real DICOM file and where its elements sit (offsets of
-  tags, VRs, length fields and values, found once with :func:`helpers.walker.walk`
+  tags, VRs, length fields and values, found once with :func:`helpers.dicom.walker.walk`
   on the pristine file; the walker is only used to aim the mutations here).
 - :class:`Mutation`: a description and the mutated bytes; the hypothesis
   strategies in ``test_fuzz.py`` build them.
@@ -76,7 +76,7 @@ class Seed:
 
 def load_seed(path: Path) -> Seed:
     """Read ``path`` and locate its elements (the seed must be a valid file)."""
-    from helpers import walker
+    from helpers.dicom import walker
 
     records = walker.walk(path, stop_at_pixel_data=False, max_value_bytes=256)
     uid = walker.transfer_syntax(records)

@@ -120,7 +120,7 @@ def run_lessons(work: Path) -> LessonsRun:
     for nb in NOTEBOOKS:
         shutil.copyfile(nb, notebooks / nb.name)
     env = dict(os.environ, DICOM_WORKBOOK_OUTPUT=str(work / "output"))
-    command = [sys.executable, "-m", "helpers.notebooks", "execute",
+    command = [sys.executable, "-m", "helpers.lessons.notebooks", "execute",
                *(str(notebooks / nb.name) for nb in NOTEBOOKS)]
     how, proc = run_read_only(command, env)
     return LessonsRun(how, proc.returncode, proc.stderr, before, hashes(DATA_DIR), notebooks,

@@ -7,7 +7,7 @@ DICOMDIR, FIFOs, symbolic link loops (a link to its own folder, a link to
 itself, two links to each other), broken links, an unreadable file and an
 unreadable folder, and files that vanish between the listing and the reading.
 
-Promises checked (``helpers.crawl`` documents them):
+Promises checked (``helpers.tables.crawl`` documents them):
 
 - the crawl finishes and raises nothing;
 - every entry is accounted for exactly once: the paths of ``table`` and
@@ -45,8 +45,8 @@ from pathlib import Path
 import pytest
 from readonly import without_dac_override
 
-from helpers import crawl
 from helpers.paths import DATA_DIR, REPO_ROOT
+from helpers.tables import crawl
 
 REAL = DATA_DIR / "real"
 #: Real files that are instances, and go to the table (plus MR_small without its
@@ -69,7 +69,7 @@ def _png() -> bytes:
 
 def _without_file_meta(path: Path) -> bytes:
     """The bytes of a Part 10 file after its preamble and file meta group (PS3.10 7.1)."""
-    from helpers import walker
+    from helpers.dicom import walker
 
     records = walker.walk(path, max_elements=40)
     first = next(r for r in records if r.part == "dataset")
@@ -197,7 +197,7 @@ def listing(root: Path) -> set[str]:
 _SCAN = """
 import json, pickle, sys
 from pathlib import Path
-from helpers import crawl
+from helpers.tables import crawl
 
 root, out, vanish = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
 real_walk = crawl.walk

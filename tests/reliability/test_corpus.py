@@ -22,14 +22,14 @@ import pytest
 import SimpleITK as sitk
 from deid_reference import missed_changes
 
-from helpers import dicomio
-from helpers.crawl import scan
 from helpers.data import corpus
-from helpers.deid import audit, deidentify
-from helpers.errors import GeometryWarning, MissingTagError, SeriesError, WorkbookError
-from helpers.organize import organize_folder
-from helpers.pixels import to_hu, window
-from helpers.volume import load_series
+from helpers.dicom import dicomio
+from helpers.dicom.errors import GeometryWarning, MissingTagError, SeriesError, WorkbookError
+from helpers.image.pixels import to_hu, window
+from helpers.image.volume import load_series
+from helpers.tables.crawl import scan
+from helpers.tables.deid import audit, deidentify
+from helpers.tables.organize import organize_folder
 
 KEY = "corpus-key"
 ROOT = corpus.corpus_dir()

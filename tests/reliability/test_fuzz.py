@@ -4,7 +4,7 @@ Each mutation family below is a hypothesis property: for every mutated file,
 every target in ``fuzz_targets.TARGETS`` (reading, pixels, ``to_hu``,
 ``window``, the byte-level walker, ``crawl.scan``, ``organize_folder``,
 ``load_series``, ...) either succeeds or raises a documented
-:class:`helpers.errors.WorkbookError` naming the file and the problem, without
+:class:`helpers.dicom.errors.WorkbookError` naming the file and the problem, without
 chaining a library traceback; within ``FUZZ_TIMEOUT`` seconds per target (no
 hang) and within a 1.5 GB address-space cap (no unbounded allocation for a huge
 declared length). See ``fuzzing.py`` and ``fuzz_worker.py``.
@@ -370,8 +370,8 @@ def test_read_refuses_an_element_longer_than_the_file(name: str, tmp_path: Path)
     """Found by reading the fuzz outcomes: pydicom reads a value whose declared length runs
     past the end of the file up to the end, and returns a dataset silently missing every
     later element. dicomio.read says so instead."""
-    from helpers import dicomio
-    from helpers.errors import TruncatedFileError
+    from helpers.dicom import dicomio
+    from helpers.dicom.errors import TruncatedFileError
 
     seed = _seed(name)
     f = seed.find(0x00080018)  # SOP Instance UID, early in the data set
@@ -392,7 +392,7 @@ def test_regression(harness, case: str) -> None:
 def test_walker_small_max_value_bytes_keeps_the_encoding(name: str) -> None:
     """Found while building the seeds: with ``max_value_bytes`` shorter than the Transfer
     Syntax UID the walker read an implicit or big endian file as explicit little endian."""
-    from helpers import walker
+    from helpers.dicom import walker
 
     path = DATA_DIR / "real" / name
     short = walker.walk(path, stop_at_pixel_data=False, max_value_bytes=0)

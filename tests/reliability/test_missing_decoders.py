@@ -6,8 +6,8 @@ Python hides them with an import hook (a ``sys.meta_path`` finder that refuses
 ``jpeg_ls``) before pydicom looks for them, which is what pydicom sees on a
 machine where they were never installed. In that subprocess pydicom must agree
 that no decoder is available (so the test cannot pass by accident), and
-``helpers.dicomio.pixels`` / ``helpers.pixels.to_hu`` must raise
-:class:`helpers.errors.MissingDecoderError` naming the file and the package to
+``helpers.dicom.dicomio.pixels`` / ``helpers.image.pixels.to_hu`` must raise
+:class:`helpers.dicom.errors.MissingDecoderError` naming the file and the package to
 ``pip install``. The same files decode in the normal environment.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from pydicom.data import get_testdata_file
 
-from helpers import dicomio
+from helpers.dicom import dicomio
 from helpers.paths import DATA_DIR, REPO_ROOT, shown
 
 #: file -> (transfer syntax UID, package the message must name). Files in data/real,
@@ -63,8 +63,9 @@ _PROBE = textwrap.dedent("""
 
     from pydicom.pixels.decoders.base import get_decoder
 
-    from helpers import dicomio, pixels
-    from helpers.errors import WorkbookError
+    from helpers.dicom import dicomio
+    from helpers.image import pixels
+    from helpers.dicom.errors import WorkbookError
 
     out = {}
     for path in sys.argv[2:]:

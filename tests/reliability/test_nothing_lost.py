@@ -18,8 +18,8 @@ the strongest means available:
 In every case the subprocess first proves the protection works by failing to
 create a file in ``data/``.
 
-The writer tests check :func:`helpers.dicomio.save_copy` and
-:func:`helpers.cohort.write_table` refuse to overwrite unless asked explicitly.
+The writer tests check :func:`helpers.dicom.dicomio.save_copy` and
+:func:`helpers.tables.cohort.write_table` refuse to overwrite unless asked explicitly.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from pathlib import Path
 import pytest
 from readonly import NOTEBOOKS, LessonsRun
 
-from helpers import dicomio
-from helpers.errors import OverwriteError
+from helpers.dicom import dicomio
+from helpers.dicom.errors import OverwriteError
 from helpers.paths import DATA_DIR
 
 
@@ -90,7 +90,7 @@ def test_save_copy_never_replaces_its_source(source: Path, tmp_path: Path, how: 
 
 
 def test_write_table_refuses_other_content(tmp_path: Path) -> None:
-    cohort = pytest.importorskip("helpers.cohort")
+    cohort = pytest.importorskip("helpers.tables.cohort")
     import pandas as pd
 
     path = tmp_path / "clean.csv"

@@ -2,7 +2,7 @@
 explicit allow-list, and lesson 4's de-identified outputs show none at all.
 
 The PHI values are read from the generated files' headers in ``data/``
-(independently of the lessons and of ``helpers.deid``): for every synthetic CT
+(independently of the lessons and of ``helpers.tables.deid``): for every synthetic CT
 slice and chest X-ray, Patient's Name (as ``Family^Given`` and ``Given Family``),
 Patient ID, Other Patient IDs, Patient's Birth Date (``YYYYMMDD`` and
 ``YYYY-MM-DD``) and Accession Number; for the de-identified outputs also the

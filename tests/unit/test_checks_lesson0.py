@@ -7,8 +7,12 @@ import pydicom
 import pytest
 
 from helpers import data
-from helpers.checks.lesson0 import check_bone_window, check_header_window, check_predict_grey
-from helpers.pixels import window
+from helpers.image.pixels import window
+from helpers.lessons.checks.lesson0 import (
+    check_bone_window,
+    check_header_window,
+    check_predict_grey,
+)
 
 
 @pytest.fixture(scope="module")

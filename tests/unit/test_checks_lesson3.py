@@ -1,7 +1,7 @@
 """Lesson 3's exercise checks: right answers pass, typical mistakes are named.
 
 The right answers are computed here another way than the checks do (numpy on the
-raw stored values, helpers.pixels.window which is tested against DCMTK,
+raw stored values, helpers.image.pixels.window which is tested against DCMTK,
 SimpleITK-free geometry from the headers), so a wrong check cannot pass.
 """
 
@@ -12,8 +12,8 @@ import pydicom
 import pytest
 
 from helpers import data
-from helpers.checks import lesson3 as L
-from helpers.pixels import window
+from helpers.image.pixels import window
+from helpers.lessons.checks import lesson3 as L
 
 
 def test_hu():
@@ -120,10 +120,10 @@ def test_loader():
 
 
 def test_left_lung():
-    """Voxels placed with load_series (helpers.volume, tested against SimpleITK) rather
+    """Voxels placed with load_series (helpers.image.volume, tested against SimpleITK) rather
     than the check's own header arithmetic: one in the left lung, its mirror image in the
     right lung, one in the heart, air beside the patient, and one outside the volume."""
-    from helpers.volume import load_series
+    from helpers.image.volume import load_series
 
     vol = load_series(data.ct_series(L.VIEWER_SERIES))
     assert np.array_equal(vol.direction, np.eye(3))   # crosshair order = array order

@@ -15,8 +15,8 @@ import pytest
 from pydicom.pixels import pixel_array
 
 from helpers import data
-from helpers.checks import lesson1, lesson2
-from helpers.exercises import Feedback
+from helpers.lessons.checks import lesson1, lesson2
+from helpers.lessons.exercises import Feedback
 
 
 def _right(fb: Feedback) -> None:

@@ -16,7 +16,7 @@ import pydicom
 import pytest
 
 from helpers import data
-from helpers.checks import lesson4, lesson5
+from helpers.lessons.checks import lesson4, lesson5
 
 
 def _labels_rows() -> list[dict[str, str]]:
@@ -92,7 +92,7 @@ def _shift(name: str, key: str) -> int:
     """New minus original Study Date of one cohort file, de-identified with ``key``."""
     import datetime as dt
 
-    from helpers.deid import deidentify
+    from helpers.tables.deid import deidentify
 
     old = pydicom.dcmread(data.cohort_images() / name, stop_before_pixels=True)
     new = deidentify(old, key=key)

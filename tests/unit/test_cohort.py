@@ -1,4 +1,4 @@
-"""helpers.cohort: what the cleaning finds is what the cohort's plan says was injected.
+"""helpers.tables.cohort: what the cleaning finds is what the cohort's plan says was injected.
 
 The plan (helpers.data.cxr_plan.plan) records the truth about every defect the
 generator put into the headers and the labels CSV; the cleaning only sees the
@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import cohort, data
-from helpers.crawl import scan
+from helpers import data
 from helpers.data.cxr_plan import FINDINGS as PLAN_FINDINGS
 from helpers.data.cxr_plan import plan
+from helpers.tables import cohort
+from helpers.tables.crawl import scan
 
 
 @pytest.fixture(scope="module")

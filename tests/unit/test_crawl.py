@@ -1,4 +1,4 @@
-"""helpers.crawl.scan on real files mixed with junk: every file accounted for once,
+"""helpers.tables.crawl.scan on real files mixed with junk: every file accounted for once,
 on Dask's local processes scheduler and on a two-worker ``LocalCluster``.
 
 References nobody here wrote: pydicom's own dcmread for the header values, DCMTK's
@@ -19,10 +19,10 @@ import pytest
 from PIL import Image
 
 from helpers import data
-from helpers import errors as workbook_errors
-from helpers.crawl import BATCH, read_header, scan, write_parquet
 from helpers.data.real_files import DICOMDIR_TREE
-from helpers.errors import OverwriteError, UnreadableFileError, WorkbookError
+from helpers.dicom import errors as workbook_errors
+from helpers.dicom.errors import OverwriteError, UnreadableFileError, WorkbookError
+from helpers.tables.crawl import BATCH, read_header, scan, write_parquet
 
 #: Real files covering several transfer syntaxes, multi-frame, SR, RT, waveform.
 REAL = [
@@ -288,7 +288,7 @@ def test_a_script_without_main_guard_can_scan(mixed: Path, scanned, tmp_path: Pa
     import sys
 
     script = tmp_path / "crawl_script.py"
-    script.write_text("import sys\nfrom helpers.crawl import scan\n"
+    script.write_text("import sys\nfrom helpers.tables.crawl import scan\n"
                       "table, errors = scan(sys.argv[1], progress=False)\n"
                       "print(len(table), len(errors))\n")
     proc = subprocess.run([sys.executable, str(script), str(mixed)], capture_output=True,

@@ -1,7 +1,7 @@
-"""helpers.deid against dicognito, a byte search of the written file, and dciodvfy.
+"""helpers.tables.deid against dicognito, a byte search of the written file, and dciodvfy.
 
 The fake PHI put into the test datasets is listed here by hand, so the search for
-leftovers does not depend on helpers.deid.phi_values.
+leftovers does not depend on helpers.tables.deid.phi_values.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from pydicom.tag import Tag
 from pydicom.uid import UID
 
 from helpers import data
-from helpers.crawl import scan
-from helpers.deid import (
+from helpers.dicom.dicomio import save_copy
+from helpers.dicom.errors import DeidentificationError, InvalidValueError
+from helpers.tables.crawl import scan
+from helpers.tables.deid import (
     BASIC_PROFILE,
     audit,
     audit_table,
@@ -32,8 +34,6 @@ from helpers.deid import (
     pseudonym,
     split_dates,
 )
-from helpers.dicomio import save_copy
-from helpers.errors import DeidentificationError, InvalidValueError
 
 KEY = "test-key"
 
@@ -141,7 +141,7 @@ def test_uids_consistent_within_a_study() -> None:
     ds2 = phi_dataset()
     ds2.StudyDate = "20040201"  # 13 days after the first study
     b = deidentify(ds2, key=KEY)
-    from helpers.vr import parse_date
+    from helpers.dicom.vr import parse_date
     assert (parse_date(b.StudyDate) - parse_date(a.StudyDate)).days == 13
     assert a.StudyDate != ds.StudyDate
     # another key: other pseudonyms

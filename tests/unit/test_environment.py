@@ -7,8 +7,10 @@ from importlib import metadata
 import pydicom
 import pytest
 
-from helpers import data, dicomio, environment
-from helpers.errors import PixelDecodeError
+from helpers import data
+from helpers.dicom import dicomio
+from helpers.dicom.errors import PixelDecodeError
+from helpers.lessons import environment
 
 
 def test_versions_are_the_installed_ones():

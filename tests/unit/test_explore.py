@@ -1,4 +1,5 @@
-"""helpers.explore: photometric inversion, field mask, z-score, co-occurrence, IDC cleaning."""
+"""helpers.tables.explore: photometric inversion, field mask, z-score, co-occurrence,
+IDC cleaning."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import pydicom
 import pytest
 import SimpleITK as sitk
 
-from helpers import data, explore
+from helpers import data
 from helpers.data.cxr_plan import plan
 from helpers.data.synth_cxr import pixels as plan_pixels
+from helpers.tables import explore
 
 
 def test_monochrome1_inverts_to_the_monochrome2_rendering() -> None:

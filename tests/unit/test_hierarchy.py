@@ -16,7 +16,7 @@ from pydicom import dcmread
 from pydicom.fileset import FileSet
 
 from helpers import data
-from helpers.crawl import scan
+from helpers.tables.crawl import scan
 from helpers.tables.hierarchy import hierarchy
 
 

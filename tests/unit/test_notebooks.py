@@ -1,11 +1,11 @@
-"""What `python -m helpers.notebooks execute` keeps of a cell's outputs: a lesson read
+"""What `python -m helpers.lessons.notebooks execute` keeps of a cell's outputs: a lesson read
 unrun shows no frozen progress bar and no widget repr, and nothing else is dropped."""
 
 from __future__ import annotations
 
 import nbformat
 
-from helpers.notebooks import static
+from helpers.lessons.notebooks import static
 
 
 def stream(name: str, text: str) -> nbformat.NotebookNode:

@@ -10,9 +10,9 @@ import pydicom
 import pytest
 
 from helpers import data
-from helpers.errors import NotDicomError
-from helpers.organize import organize_dicomdir, organize_folder, path_of, tree_text
+from helpers.dicom.errors import NotDicomError
 from helpers.paths import shown
+from helpers.tables.organize import organize_dicomdir, organize_folder, path_of, tree_text
 
 
 def _reference_series(files: list[Path]) -> Counter:

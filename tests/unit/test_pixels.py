@@ -1,4 +1,4 @@
-"""helpers.pixels against tools nobody here wrote.
+"""helpers.image.pixels against tools nobody here wrote.
 
 - window(): pixel for pixel against DCMTK ``dcm2pnm +Ww C W`` on real files, and
   against pydicom.pixels.apply_windowing;
@@ -19,8 +19,8 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import apply_modality_lut, apply_windowing
 
 from helpers import data
-from helpers.errors import NoPixelDataError
-from helpers.pixels import to_hu, window, window_bounds
+from helpers.dicom.errors import NoPixelDataError
+from helpers.image.pixels import to_hu, window, window_bounds
 
 # Windows that exercise the corners of PS3.3 C.11.2.1.2.1: width 1 (a threshold),
 # width 2, odd and even widths, fractional values, centers far outside the data.

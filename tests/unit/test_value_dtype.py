@@ -8,7 +8,7 @@ import pydicom
 import pytest
 
 from helpers import data
-from helpers.pixels import compact, units, value_dtype
+from helpers.image.pixels import compact, units, value_dtype
 
 
 @pytest.mark.parametrize("values, dtype", [
@@ -38,7 +38,7 @@ def test_units_are_hu_for_ct_only():
 
 
 def test_volume_carries_modality_units_and_windows():
-    from helpers.volume import load_series
+    from helpers.image.volume import load_series
 
     vol = load_series(data.ct_series("axial"))
     first = pydicom.dcmread(vol.paths[0], stop_before_pixels=True)

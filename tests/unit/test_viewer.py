@@ -18,9 +18,16 @@ from PIL import Image
 from pydicom.pixels import apply_modality_lut
 
 from helpers import data
-from helpers import viewer as viewer_module
-from helpers.pixels import to_hu, window
-from helpers.viewer import CUSTOM, Viewer, WindowLevelViewer, encode_png, measure_updates, show
+from helpers.image import viewer as viewer_module
+from helpers.image.pixels import to_hu, window
+from helpers.image.viewer import (
+    CUSTOM,
+    Viewer,
+    WindowLevelViewer,
+    encode_png,
+    measure_updates,
+    show,
+)
 
 
 def png_pixels(png: bytes) -> np.ndarray:
@@ -103,7 +110,7 @@ def test_multiframe_dataset_has_a_frame_slider():
 
 
 def volume_or_skip():
-    from helpers.volume import load_series
+    from helpers.image.volume import load_series
 
     try:
         return load_series(data.ct_series("axial"))
@@ -203,7 +210,7 @@ def test_synced_state_stays_consistent():
 
 
 def test_canonical_affine_points_at_the_same_voxel():
-    from helpers.volume import load_series
+    from helpers.image.volume import load_series
 
     vol = load_series(data.ct_series("coronal"))
     viewer = show(vol)
@@ -251,7 +258,7 @@ def test_static_picture_and_orientation_letters():
 def test_saved_notebook_keeps_the_picture_not_the_dead_widget():
     import nbformat
 
-    from helpers.notebooks import WIDGET_VIEW, static_widgets
+    from helpers.lessons.notebooks import WIDGET_VIEW, static_widgets
 
     viewer = show(np.arange(64, dtype=np.int16).reshape(8, 8), center=32, width=64)
     data_bundle, _ = viewer._repr_mimebundle_()

@@ -1,4 +1,4 @@
-"""helpers.volume against SimpleITK's ImageSeriesReader (GDCM's sorting) on the
+"""helpers.image.volume against SimpleITK's ImageSeriesReader (GDCM's sorting) on the
 synthetic CT study, and the errors it must give on broken series (copies in
 tmp_path; data/ is never modified)."""
 
@@ -13,9 +13,9 @@ import pytest
 import SimpleITK as sitk
 
 from helpers import data
-from helpers.dicomio import save_copy
-from helpers.errors import GeometryWarning, MissingTagError, SeriesError
-from helpers.volume import PLANES, load_series
+from helpers.dicom.dicomio import save_copy
+from helpers.dicom.errors import GeometryWarning, MissingTagError, SeriesError
+from helpers.image.volume import PLANES, load_series
 
 
 def series_names() -> list[str]:

@@ -1,4 +1,4 @@
-"""helpers.vr parsers against pydicom's own VR validators and value classes."""
+"""helpers.dicom.vr parsers against pydicom's own VR validators and value classes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydicom.valuerep import DA, DSfloat, PersonName, validate_value
 
-from helpers.vr import ages_in_years, parse_age, parse_date, parse_ds, parse_is, parse_name
+from helpers.dicom.vr import ages_in_years, parse_age, parse_date, parse_ds, parse_is, parse_name
 
 
 def _pydicom_accepts(vr: str, value: str) -> bool:

@@ -19,8 +19,8 @@ from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
 from helpers import data
-from helpers.errors import NotDicomError, TruncatedFileError, WorkbookError
-from helpers.walker import (
+from helpers.dicom.errors import NotDicomError, TruncatedFileError, WorkbookError
+from helpers.dicom.walker import (
     PIXEL_DATA_TAGS,
     UNDEFINED_LENGTH,
     read_preamble,
@@ -269,7 +269,7 @@ def test_undefined_length_text_is_refused(tmp_path: Path) -> None:
 
 
 def test_hexdump_matches_the_bytes() -> None:
-    from helpers.walker import hexdump
+    from helpers.dicom.walker import hexdump
 
     path = data.real("CT_small.dcm")
     raw = path.read_bytes()

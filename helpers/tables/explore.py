@@ -108,9 +108,9 @@ def image_stats(paths: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
     careless loader would see them), and after :func:`as_monochrome2`,
     ``mean``, ``std``, ``p01`` and ``p99`` (1st and 99th percentiles) inside
     :func:`field_mask`, and ``field_share`` (fraction of the image inside the
-    field). Pixels are read with :func:`helpers.dicomio.pixels` (clear errors).
+    field). Pixels are read with :func:`helpers.dicom.dicomio.pixels` (clear errors).
     """
-    from .dicomio import pixels, read
+    from ..dicom.dicomio import pixels, read
 
     rows = []
     for path in paths:

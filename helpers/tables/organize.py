@@ -8,7 +8,7 @@ UID (0020,000E), SOP Instance UID (0008,0018).
 
 Two sources:
 
-- :func:`organize_folder` crawls a folder (:func:`helpers.crawl.scan`, headers
+- :func:`organize_folder` crawls a folder (:func:`helpers.tables.crawl.scan`, headers
   only) and places its header table with
   :func:`helpers.tables.hierarchy.hierarchy`, reporting the files it cannot place
   (not DICOM, truncated, missing UIDs, a DICOMDIR, a duplicate instance) in a
@@ -31,11 +31,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..dicom.dicomio import read
+from ..dicom.errors import NotDicomError
+from ..paths import DATA_DIR, OUTPUT_DIR, REPO_ROOT, shown
 from .crawl import scan
-from .dicomio import read
-from .errors import NotDicomError
-from .paths import DATA_DIR, OUTPUT_DIR, REPO_ROOT, shown
-from .tables.hierarchy import hierarchy, series_of
+from .hierarchy import hierarchy, series_of
 
 PathLike = str | os.PathLike[str]
 

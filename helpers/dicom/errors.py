@@ -8,7 +8,7 @@ also a built-in exception type (``ValueError``, ``FileNotFoundError``, ...), so
 code that catches the usual types still works.
 
 The class name is the vocabulary of every error table: a crawl
-(:func:`helpers.crawl.scan`) reports each file it could not use as a row whose
+(:func:`helpers.tables.crawl.scan`) reports each file it could not use as a row whose
 ``kind`` is the name of the subclass that file raised (:attr:`WorkbookError.kind`),
 e.g. ``TruncatedFileError``.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from .paths import shown
+from ..paths import shown
 
 
 class WorkbookError(Exception):
@@ -112,7 +112,7 @@ class DeidentificationError(WorkbookError, ValueError):
 
 
 class GeometryWarning(UserWarning):
-    """Slice geometry that is irregular but usable: :func:`helpers.volume.load_series`
+    """Slice geometry that is irregular but usable: :func:`helpers.image.volume.load_series`
     loads the volume and says by how much positions depart from a regular grid
     (rounded Image Position (Patient) values, slightly uneven gaps). Turn it into an
     error with ``warnings.simplefilter("error", GeometryWarning)``."""

@@ -19,7 +19,7 @@ What :func:`deidentify` does to a copy of the dataset (the input is untouched):
   compound codes (``X/Z``, ``Z/D``, ``X/Z/D``) require: an attribute that is
   Type 1 there gets a dummy value (:data:`DUMMY`, ``D``), one that is Type 2 an
   empty value (``Z``), only a Type 3 one is removed (``X``) -- so the output
-  stays as valid (dciodvfy) as the input (types from :mod:`helpers.deid_iod`);
+  stays as valid (dciodvfy) as the input (types from :mod:`helpers.tables.deid_iod`);
 - retired and unknown (not in the data dictionary, PS3.6) public attributes
   whose VR can hold text (AE, LO, LT, PN, SH, ST, UC, UT, UN, OB) are removed:
   Table E.1-1 lists many retired attributes with action ``X`` (e.g. Network ID
@@ -52,7 +52,7 @@ original value: consistent across files and runs with the same ``key``, and
 not reversible without it. Keep the key secret, or pass none to get a random
 one for this Python session.
 
-Every failure is a :class:`helpers.errors.DeidentificationError` naming the
+Every failure is a :class:`helpers.dicom.errors.DeidentificationError` naming the
 file.
 
 Not done (PS3.15 says so too): text burned into the pixels (Clean Pixel Data
@@ -87,9 +87,9 @@ from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 from pydicom.uid import UID
 
+from ..dicom.errors import DeidentificationError, WorkbookError
+from ..dicom.vr import parse_date
 from .deid_iod import required_type
-from .errors import DeidentificationError, WorkbookError
-from .vr import parse_date
 
 #: PS3.15 Table E.1-1, the attributes met in radiography, CT and MR headers, with
 #: the Basic Profile action as modified by the two retained options above.
@@ -157,7 +157,7 @@ BASIC_PROFILE: dict[str, str] = {
 #: profile; :data:`BASIC_PROFILE` is a subset, so no code is written. PS3.3 C.12.1 allows
 #: the method in words instead: De-identification Method is Type 1C, required when
 #: Patient Identity Removed is YES and the code sequence (0012,0064) is absent.
-METHOD = ["Subset of PS3.15 Table E.1-1 (helpers.deid)",
+METHOD = ["Subset of PS3.15 Table E.1-1 (helpers.tables.deid)",
           "Retain Long. Modified Dates (as PS3.15 E.3.6)",
           "Retain Patient Characteristics (as PS3.15 E.3.7)"]
 #: Days a date may move (always into the past): between 30 days and 10 years.

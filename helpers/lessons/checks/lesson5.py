@@ -22,7 +22,7 @@ CHEST_XRAY_MODALITIES = ("CR", "DX")
 
 @cache
 def _labels() -> pd.Series:
-    from ..data.cxr_plan import plan
+    from ...data.cxr_plan import plan
 
     return plan()["finding_labels"]
 
@@ -40,7 +40,7 @@ def check_prevalence(answer: object) -> Feedback:
     truth = prevalence_truth()
     count = round(truth * len(_labels()))
     if math.isclose(answer, truth, abs_tol=5e-4):
-        from ..data.cxr_plan import PUBLISHED_COUNTS, PUBLISHED_TOTAL
+        from ...data.cxr_plan import PUBLISHED_COUNTS, PUBLISHED_TOTAL
 
         published = PUBLISHED_COUNTS[PREVALENCE_FINDING] / PUBLISHED_TOTAL
         return right(f"{count} of {len(_labels())} images, a prevalence of {truth:.3f} "
@@ -60,7 +60,7 @@ TOP_PAIR_GENDER = "F"
 def top_pairs(gender: str | None = TOP_PAIR_GENDER) -> tuple[set[frozenset[str]], int]:
     """The pairs of distinct findings sharing the most images (of ``gender`` in the labels
     file's Patient Gender column; None: all images), and that number."""
-    from ..data.cxr_plan import plan
+    from ...data.cxr_plan import plan
 
     rows = plan()
     if gender is not None:
@@ -101,7 +101,7 @@ def chest_xray_series_truth() -> int:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from ..explore import idc_index_path
+    from ...tables.explore import idc_index_path
 
     table = pq.read_table(idc_index_path(), columns=["Modality", "BodyPartExamined"])
     keep = pc.and_(pc.is_in(table["Modality"], value_set=pa.array(CHEST_XRAY_MODALITIES)),
@@ -114,7 +114,7 @@ def _chest_xray_variants() -> dict[str, int]:
     """Counts that typical wrong filters give, to name the mistake."""
     import pandas as pd
 
-    from ..explore import idc_index_path
+    from ...tables.explore import idc_index_path
 
     idc = pd.read_parquet(idc_index_path(),
                           columns=["collection_id", "PatientID", "Modality", "BodyPartExamined"])

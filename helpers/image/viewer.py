@@ -4,10 +4,10 @@
 once, as binary buffers (int16 or int32 stored values, plus Rescale Slope/Intercept
 when the values are not whole numbers, PS3.3 C.11.1.1.2), and the browser applies
 the VOI LUT itself (PS3.3 C.11.2.1.2.1, LINEAR) with exactly the arithmetic of
-:func:`helpers.pixels.window` (DCMTK's ``dcm2pnm +Ww``), for MONOCHROME1 and
+:func:`helpers.image.pixels.window` (DCMTK's ``dcm2pnm +Ww``), for MONOCHROME1 and
 MONOCHROME2 (PS3.3 C.7.6.3.1.2). So dragging window/level, scrolling slices and
 switching planes never waits for Python. The JavaScript ships inside the package
-(``helpers/static/viewer.js``, an ES module; no CDN, no build step).
+(``helpers/image/static/viewer.js``, an ES module; no CDN, no build step).
 
 Mouse and keyboard, as on a workstation: left-drag sets the window (horizontal:
 width, vertical: center; sensitivity scaled to the data's range), a click moves the
@@ -20,17 +20,17 @@ with its patient coordinates in LPS millimetres (PS3.3 C.7.6.2.1.1).
 
 The state is shared with Python: ``viewer.center``, ``.width``, ``.slice`` (0-based
 index of the shown plane, ``vol.plane(viewer.plane, viewer.slice)``), ``.plane``,
-``.crosshair`` (canonical voxel ``[i, j, k]``, see :attr:`helpers.volume.Volume.canonical`)
+``.crosshair`` (canonical voxel ``[i, j, k]``, see :attr:`helpers.image.volume.Volume.canonical`)
 and ``.cursor`` are synced traits; :meth:`Viewer.render` is the 8-bit picture Python
 expects the browser to draw. The viewer renders arrays, ``Dataset`` objects already
-in memory and :class:`helpers.volume.Volume`; it never opens a file.
+in memory and :class:`helpers.image.volume.Volume`; it never opens a file.
 
 Usage (put it last in a cell)::
 
-    from helpers.viewer import show
+    from helpers.image.viewer import show
     show(ds)                     # a pydicom Dataset (single- or multi-frame)
     show(hu_array, center=40, width=400)
-    show(volume, preset="lung")  # a helpers.volume.Volume: three linked planes
+    show(volume, preset="lung")  # a helpers.image.volume.Volume: three linked planes
 
 :class:`WindowLevelViewer` is the earlier slider viewer (ipywidgets; Python windows
 and sends a PNG per change), kept as the peer the browser benchmark measures against.
@@ -112,7 +112,8 @@ def _source(obj: object, photometric: str | None, pixel_mm: tuple[float, float] 
             ct: bool | None) -> _Source:
     if isinstance(obj, str | os.PathLike):
         raise TypeError("the viewer shows a Dataset, an array or a Volume and opens no file: "
-                        "read it first (helpers.dicomio.read, helpers.volume.load_series)")
+                        "read it first (helpers.dicom.dicomio.read, "
+                        "helpers.image.volume.load_series)")
     if isinstance(obj, Dataset):
         src = _from_dataset(obj)
     elif isinstance(obj, Volume):
@@ -141,7 +142,7 @@ class WindowLevelViewer:
     """Window/level sliders, a preset picker and (for volumes) plane and slice controls.
 
     Parameters: ``image`` is a pydicom ``Dataset`` (or a path), a 2D/3D array of
-    modality values (HU), or a :class:`helpers.volume.Volume`. ``center``/``width``
+    modality values (HU), or a :class:`helpers.image.volume.Volume`. ``center``/``width``
     or ``preset`` choose the first window (default: the header's first window, else
     the mediastinum preset for CT, else the full value range). ``size`` is the
     longer side of the picture on screen in CSS pixels.
@@ -492,11 +493,11 @@ def _canonical_affine(vol: Volume) -> np.ndarray:
 
 def _as_stored(values: np.ndarray, ds: Dataset | None) -> tuple[np.ndarray, float, float]:
     """Integers to send plus the slope and intercept that turn them back into exactly
-    ``values`` (float64 ``s * slope + intercept``, as :func:`helpers.pixels.to_hu`)."""
+    ``values`` (float64 ``s * slope + intercept``, as :func:`helpers.image.pixels.to_hu`)."""
     if value_dtype(values).kind == "i":
         return compact(values), 1.0, 0.0
     if ds is not None and not ds.get("ModalityLUTSequence") and "RescaleSlope" in ds:
-        from .dicomio import pixels as stored_pixels
+        from ..dicom.dicomio import pixels as stored_pixels
 
         stored = np.asarray(stored_pixels(ds)).reshape(values.shape)
         slope, intercept = float(ds.RescaleSlope), float(ds.get("RescaleIntercept", 0))
@@ -511,7 +512,8 @@ def _prepare(obj: object, photometric: str | None, pixel_mm: tuple[float, float]
              units: str | None) -> _Data:
     if isinstance(obj, str | os.PathLike):
         raise TypeError("the viewer shows a Dataset, an array or a Volume and opens no file: "
-                        "read it first (helpers.dicomio.read, helpers.volume.load_series)")
+                        "read it first (helpers.dicom.dicomio.read, "
+                        "helpers.image.volume.load_series)")
     ds = obj if isinstance(obj, Dataset) else None
     if isinstance(obj, Volume):
         stored, slope, intercept = _as_stored(obj.canonical, None)
@@ -571,7 +573,7 @@ def _nice_step(span: float, whole: bool) -> float:
 class Viewer(anywidget.AnyWidget):
     """The workbook's viewer (see the module docstring for mouse and keyboard).
 
-    ``image``: a :class:`helpers.volume.Volume` (three linked planes), a pydicom
+    ``image``: a :class:`helpers.image.volume.Volume` (three linked planes), a pydicom
     ``Dataset`` already read (single- or multi-frame), or a 2D/3D array of modality
     values. ``center``/``width`` or ``preset`` choose the first window (default: the
     header's first window, else the mediastinum preset for CT, else the full range);

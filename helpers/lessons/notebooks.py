@@ -1,13 +1,13 @@
 """Re-execute lessons and save them with their outputs, deterministically.
 
-``python -m helpers.notebooks execute notebooks/*.ipynb`` (``make notebooks``)
+``python -m helpers.lessons.notebooks execute notebooks/*.ipynb`` (``make notebooks``)
 runs each notebook top to bottom in a fresh kernel from the ``notebooks/``
 folder and writes it back, without execution timestamps, so that the committed
 outputs are what nbval compares against. Two kinds of output only make sense while a
 kernel runs and are left out of the saved notebook, so that a lesson read unrun shows no
 stale state: progress bars (a finished bar's text is a frozen snapshot) and the live view
 and plain-text ``repr`` of a widget (``VBox(children=...``). A widget that also offers a
-static picture (``image/png``, as :class:`helpers.viewer.Viewer` does) is saved as that
+static picture (``image/png``, as :class:`helpers.image.viewer.Viewer` does) is saved as that
 picture, so a lesson opened without running it shows the image, not an error about a
 missing widget model.
 """
@@ -82,7 +82,7 @@ def static_widgets(nb: nbformat.NotebookNode) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.notebooks")
+    parser = argparse.ArgumentParser(prog="python -m helpers.lessons.notebooks")
     sub = parser.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("execute", help="run notebooks and save their outputs")
     ex.add_argument("paths", nargs="+", type=Path)

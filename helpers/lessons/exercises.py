@@ -2,7 +2,7 @@
 
 A lesson's exercise cell ends with a call such as ``check_tag_group(answer)``;
 the check returns a :class:`Feedback` that says right or wrong and, when wrong,
-why. Checks for each lesson live in ``helpers.checks.lessonN``. In the notebook
+why. Checks for each lesson live in ``helpers.lessons.checks.lessonN``. In the notebook
 the feedback shows as one line, its verdict in coloured bold text (no emoji, which
 machines without an emoji font draw as empty boxes)::
 
@@ -100,7 +100,7 @@ def as_number(answer: object) -> float | None:
 def exact_grey(x: float, center: float, width: float) -> int:
     """The 8-bit grey of modality value ``x`` in a window, as PS3.3 C.11.2.1.2.1 defines
     it, evaluated in exact fractions and truncated (the checks' independent reference
-    for :func:`helpers.pixels.window`, which works in double precision)."""
+    for :func:`helpers.image.pixels.window`, which works in double precision)."""
     from fractions import Fraction
 
     xf, c, w, half = Fraction(x), Fraction(center), Fraction(width), Fraction(1, 2)

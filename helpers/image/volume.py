@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 from pydicom.multival import MultiValue
 
-from .dicom.walk import files as walk_files
-from .dicomio import read
-from .errors import GeometryWarning, MissingTagError, SeriesError, WorkbookError
-from .paths import shown
+from ..dicom.dicomio import read
+from ..dicom.errors import GeometryWarning, MissingTagError, SeriesError, WorkbookError
+from ..dicom.walk import files as walk_files
+from ..paths import shown
 from .pixels import to_hu, units, value_dtype
 from .presets import Preset, from_header
 
@@ -87,13 +87,13 @@ class Volume:
 
     ``affine @ (column, row, slice, 1)`` gives the voxel centre in patient LPS
     millimetres. ``paths`` are the files in slice order. ``array`` is in the dtype
-    :func:`helpers.pixels.value_dtype` decides: ``int16`` when every modality value
+    :func:`helpers.image.pixels.value_dtype` decides: ``int16`` when every modality value
     is a whole number that fits (CT with integer slope/intercept), ``int32`` when
     whole but wider, otherwise ``float64``; use ``array.astype(float)`` before
     arithmetic that could overflow. ``modality`` is (0008,0060) Modality, ``units``
-    the unit of the values (``"HU"`` for CT only, :func:`helpers.pixels.units`),
+    the unit of the values (``"HU"`` for CT only, :func:`helpers.image.pixels.units`),
     ``windows`` the Window Center/Width pairs of the first slice's header
-    (PS3.3 C.11.2.1.2) as :class:`helpers.presets.Preset`.
+    (PS3.3 C.11.2.1.2) as :class:`helpers.image.presets.Preset`.
     """
 
     array: np.ndarray
@@ -274,8 +274,8 @@ class _Header:
 
 
 #: The attributes :func:`_header` uses. Reading only these keeps the first pass cheap:
-#: :func:`helpers.dicomio.read` decodes every element it reads. The second pass (the
-#: pixels) skips that: :func:`helpers.pixels.to_hu` and :func:`helpers.dicomio.pixels`
+#: :func:`helpers.dicom.dicomio.read` decodes every element it reads. The second pass (the
+#: pixels) skips that: :func:`helpers.image.pixels.to_hu` and :func:`helpers.dicom.dicomio.pixels`
 #: turn any error of the elements they use into a documented one.
 _HEADER_KEYWORDS = ("SeriesInstanceUID", "ImageOrientationPatient", "ImagePositionPatient",
                     "PixelSpacing", "Rows", "Columns", "SeriesDescription")
@@ -347,7 +347,7 @@ def slice_order(headers: list[_Header], where: Path | None = None) -> tuple[list
       up to :data:`IN_PLANE_SILENT_FRACTION` of a pixel is rounding (silent); up
       to :data:`IN_PLANE_WARN_FRACTION` of a pixel the volume is usable -- every
       voxel lies within half a voxel of where the affine puts it -- and a
-      :class:`~helpers.errors.GeometryWarning` says so; beyond, the slices are
+      :class:`~helpers.dicom.errors.GeometryWarning` says so; beyond, the slices are
       sheared (gantry tilt, Gantry/Detector Tilt (0018,1120) in PS3.3 C.8.2.1)
       and refused. A tilted stack is not a rectilinear volume: dcm2niix resamples
       it (its gantry-tilt correction) and SimpleITK reads it as if it were not
@@ -357,7 +357,7 @@ def slice_order(headers: list[_Header], where: Path | None = None) -> tuple[list
       the last position. Off by at most :data:`GRID_SILENT_FRACTION` of the mean
       gap is rounding (highdicom's relative spacing tolerance, 1e-2); up to
       :data:`GRID_WARN_FRACTION` it is irregular but usable, with a
-      :class:`~helpers.errors.GeometryWarning` (as ITK's ``ImageSeriesReader``
+      :class:`~helpers.dicom.errors.GeometryWarning` (as ITK's ``ImageSeriesReader``
       warns of "non uniform sampling" and dcm2niix that the "interslice distance
       varies"; dcm2niix allows 0.2 mm before it warns); beyond, a slice is missing
       or the gaps vary on purpose: refused, naming the two files around the
@@ -456,11 +456,11 @@ def _check_gaps(headers: list[_Header], order: list[int], d: np.ndarray, mean_ga
 def load_series(folder_or_paths: PathLike | Iterable[PathLike]) -> Volume:
     """Read one series (a folder, or a list of files) into a :class:`Volume` in HU.
 
-    Raises :class:`helpers.errors.SeriesError` for a folder holding more than one
+    Raises :class:`helpers.dicom.errors.SeriesError` for a folder holding more than one
     series, inconsistent orientation/size/spacing, duplicate slices, a sheared
     stack (gantry tilt) or uneven gaps (missing slices), and
-    :class:`helpers.errors.MissingTagError` for a slice without Image Plane
-    geometry; warns (:class:`helpers.errors.GeometryWarning`) where the geometry is
+    :class:`helpers.dicom.errors.MissingTagError` for a slice without Image Plane
+    geometry; warns (:class:`helpers.dicom.errors.GeometryWarning`) where the geometry is
     irregular but usable. :func:`slice_order` states the tolerances and their
     sources. Files are named relative to the folder given (for a list of files,
     to their common folder).

@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 from pydicom.dataset import Dataset
 
-from .dicomio import pixels as _stored_pixels
-from .errors import InvalidValueError, MissingTagError, WorkbookError
+from ..dicom.dicomio import pixels as _stored_pixels
+from ..dicom.errors import InvalidValueError, MissingTagError, WorkbookError
 
 __all__ = ["MONOCHROME", "to_hu", "window", "window_bounds", "is_integer_valued",
            "value_dtype", "compact", "units"]
@@ -108,9 +108,9 @@ def to_hu(ds: Dataset, stored: np.ndarray | None = None) -> np.ndarray:
       ``stored * slope + intercept``.
 
     ``stored`` may be passed when the pixels are already decoded; otherwise they
-    are read with :func:`helpers.dicomio.pixels` (clear errors for missing pixel
+    are read with :func:`helpers.dicom.dicomio.pixels` (clear errors for missing pixel
     data or decoders). Returns a ``float64`` array of the same shape (frames first
-    for multi-frame data). Raises :class:`helpers.errors.InvalidValueError` when
+    for multi-frame data). Raises :class:`helpers.dicom.errors.InvalidValueError` when
     these attributes hold values that are not usable numbers.
     """
     if stored is None:
@@ -167,7 +167,7 @@ def value_dtype(values: np.ndarray) -> np.dtype:
     value is a whole number within -32768..32767 (CT with integer slope and
     intercept), else ``int32`` when whole and within 32 bits, else ``float64``.
 
-    :func:`helpers.volume.load_series` stores a volume in this dtype and the viewer
+    :func:`helpers.image.volume.load_series` stores a volume in this dtype and the viewer
     sends it to the browser as it is (PS3.3 C.11.1: the Modality LUT output)."""
     arr = np.asarray(values)
     if arr.size == 0 or not is_integer_valued(arr):

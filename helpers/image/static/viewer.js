@@ -1,10 +1,10 @@
-// DICOM Workbook viewer: the browser half of helpers.viewer.Viewer (an anywidget ES module,
+// DICOM Workbook viewer: the browser half of helpers.image.viewer.Viewer (an anywidget ES module,
 // loaded as it is: no build step, no CDN).
 //
 // Python sends modality values as binary buffers (int16/int32 stored values, plus slope
 // and intercept when the values are not whole; float64 only as a last resort). The
 // browser applies the VOI LUT (PS3.3 C.11.2.1.2.1, LINEAR) with the arithmetic of
-// helpers.pixels.window, which is DCMTK's: double precision, truncation toward zero, and
+// helpers.image.pixels.window, which is DCMTK's: double precision, truncation toward zero, and
 // for MONOCHROME1 the ramp computed from 255 down to 0 (PS3.3 C.7.6.3.1.2). Each canvas
 // holds exactly one canvas pixel per plane pixel; CSS scales it to the physical aspect.
 //
@@ -18,7 +18,7 @@ const TYPES = { int16: Int16Array, int32: Int32Array, float64: Float64Array };
 const stores = new Map();
 const timings = (globalThis.__dicomViewerTimings = globalThis.__dicomViewerTimings || []);
 
-/** The LINEAR VOI function exactly as helpers.pixels._ramp computes it. */
+/** The LINEAR VOI function exactly as helpers.image.pixels._ramp computes it. */
 export function ramp(center, width, mono1) {
   const c = center, w = width;
   const low = mono1 ? 255 : 0, high = mono1 ? 0 : 255;

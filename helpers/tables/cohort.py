@@ -4,7 +4,7 @@ The steps of lesson 4, each a small function over pandas tables:
 
 1. :func:`read_labels` reads a labels file in the layout of NIH ChestX-ray14's
    ``Data_Entry_2017.csv`` and tidies its column names;
-2. :func:`clean` parses the header text (:mod:`helpers.vr`) and flags what a
+2. :func:`clean` parses the header text (:mod:`helpers.dicom.vr`) and flags what a
    chest X-ray cohort should not contain: missing or impossible ages, a body
    part other than CHEST, a modality other than CR/DX, lateral views, and
    MONOCHROME1 images (kept, but their pixels must be inverted);
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .vr import ages_in_years, parse_date, parse_ds
+from ..dicom.vr import ages_in_years, parse_date, parse_ds
 
 #: The 14 findings of NIH ChestX-ray14 (Wang et al., CVPR 2017), in its order.
 FINDINGS: list[str] = [
@@ -115,7 +115,7 @@ def _years_between(born: object, on: object) -> float:
 
 
 def clean(table: pd.DataFrame) -> pd.DataFrame:
-    """Parse the header text of a :func:`helpers.crawl.scan` table and flag problems.
+    """Parse the header text of a :func:`helpers.tables.crawl.scan` table and flag problems.
 
     Adds ``age_years`` (from the AS value, PS3.5), ``age_from_dates`` (study date
     minus birth date), ``study_date`` (a date), ``spacing_mm`` (first Pixel
@@ -299,9 +299,9 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write ``table`` as CSV (UTF-8, no index) to ``path``, never replacing other content.
 
     Writing the same table again is allowed (a lesson can be re-run); a file
-    with different content is not replaced: :class:`helpers.errors.OverwriteError`.
+    with different content is not replaced: :class:`helpers.dicom.errors.OverwriteError`.
     """
-    from .errors import OverwriteError
+    from ..dicom.errors import OverwriteError
 
     p = Path(path)
     text = table.to_csv(index=False, lineterminator="\n")

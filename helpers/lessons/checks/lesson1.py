@@ -2,7 +2,7 @@
 
 Each check compares the learner's answer with what pydicom reads from the real
 file or finds in its data dictionary (PS3.6), and says why a wrong answer is
-wrong. None of them uses :mod:`helpers.walker`, so the walker the lesson builds
+wrong. None of them uses :mod:`helpers.dicom.walker`, so the walker the lesson builds
 is checked by something else.
 """
 
@@ -117,7 +117,7 @@ def check_lookup(answer: object) -> Feedback:
 def _decode_reference() -> tuple[int, str, int, int]:
     """The element :data:`DECODE_KEYWORD` of :data:`DECODE_FILE` as pydicom reads it:
     (tag, VR, length, value)."""
-    from ..data import real
+    from ...data import real
 
     ds = pydicom.dcmread(real(DECODE_FILE), stop_before_pixels=True)
     raw = ds.get_item(DECODE_KEYWORD)  # the element as read, with its length
@@ -222,7 +222,7 @@ def check_dataset_offset(answer: object) -> Feedback:
     """Exercise 5: the byte where the dataset starts in :data:`OFFSET_FILE`."""
     if not isinstance(answer, int) or isinstance(answer, bool):
         return wrong("give the offset as a whole number of bytes from the start of the file.")
-    from ..data import real
+    from ...data import real
 
     meta = pydicom.filereader.read_file_meta_info(real(OFFSET_FILE))
     group_length = int(meta.FileMetaInformationGroupLength)

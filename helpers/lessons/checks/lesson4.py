@@ -54,7 +54,7 @@ def check_age_years(answer: object) -> Feedback:
 
 @cache
 def _plan() -> pd.DataFrame:
-    from ..data.cxr_plan import plan
+    from ...data.cxr_plan import plan
 
     return plan()
 
@@ -124,8 +124,8 @@ def check_leaked_patients(answer: object, patients: pd.Series, split: pd.Series)
 
 
 def _shift_days(name: str, key: str) -> int:
-    from ..data import cohort_images
-    from ..deid import deidentify
+    from ...data import cohort_images
+    from ...tables.deid import deidentify
 
     original = pydicom.dcmread(cohort_images() / name, stop_before_pixels=True)
     new = deidentify(original, key=key)
@@ -162,7 +162,7 @@ def hidden_phi_header() -> Dataset:
     Patient ID and Birth Date replaced, but the name left in a free-text comment and the
     ID copied into a private element, as real PACS exports do. A new dataset; the file on
     disk is not touched."""
-    from ..data import cohort_images
+    from ...data import cohort_images
 
     ds = pydicom.dcmread(cohort_images() / HIDDEN_PHI_FILE, stop_before_pixels=True)
     name = ds.PatientName
@@ -209,7 +209,7 @@ def check_hidden_phi(answer: object) -> Feedback:
     if isinstance(answer, str) or not hasattr(answer, "__iter__"):
         return wrong("give a set of keywords, private elements as '(0019,1001)'.")
     chosen = {_normalise(a) for a in answer}  # type: ignore[union-attr]
-    from ..data import cohort_images
+    from ...data import cohort_images
 
     original = pydicom.dcmread(cohort_images() / HIDDEN_PHI_FILE, stop_before_pixels=True)
     values = _identifiers(original)

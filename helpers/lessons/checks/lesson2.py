@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pydicom
 
+from ...paths import OUTPUT_DIR, shown
 from ..exercises import Feedback, check, right, wrong
-from ..paths import OUTPUT_DIR, shown
 
 MULTIFRAME_FILE = "rtdose.dcm"  # an RT dose grid: 15 frames, one per dose plane
 YBR_FILE = "SC_ybr_full_uncompressed.dcm"
@@ -42,7 +42,7 @@ def check_frames_shape(answer: object) -> Feedback:
     shape = _ints(answer)
     if shape is None:
         return wrong("give the shape as a tuple of whole numbers, like ds.pixel_array.shape.")
-    from ..data import real
+    from ...data import real
 
     ds = pydicom.dcmread(real(MULTIFRAME_FILE), stop_before_pixels=True)
     frames, rows, cols = int(ds.NumberOfFrames), int(ds.Rows), int(ds.Columns)
@@ -70,7 +70,7 @@ def check_stored_ybr(answer: object) -> Feedback:
         return wrong("give three whole numbers: (Y, Cb, Cr).")
     from pydicom.pixels import pixel_array
 
-    from ..data import real
+    from ...data import real
 
     path = real(YBR_FILE)
     row, col = YBR_PIXEL
@@ -91,7 +91,7 @@ def check_stored_ybr(answer: object) -> Feedback:
 def _folder_reference() -> dict[str, int]:
     """Patients, studies, series and instances among the chest X-ray cohort's images,
     counted from the identifiers in each header (PS3.3 C.7.1.1, C.7.2.1, C.7.3.1, C.12.1)."""
-    from ..data import cohort_images
+    from ...data import cohort_images
 
     tags = ["PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"]
     ids: dict[str, set[str]] = {t: set() for t in tags}
@@ -138,7 +138,7 @@ def check_modified_copy(answer: object) -> Feedback:
     """Exercise 4: a copy of MR_small with a new Image Comments, written under output/."""
     if not isinstance(answer, str | os.PathLike):
         return wrong("give the path of the file you wrote (save_copy returns it).")
-    from ..data import DATA_DIR, DataError, read_manifest, real
+    from ...data import DATA_DIR, DataError, read_manifest, real
 
     path = Path(answer).resolve()
     source = real(COPY_SOURCE).resolve()

@@ -1,7 +1,7 @@
 """Read DICOM files and their pixels with clear errors; write copies safely.
 
 Thin wrappers over :func:`pydicom.dcmread` and ``Dataset.pixel_array`` that turn
-the library's exceptions into :mod:`helpers.errors` messages naming the file and
+the library's exceptions into :mod:`helpers.dicom.errors` messages naming the file and
 the problem, and a writer that never replaces an existing file.
 
 References: PS3.10 section 7 (the Part 10 file: preamble, ``DICM``, file meta
@@ -22,7 +22,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
-from .dicom.header import check_complete
+from ..paths import shown
 from .errors import (
     InvalidValueError,
     MissingDecoderError,
@@ -33,7 +33,7 @@ from .errors import (
     TruncatedFileError,
     WorkbookError,
 )
-from .paths import shown
+from .header import check_complete
 
 PathLike = str | os.PathLike[str]
 

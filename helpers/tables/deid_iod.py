@@ -7,7 +7,7 @@ one that is Type 2 (present, may be empty) an empty value (``Z``), and one that
 is Type 3 (optional) is removed (``X``). Which type an attribute has depends on
 the IOD the SOP class belongs to (PS3.3 Annex A, the module tables of Annex C).
 
-:data:`REQUIRED` lists, for the attributes of :data:`helpers.deid.BASIC_PROFILE`
+:data:`REQUIRED` lists, for the attributes of :data:`helpers.tables.deid.BASIC_PROFILE`
 whose action is ``X`` or ``Z``, every SOP class in which the attribute is Type 1
 or 1C (``1``) or Type 2 or 2C (``2``) at the top level of the dataset; a
 conditional type counts as required (a dummy or empty value where the condition

@@ -1,7 +1,7 @@
 """Checks for lesson 0's exercises (window/level on a real CT, and a header read).
 
 A window (center C, width W; PS3.3 C.11.2.1.2.1) maps modality values from about
-``C - W/2`` (black) to ``C + W/2`` (white); see :mod:`helpers.presets`.
+``C - W/2`` (black) to ``C + W/2`` (white); see :mod:`helpers.image.presets`.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def check_bone_window(answer: object) -> Feedback:
 
 
 def _header_file():
-    from ..data import ct_series
+    from ...data import ct_series
 
     return sorted(ct_series(HEADER_SERIES).glob("*.dcm"))[0]
 

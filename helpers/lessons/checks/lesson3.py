@@ -19,7 +19,7 @@ import numpy as np
 import pydicom
 from pydicom.pixels import apply_modality_lut
 
-from .. import data
+from ... import data
 from ..exercises import Feedback, as_number, check, exact_grey, right, wrong
 
 #: Exercise 1: the CT file and the pixel (row, column) whose HU the learner computes.
@@ -196,7 +196,7 @@ def check_loader(answer: object) -> Feedback:
     if not callable(answer):
         return wrong("give the function itself (answer = load_for_display), not its result.")
     loader: Callable = answer
-    from ..data import real
+    from ...data import real
 
     for name, (c, w) in LOADER_CASES:
         ds = pydicom.dcmread(real(name))
@@ -209,7 +209,7 @@ def check_loader(answer: object) -> Feedback:
             return wrong(f"{name}: the result has shape {got.shape}, not {expected.shape}.")
         # PS3.3 defines a real-valued output; whether the inversion comes before or after
         # the step to an integer is the implementation's choice (DCMTK, and so
-        # helpers.pixels.window, inverts first), so one grey level either way is the same
+        # helpers.image.pixels.window, inverts first), so one grey level either way is the same
         # picture.
         if np.abs(got - expected).max() <= 1:
             continue

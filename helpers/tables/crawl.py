@@ -5,7 +5,7 @@ no link followed that could loop) and reads every file's header
 (:func:`helpers.dicom.header.read_header`, pixel data never loaded) into one row
 per DICOM instance. Every entry that is not a readable instance lands in a
 second table with the reason in words and a ``kind`` that is the name of the
-:class:`~helpers.errors.WorkbookError` subclass it raised, so nothing is lost
+:class:`~helpers.dicom.errors.WorkbookError` subclass it raised, so nothing is lost
 silently and nothing stops the crawl.
 
 The files are read in batches on Dask: the local processes scheduler by default
@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .dicom.header import DICOMDIR_SOP_CLASS, EXTRA_COLUMNS, FIELDS, INT_FIELDS, read_header
-from .dicom.walk import walk
-from .errors import NotDicomError, OverwriteError, WorkbookError
+from ..dicom.errors import NotDicomError, OverwriteError, WorkbookError
+from ..dicom.header import DICOMDIR_SOP_CLASS, EXTRA_COLUMNS, FIELDS, INT_FIELDS, read_header
+from ..dicom.walk import walk
 
 if TYPE_CHECKING:  # imported lazily: worker processes need neither
     import pandas as pd
@@ -163,7 +163,7 @@ def scan(
 
     ``errors`` has one row per entry that is not a readable instance: ``path``
     (relative to ``folder``), ``kind``, the name of the
-    :class:`~helpers.errors.WorkbookError` subclass that says what is wrong
+    :class:`~helpers.dicom.errors.WorkbookError` subclass that says what is wrong
     (``NotDicomError``, ``EmptyFileError``, ``TruncatedFileError``,
     ``NotAnInstanceError``, ``MissingTagError``, ``UnreadableFileError``,
     ``LinkNotFollowedError``, ``NotAFileError``), and ``error``, the reason in
@@ -222,7 +222,7 @@ def write_parquet(table: pd.DataFrame, folder: str | os.PathLike[str], *,
     """Write ``table`` as a partitioned Parquet dataset (one sub-folder per value of
     ``partition_on``, hive style ``Modality=CT/``) into the new folder ``folder``.
 
-    Refuses (:class:`~helpers.errors.OverwriteError`) when ``folder`` exists and
+    Refuses (:class:`~helpers.dicom.errors.OverwriteError`) when ``folder`` exists and
     is not empty. Read it back with ``pandas.read_parquet(folder)``, or query it
     with DuckDB: ``read_parquet('folder/**/*.parquet', hive_partitioning=true)``.
     """
