@@ -70,7 +70,7 @@ def _texture(rng: np.random.Generator, shape, sigma: float) -> np.ndarray:
     # white noise of unit variance blurred by the separable kernel k has standard
     # deviation sum(k**2) (sqrt(sum k**2) per axis): divide by it, no reduction needed
     k = exact.gaussian_kernel(sigma)
-    return _blur(exact.standard_normal(rng, shape), sigma) / math.fsum(k * k)
+    return exact.convolve_separable(exact.standard_normal(rng, shape), k) / math.fsum(k * k)
 
 
 def render(*, rows: int, columns: int, spacing: float, labels: list[str], view: str,

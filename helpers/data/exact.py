@@ -182,8 +182,13 @@ def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
 
     A fixed sequence of multiplies and adds: no FFT, whose SIMD code differs by CPU.
     """
-    k = gaussian_kernel(sigma)
-    return _convolve_axis(_convolve_axis(np.asarray(img, dtype=np.float64), k, 0), k, 1)
+    return convolve_separable(img, gaussian_kernel(sigma))
+
+
+def convolve_separable(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Correlate a 2D image with ``kernel`` along rows, then columns (edges mirrored)."""
+    return _convolve_axis(_convolve_axis(np.asarray(img, dtype=np.float64), kernel, 0),
+                          kernel, 1)
 
 
 def uniform(rng: np.random.Generator, low: float, high: float,

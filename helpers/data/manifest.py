@@ -17,6 +17,7 @@ See ``data/README.md`` for what the manifest guarantees.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,24 +43,20 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def header_sha256(path: Path) -> str | None:
+def header_sha256(content: bytes) -> str | None:
     """Hex SHA-256 of the bytes of a DICOM file before its Pixel Data element.
 
-    ``None`` if ``path`` is not a DICOM file (PS3.10 section 7.1: no ``DICM``
+    ``None`` if ``content`` is not a DICOM file (PS3.10 section 7.1: no ``DICM``
     after the 128-byte preamble). A file without Pixel Data hashes whole.
     """
-    with open(path, "rb") as fh:
-        head = fh.read(132)
-        if len(head) < 132 or head[128:132] != b"DICM":
-            return None
-        fh.seek(0)
-        try:
-            pydicom.dcmread(fh, stop_before_pixels=True)
-        except (InvalidDicomError, ValueError, EOFError):
-            return None
-        end = fh.tell()  # pydicom leaves the file at the Pixel Data tag
-        fh.seek(0)
-        return hashlib.sha256(fh.read(end)).hexdigest()
+    if len(content) < 132 or content[128:132] != b"DICM":
+        return None
+    fh = io.BytesIO(content)
+    try:
+        pydicom.dcmread(fh, stop_before_pixels=True)
+    except (InvalidDicomError, ValueError, EOFError):
+        return None
+    return hashlib.sha256(content[:fh.tell()]).hexdigest()  # pydicom stops at the tag
 
 
 @dataclass
@@ -87,8 +84,9 @@ def hash_tree(folder: Path, prefix: str) -> Manifest:
     for p in sorted(folder.rglob("*")):
         if p.is_file():
             rel = f"{prefix}/{p.relative_to(folder).as_posix()}"
-            out.files[rel] = sha256_file(p)
-            if (h := header_sha256(p)) is not None:
+            content = p.read_bytes()  # read once for both hashes
+            out.files[rel] = hashlib.sha256(content).hexdigest()
+            if (h := header_sha256(content)) is not None:
                 out.headers[rel] = h
     return out
 

@@ -108,12 +108,17 @@ def _from_dataset(ds: Dataset) -> _Source:
                    ds.get("Modality") == "CT", str(ds.get("Modality", "")))
 
 
-def _source(obj: object, photometric: str | None, pixel_mm: tuple[float, float] | None,
-            ct: bool | None) -> _Source:
+def _refuse_path(obj: object) -> None:
+    """The viewers render what they are given and never open a file."""
     if isinstance(obj, str | os.PathLike):
         raise TypeError("the viewer shows a Dataset, an array or a Volume and opens no file: "
                         "read it first (helpers.dicom.dicomio.read, "
                         "helpers.image.volume.load_series)")
+
+
+def _source(obj: object, photometric: str | None, pixel_mm: tuple[float, float] | None,
+            ct: bool | None) -> _Source:
+    _refuse_path(obj)
     if isinstance(obj, Dataset):
         src = _from_dataset(obj)
     elif isinstance(obj, Volume):
@@ -510,10 +515,7 @@ def _as_stored(values: np.ndarray, ds: Dataset | None) -> tuple[np.ndarray, floa
 
 def _prepare(obj: object, photometric: str | None, pixel_mm: tuple[float, float] | None,
              units: str | None) -> _Data:
-    if isinstance(obj, str | os.PathLike):
-        raise TypeError("the viewer shows a Dataset, an array or a Volume and opens no file: "
-                        "read it first (helpers.dicom.dicomio.read, "
-                        "helpers.image.volume.load_series)")
+    _refuse_path(obj)
     ds = obj if isinstance(obj, Dataset) else None
     if isinstance(obj, Volume):
         stored, slope, intercept = _as_stored(obj.canonical, None)
