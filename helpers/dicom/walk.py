@@ -53,7 +53,8 @@ def walk(root: str | os.PathLike[str]) -> Iterator[tuple[str, WorkbookError | No
     The order is the file system's; sort the result if it matters. Raises
     ``OSError`` only when ``root`` itself cannot be listed.
     """
-    base = Path(root)
+    base = os.fspath(root)
+    start = len(os.path.join(base, ""))  # a relative path is what follows "root/"
     stack = [base]
     while stack:
         folder = stack.pop()
@@ -63,13 +64,18 @@ def walk(root: str | os.PathLike[str]) -> Iterator[tuple[str, WorkbookError | No
         except OSError as exc:
             if folder == base:
                 raise
-            rel = folder.relative_to(base).as_posix() + "/"
-            yield rel, UnreadableFileError(folder, f"folder cannot be listed: {os_reason(exc)}")
+            rel = _posix(folder[start:]) + "/"
+            yield rel, UnreadableFileError(Path(folder),
+                                           f"folder cannot be listed: {os_reason(exc)}")
             continue
         for entry in entries:
-            path = Path(entry.path)
-            rel = path.relative_to(base).as_posix()
+            rel = _posix(entry.path[start:])
             try:
+                # is_file/is_dir without following links use the type the folder
+                # listing gave (no system call); a link or an unknown type is stat'ed
+                if entry.is_file(follow_symlinks=False):
+                    yield rel, None
+                    continue
                 if entry.is_symlink():
                     try:
                         mode = os.stat(entry.path).st_mode  # follows the link
@@ -77,24 +83,31 @@ def walk(root: str | os.PathLike[str]) -> Iterator[tuple[str, WorkbookError | No
                         reason = ("broken symbolic link (its target does not exist)"
                                   if exc.errno == errno.ENOENT
                                   else f"link cannot be followed: {os_reason(exc)}")
-                        yield rel, LinkNotFollowedError(path, reason)
+                        yield rel, LinkNotFollowedError(Path(entry.path), reason)
                         continue
                     if stat.S_ISDIR(mode):
                         yield rel, LinkNotFollowedError(
-                            path, "symbolic link to a folder, not followed (avoids loops)")
+                            Path(entry.path),
+                            "symbolic link to a folder, not followed (avoids loops)")
                         continue
                 elif entry.is_dir(follow_symlinks=False):
-                    stack.append(path)
+                    stack.append(entry.path)
                     continue
                 else:
                     mode = entry.stat(follow_symlinks=False).st_mode
             except OSError as exc:
-                yield rel, UnreadableFileError(path, os_reason(exc))
+                yield rel, UnreadableFileError(Path(entry.path), os_reason(exc))
                 continue
             if not stat.S_ISREG(mode):
-                yield rel, NotAFileError(path, "not a regular file (a FIFO, socket or device)")
+                yield rel, NotAFileError(Path(entry.path),
+                                         "not a regular file (a FIFO, socket or device)")
                 continue
             yield rel, None
+
+
+def _posix(rel: str) -> str:
+    """A relative path with ``/`` whatever the operating system's separator."""
+    return rel if os.sep == "/" else rel.replace(os.sep, "/")
 
 
 def files(root: str | os.PathLike[str]) -> list[Path]:

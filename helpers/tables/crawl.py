@@ -127,7 +127,10 @@ def _run_local(root: str, batches: list[list[str]], fields: tuple[str, ...],
 
     with Callback(posttask=posttask), dask.config.set(
             {"multiprocessing.context": _start_method()}):
-        return list(dask.compute(*tasks, scheduler="processes"))
+        # chunksize=1: each task is already a batch of files; Dask's default of 6 tasks
+        # per submission would hand one process 6 batches at once, and leave the
+        # other idle at the end
+        return list(dask.compute(*tasks, scheduler="processes", chunksize=1))
 
 
 def _run_client(client: Client, root: str, batches: list[list[str]],
