@@ -143,14 +143,6 @@ def gauss(x: np.ndarray | float) -> np.ndarray:
     return out
 
 
-def mean_std(a: np.ndarray) -> tuple[float, float]:
-    """Mean and (population) standard deviation, with correctly rounded sums."""
-    flat = np.asarray(a, dtype=np.float64).ravel()
-    mean = math.fsum(flat) / flat.size
-    d = flat - mean
-    return mean, math.sqrt(math.fsum(d * d) / flat.size)
-
-
 def gaussian_kernel(sigma: float, truncate: float = 4.0) -> np.ndarray:
     """Weights of a sampled Gaussian of standard deviation ``sigma`` (pixels), summing
     to 1, reaching ``truncate`` sigmas each side."""

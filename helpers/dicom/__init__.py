@@ -4,7 +4,7 @@
 - :mod:`.header`: the one header reader, a file to one header row.
 - :mod:`.dicomio`: read a dataset or its stored pixels with clear errors; write copies
   that never replace a file.
-- :mod:`.walker`: a byte-level walk through one Part 10 file, for lessons.
+- :mod:`.part10_bytes`: a byte-level walk through one Part 10 file, for lessons.
 - :mod:`.vr`: parsers for the text VRs a header table holds: AS, DA, PN, DS, IS (PS3.5
   section 6.2).
 - :mod:`.errors`: :class:`~.errors.WorkbookError` and its subclasses, the one error

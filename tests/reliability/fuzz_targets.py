@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from helpers.dicom import dicomio, header, walker
+from helpers.dicom import dicomio, header, part10_bytes
 from helpers.dicom.errors import WorkbookError
 from helpers.image import pixels
 from helpers.tables import crawl, organize
@@ -84,8 +84,8 @@ TARGETS: dict[str, Callable[[Path], object]] = {
     "dicomio.pixels": lambda p: dicomio.pixels(dicomio.read(p)),
     "pixels.to_hu": lambda p: pixels.to_hu(dicomio.read(p)),
     "pixels.window": _window,
-    "walker.walk": lambda p: walker.walk(p),
-    "walker.walk(all)": lambda p: walker.walk(p, stop_at_pixel_data=False),
+    "part10_bytes.walk": lambda p: part10_bytes.walk(p),
+    "part10_bytes.walk(all)": lambda p: part10_bytes.walk(p, stop_at_pixel_data=False),
     "crawl.read_header": lambda p: crawl.read_header(p),
     "read_header raw text == pydicom": _raw_text_equals_pydicom,
     "crawl.scan": _scan,

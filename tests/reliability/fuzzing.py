@@ -1,7 +1,7 @@
 """Fuzzing machinery: seed files, their byte layout, mutations, and the worker harness.
 
 - :class:`Seed`: a small real DICOM file and where its elements sit (offsets of
-  tags, VRs, length fields and values, found once with :func:`helpers.dicom.walker.walk`
+  tags, VRs, length fields and values, found once with :func:`helpers.dicom.part10_bytes.walk`
   on the pristine file; the walker is only used to aim the mutations here).
 - :class:`Mutation`: a description and the mutated bytes; the hypothesis
   strategies in ``test_fuzz.py`` build them.
@@ -76,10 +76,10 @@ class Seed:
 
 def load_seed(path: Path) -> Seed:
     """Read ``path`` and locate its elements (the seed must be a valid file)."""
-    from helpers.dicom import walker
+    from helpers.dicom import part10_bytes
 
-    records = walker.walk(path, stop_at_pixel_data=False, max_value_bytes=256)
-    uid = walker.transfer_syntax(records)
+    records = part10_bytes.walk(path, stop_at_pixel_data=False, max_value_bytes=256)
+    uid = part10_bytes.transfer_syntax(records)
     big_endian = uid == "1.2.840.10008.1.2.2"
     fields = []
     for r in records:

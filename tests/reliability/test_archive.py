@@ -69,9 +69,9 @@ def _png() -> bytes:
 
 def _without_file_meta(path: Path) -> bytes:
     """The bytes of a Part 10 file after its preamble and file meta group (PS3.10 7.1)."""
-    from helpers.dicom import walker
+    from helpers.dicom import part10_bytes
 
-    records = walker.walk(path, max_elements=40)
+    records = part10_bytes.walk(path, max_elements=40)
     first = next(r for r in records if r.part == "dataset")
     return path.read_bytes()[first.offset:]
 

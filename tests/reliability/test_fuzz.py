@@ -392,10 +392,10 @@ def test_regression(harness, case: str) -> None:
 def test_walker_small_max_value_bytes_keeps_the_encoding(name: str) -> None:
     """Found while building the seeds: with ``max_value_bytes`` shorter than the Transfer
     Syntax UID the walker read an implicit or big endian file as explicit little endian."""
-    from helpers.dicom import walker
+    from helpers.dicom import part10_bytes
 
     path = DATA_DIR / "real" / name
-    short = walker.walk(path, stop_at_pixel_data=False, max_value_bytes=0)
-    full = walker.walk(path, stop_at_pixel_data=False)
+    short = part10_bytes.walk(path, stop_at_pixel_data=False, max_value_bytes=0)
+    full = part10_bytes.walk(path, stop_at_pixel_data=False)
     assert [(r.offset, r.tag, r.vr, r.length) for r in short] == \
         [(r.offset, r.tag, r.vr, r.length) for r in full]

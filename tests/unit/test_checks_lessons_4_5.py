@@ -27,7 +27,7 @@ def _labels_rows() -> list[dict[str, str]]:
 @pytest.mark.parametrize("check", [
     lesson4.check_age_years, lesson4.check_excluded_patients, lesson4.check_hidden_phi,
     lesson5.check_prevalence,
-    lesson5.check_top_pair, lesson5.check_chest_xray_series,
+    lesson5.check_top_pair, lesson5.check_chest_xray_series, lesson5.check_both_views,
 ])
 def test_placeholder(check) -> None:
     for placeholder in (..., None):
@@ -184,3 +184,34 @@ def test_chest_xray_series() -> None:
     assert "only CR" in lesson5.check_chest_xray_series(only_cr).message
     only_dx = int((idc["Modality"].eq("DX") & idc["BodyPartExamined"].eq("CHEST")).sum())
     assert "only DX" in lesson5.check_chest_xray_series(only_dx).message
+
+
+def test_both_views() -> None:
+    """Patients with an AP and a PA image, counted with pydicom on the files; the labels
+    file's View Position (csv) for the hint about it."""
+    views: dict[str, set[str]] = {}
+    images = 0
+    for path in sorted(data.cohort_images().glob("*.dcm")):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        views.setdefault(str(ds.PatientID), set()).add(str(ds.ViewPosition))
+        images += ds.ViewPosition in ("AP", "PA")
+    both = sum({"AP", "PA"} <= v for v in views.values())
+    assert 0 < both < len(views)
+    assert lesson5.check_both_views(both)
+    assert lesson5.check_both_views(float(both))
+    assert not lesson5.check_both_views(both + 1)
+    assert not lesson5.check_both_views(str(both))
+    assert "counts images" in lesson5.check_both_views(images).message
+    ap = sum("AP" in v for v in views.values())
+    assert "also have a PA" in lesson5.check_both_views(ap).message
+    pa = sum("PA" in v for v in views.values())
+    assert "also have an AP" in lesson5.check_both_views(pa).message
+    either = sum(bool(v & {"AP", "PA"}) for v in views.values())
+    assert "AND, not OR" in lesson5.check_both_views(either).message
+    assert "every patient" in lesson5.check_both_views(len(views)).message
+    csv_views: dict[str, set[str]] = {}
+    for r in _labels_rows():
+        csv_views.setdefault(r["Patient ID"], set()).add(r["View Position"])
+    csv_both = sum({"AP", "PA"} <= v for v in csv_views.values())
+    assert csv_both != both, "the hint about the labels file needs a different count"
+    assert "labels file" in lesson5.check_both_views(csv_both).message

@@ -2,7 +2,7 @@
 
 Each check compares the learner's answer with what pydicom reads from the real
 file or finds in its data dictionary (PS3.6), and says why a wrong answer is
-wrong. None of them uses :mod:`helpers.dicom.walker`, so the walker the lesson builds
+wrong. None of them uses :mod:`helpers.dicom.part10_bytes`, so the walker the lesson builds
 is checked by something else.
 """
 

@@ -2,7 +2,7 @@
 
 The right answers are computed here from sources the lesson's helpers do not
 use: the cohort generator's plan (:func:`helpers.data.cxr_plan.plan`) for the
-findings, and the IDC Parquet file read with pyarrow's own filters for the real
+findings and the views, and the IDC Parquet file read with pyarrow's own filters for the real
 metadata.
 """
 
@@ -153,3 +153,60 @@ def check_chest_xray_series(answer: object) -> Feedback:
             return wrong(hint)
     return wrong("filter rows with `Modality.isin(['CR', 'DX'])` and `BodyPartExamined == "
                  "'CHEST'`, then count rows (not patients).")
+
+
+#: Exercise 4 (a SQL query over the crawl's Parquet folder): patients with at least one
+#: image of each of these views, as the headers' View Position (0018,5101) says.
+BOTH_VIEWS = ("AP", "PA")
+
+
+@cache
+def _views() -> pd.DataFrame:
+    """Per image of the cohort: the patient, the header's View Position and the labels
+    file's, from the generator's plan (not from the files or the crawl)."""
+    from ...data.cxr_plan import plan
+
+    return plan()[["patient_id", "view_position", "csv_view_position"]]
+
+
+def both_views_truth(column: str = "view_position") -> int:
+    """Patients with an image of each of :data:`BOTH_VIEWS`, by the header's View Position
+    (``column="csv_view_position"``: by the labels file's)."""
+    views = _views().groupby("patient_id")[column].agg(set)
+    return int(sum(set(BOTH_VIEWS) <= seen for seen in views))
+
+
+@check
+def check_both_views(answer: object) -> Feedback:
+    """Exercise 4: patients of the crawl with at least one AP and at least one PA image."""
+    if isinstance(answer, bool) or not isinstance(answer, int) and not (
+            isinstance(answer, float) and answer.is_integer()):
+        return wrong("give a whole number of patients, e.g. the first value of "
+                     "`duckdb.sql(...).fetchone()`.")
+    truth = both_views_truth()
+    if int(answer) == truth:
+        return right(f"{truth} patients have both an AP and a PA image: for them a model can "
+                     "compare the two views of one chest.")
+    views = _views()
+    per_patient = views.groupby("patient_id")["view_position"].agg(set)
+    ap, pa = BOTH_VIEWS
+    hints = [
+        (int(views["view_position"].isin(BOTH_VIEWS).sum()),
+         "that counts images; count patients (GROUP BY PatientID)."),
+        (int(sum(ap in s for s in per_patient)),
+         f"that counts patients with an {ap} image; each must also have a {pa} image."),
+        (int(sum(pa in s for s in per_patient)),
+         f"that counts patients with a {pa} image; each must also have an {ap} image."),
+        (int(sum(bool(s & set(BOTH_VIEWS)) for s in per_patient)),
+         "that counts patients with either view; the question asks for both (AND, not OR)."),
+        (len(per_patient), "that counts every patient; keep only those with both views."),
+        (both_views_truth("csv_view_position"),
+         "that uses the labels file's View Position; the question asks for the headers "
+         "(the crawl's ViewPosition column), and the two disagree for some images."),
+    ]
+    for value, hint in hints:
+        if int(answer) == value != truth:
+            return wrong(hint)
+    return wrong("group the rows by PatientID and keep the groups with at least one AP and "
+                 "at least one PA row: `HAVING count(*) FILTER (WHERE ViewPosition = 'AP') > 0 "
+                 "AND ...`.")

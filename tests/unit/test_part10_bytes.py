@@ -20,7 +20,7 @@ from pydicom.uid import UID
 
 from helpers import data
 from helpers.dicom.errors import NotDicomError, TruncatedFileError, WorkbookError
-from helpers.dicom.walker import (
+from helpers.dicom.part10_bytes import (
     PIXEL_DATA_TAGS,
     UNDEFINED_LENGTH,
     read_preamble,
@@ -269,7 +269,7 @@ def test_undefined_length_text_is_refused(tmp_path: Path) -> None:
 
 
 def test_hexdump_matches_the_bytes() -> None:
-    from helpers.dicom.walker import hexdump
+    from helpers.dicom.part10_bytes import hexdump
 
     path = data.real("CT_small.dcm")
     raw = path.read_bytes()
