@@ -4,12 +4,19 @@ Candidates, on the same series (:func:`.inputs.write_series`: uncompressed slice
 file names shuffled, so order comes from Image Position (Patient) along the slice
 normal, PS3.3 C.7.6.2.1.1):
 
-- :func:`helpers.image.volume.load_series` (returns a Volume whose ``array`` is HU);
+- :func:`helpers.image.volume.load_series` given the folder (it reads every header with
+  ``read_header``, then every file's pixels: two reads per file; returns a Volume whose
+  ``array`` is HU);
+- ``load_series`` given the header rows of a crawl (``scan(folder,
+  fields=SERIES_FIELDS)``, made before the clock starts, as a lesson crawls a study
+  once): one read per file, for the pixels;
+- the crawl and ``load_series(rows)`` together, to show what the crawl costs;
 - SimpleITK's ``ImageSeriesReader`` with ``GetGDCMSeriesFileNames`` (sorts by
   position; GDCM applies Rescale Slope/Intercept, PS3.3 C.11.1.1.2), then
   ``sitk.GetArrayFromImage`` (the usual way to get a numpy array).
 
-Time: median wall seconds over interleaved repeats in this process (warm cache).
+Time: median wall seconds over interleaved repeats in this process (warm cache); a
+candidate's input (the folder, or the rows) is made before the clock starts.
 Peak memory: each candidate runs once in a fresh Python process, which first loads a
 3-slice series (imports and lazy initialisation done), resets the kernel's resident
 high-water mark (``/proc/self/clear_refs``), reads VmRSS, loads the full series and
@@ -26,7 +33,9 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,16 +43,40 @@ from helpers.paths import REPO_ROOT
 
 from ._common import Goal, Row, Section, interleaved
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 GOAL_VS_SITK = 1.5
 GOAL_MEMORY = 2.0
 HELPERS = "helpers.image.volume.load_series"
+ROWS = "load_series(rows of a crawl)"
+CRAWL_ROWS = "scan + load_series(rows)"
 SITK = "SimpleITK ImageSeriesReader"
 
 
-def load_helpers(folder: Path) -> np.ndarray:
+def as_is(folder: Path) -> Path:
+    return folder
+
+
+def rows_of(folder: Path) -> pd.DataFrame:
+    """The header rows of ``folder`` as a lesson gets them: one crawl."""
+    from helpers.image.volume import SERIES_FIELDS
+    from helpers.tables.crawl import scan
+
+    table, errors = scan(folder, fields=SERIES_FIELDS, progress=False)
+    if len(errors):
+        raise RuntimeError(f"the benchmark series has unreadable files: {errors}")
+    return table
+
+
+def load_helpers(source: Path | pd.DataFrame) -> np.ndarray:
     from helpers.image.volume import load_series
 
-    return load_series(folder).array
+    return load_series(source).array
+
+
+def crawl_and_load(folder: Path) -> np.ndarray:
+    return load_helpers(rows_of(folder))
 
 
 def load_sitk(folder: Path) -> np.ndarray:
@@ -54,7 +87,13 @@ def load_sitk(folder: Path) -> np.ndarray:
     return sitk.GetArrayFromImage(reader.Execute())
 
 
-LOADERS = {HELPERS: load_helpers, SITK: load_sitk}
+#: name -> (make the input from the series folder, untimed; load it, timed)
+LOADERS: dict[str, tuple[Callable[[Path], Any], Callable[[Any], np.ndarray]]] = {
+    HELPERS: (as_is, load_helpers),
+    ROWS: (rows_of, load_helpers),
+    CRAWL_ROWS: (as_is, crawl_and_load),
+    SITK: (as_is, load_sitk),
+}
 
 
 def _status(field: str) -> int:
@@ -69,14 +108,15 @@ def _child(name: str, folder: str, warm: str) -> None:
     """Run in a fresh process: print JSON with the peak extra RSS of one load."""
     import gc
 
-    load = LOADERS[name]
-    load(Path(warm))
+    prepare, load = LOADERS[name]
+    load(prepare(Path(warm)))
+    source = prepare(Path(folder))
     gc.collect()
     # reset the resident high-water mark (VmHWM) to the current RSS (Linux >= 4.0,
     # proc(5) clear_refs); otherwise the warm-up's peak would be the baseline
     Path("/proc/self/clear_refs").write_text("5")
     before = _status("VmRSS")
-    array = load(Path(folder))
+    array = load(source)
     peak = _status("VmHWM")
     print(json.dumps({"peak_extra": peak - before, "nbytes": int(array.nbytes),
                       "dtype": str(array.dtype), "shape": list(array.shape)}))
@@ -103,10 +143,12 @@ def run(repeat: int = 5, n_slices: int = 200) -> Section:
     with tempfile.TemporaryDirectory(prefix="bench-volume-") as tmp:
         folder = write_series(Path(tmp) / "series", n_slices)
         warm = write_series(Path(tmp) / "warm", 3)
+        inputs = {name: prepare(folder) for name, (prepare, _) in LOADERS.items()}
         ours, theirs = load_helpers(folder), load_sitk(folder)
         same = ours.shape == theirs.shape and np.array_equal(ours, theirs)
-        times = interleaved({HELPERS: lambda: load_helpers(folder),
-                             SITK: lambda: load_sitk(folder)}, repeat, warmup=1)
+        same_rows = np.array_equal(load_helpers(inputs[ROWS]), ours)
+        times = interleaved({name: (lambda load=load, source=inputs[name]: load(source))
+                             for name, (_, load) in LOADERS.items()}, repeat, warmup=1)
         memory = {name: peak_memory(name, folder, warm) for name in LOADERS}
         size = sum(p.stat().st_size for p in folder.iterdir())
 
@@ -114,7 +156,11 @@ def run(repeat: int = 5, n_slices: int = 200) -> Section:
     section.notes += [
         f"Series: {n_slices} uncompressed int16 slices, {size / 1e6:.0f} MB, shuffled names; "
         f"final array {tuple(ours.shape)} {ours.dtype} = {nbytes / 1e6:.0f} MB.",
-        f"Arrays equal voxel for voxel (helpers vs SimpleITK {theirs.dtype}): {same}.",
+        f"Arrays equal voxel for voxel (helpers vs SimpleITK {theirs.dtype}): {same}; "
+        f"rows vs folder: {same_rows}.",
+        f"{ROWS}: the rows of `scan(folder, fields=SERIES_FIELDS)`, crawled before the "
+        f"clock starts (a lesson crawls the study once); {CRAWL_ROWS} counts the crawl "
+        "(Dask's local processes, 2 cores).",
         f"Warm cache; {repeat} interleaved repeats; SimpleITK's default thread count is "
         f"{sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()}, load_series uses one "
         "(CPU time counts all threads).",
@@ -127,8 +173,10 @@ def run(repeat: int = 5, n_slices: int = 200) -> Section:
             "peak extra MB": f"{mem['peak_extra'] / 1e6:.0f}",
             "peak / array": f"{mem['peak_extra'] / mem['nbytes']:.2f}x"}))
     slower = section.row(HELPERS).median / section.row(SITK).median
+    rows_vs_folder = section.row(ROWS).median / section.row(HELPERS).median
     mem_ratio = memory[HELPERS]["peak_extra"] / nbytes
     section.ratios += [("load_series time / SimpleITK time", slower),
+                       ("load_series(rows) time / load_series(folder) time", rows_vs_folder),
                        ("load_series peak memory / final array", mem_ratio),
                        ("SimpleITK peak memory / final array",
                         memory[SITK]["peak_extra"] / memory[SITK]["nbytes"])]
@@ -137,5 +185,7 @@ def run(repeat: int = 5, n_slices: int = 200) -> Section:
              f"<= {GOAL_VS_SITK:g}x", slower <= GOAL_VS_SITK),
         Goal("volume: load_series peak memory vs array", f"{mem_ratio:.2f}x",
              f"< {GOAL_MEMORY:g}x", mem_ratio < GOAL_MEMORY),
+        Goal("volume: load_series(rows) time vs load_series(folder)", f"{rows_vs_folder:.2f}x",
+             "< 1x", rows_vs_folder < 1),
     ]
     return section

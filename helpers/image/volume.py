@@ -15,6 +15,11 @@ Slices are ordered by their position projected on the slice normal
 positions (Slice Thickness is the thickness of the reconstructed slab, not the
 step between slices). The result maps array indices to millimetres with a 4x4
 affine, as SimpleITK/ITK and NIfTI do.
+
+The geometry is read from a table of header rows (:data:`SERIES_FIELDS`, as
+:func:`helpers.tables.crawl.scan` gives them), so a study crawled once yields each
+series' volume with one read of each file, for its pixels; a folder or a list of
+files is first turned into such rows with :func:`helpers.dicom.header.read_header`.
 """
 
 from __future__ import annotations
@@ -28,16 +33,19 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-from pydicom.multival import MultiValue
+import pandas as pd
 
 from ..dicom.dicomio import read
 from ..dicom.errors import GeometryWarning, MissingTagError, SeriesError, WorkbookError
+from ..dicom.header import read_header
+from ..dicom.vr import parse_ds, parse_is
 from ..dicom.walk import files as walk_files
 from ..paths import shown
 from .pixels import to_hu, units, value_dtype
 from .presets import Preset, from_header
 
-__all__ = ["Volume", "Plane", "PLANES", "load_series", "slice_order"]
+__all__ = ["Volume", "Plane", "PLANES", "SERIES_FIELDS", "REQUIRED_COLUMNS", "load_series",
+           "slice_order"]
 
 PathLike = str | os.PathLike[str]
 
@@ -233,13 +241,27 @@ def _root(folder: Path | None, files: list[Path]) -> Path:
     return Path(os.path.commonpath([str(p.resolve().parent) for p in files]))
 
 
-def _floats(ds, keyword: str, count: int, path: Path, root: Path | None) -> np.ndarray:
-    value = ds.get(keyword)
-    values = [] if value is None else list(value) if isinstance(value, MultiValue) else [value]
-    try:
-        numbers = np.array([float(v) for v in values])
-    except (TypeError, ValueError):
-        numbers = np.array([np.nan])
+#: The header fields :func:`load_series` needs from every slice, by keyword: the Image
+#: Plane module (PS3.3 C.7.6.2: position, orientation, pixel spacing), Rows and Columns
+#: of the Image Pixel module (PS3.3 C.7.6.3) and the series it belongs to (PS3.3
+#: C.7.3.1). Crawl with ``scan(folder, fields=SERIES_FIELDS)``
+#: (:func:`helpers.tables.crawl.scan`) and pass one series' rows to :func:`load_series`.
+SERIES_FIELDS: tuple[str, ...] = (
+    "SeriesInstanceUID", "SeriesDescription", "ImagePositionPatient",
+    "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns",
+)
+#: The columns rows must have (``SeriesDescription`` may be absent: it only names the
+#: series in messages and :attr:`Volume.description`).
+REQUIRED_COLUMNS: tuple[str, ...] = ("path", *(f for f in SERIES_FIELDS
+                                               if f != "SeriesDescription"))
+
+
+def _numbers(value: object, keyword: str, count: int, path: Path, root: Path | None
+             ) -> np.ndarray:
+    """A DS field's ``count`` numbers (text as the file holds it, parsed by
+    :func:`helpers.dicom.vr.parse_ds`), or :class:`MissingTagError` naming the file."""
+    parsed = parse_ds(value)
+    numbers = np.array(parsed if parsed is not None else [np.nan], dtype=float)
     if len(numbers) != count or not np.all(np.isfinite(numbers)):
         raise MissingTagError(path, f"{keyword} is missing or does not hold {count} numbers "
                                     "(Image Plane module, PS3.3 C.7.6.2): no geometry to place "
@@ -247,17 +269,26 @@ def _floats(ds, keyword: str, count: int, path: Path, root: Path | None) -> np.n
     return numbers
 
 
-def _int(ds, keyword: str, path: Path, root: Path | None) -> int:
-    value = ds.get(keyword, 0)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MissingTagError(path, f"{keyword} {value!r} is not a whole number "
-                                    "(Image Pixel module, PS3.3 C.7.6.3)", root=root) from None
+def _whole(value: object, keyword: str, path: Path, root: Path | None) -> int:
+    """Rows or Columns (US: an integer in a crawl's table, text only if a table was
+    written and read back), or :class:`MissingTagError` naming the file."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        number: int | None = int(value)
+    else:
+        parsed = parse_is(value)
+        number = parsed[0] if parsed is not None and len(parsed) == 1 else None
+    if number is None or number < 1:
+        raise MissingTagError(path, f"{keyword} is missing or not a whole number above 0 "
+                                    "(Image Pixel module, PS3.3 C.7.6.3)", root=root)
+    return number
 
 
 @dataclass
 class _Header:
+    """One slice's geometry, from one row of a header table."""
+
     path: Path
     series_uid: str
     orientation: np.ndarray
@@ -273,14 +304,6 @@ class _Header:
         return shown(self.path, self.root)
 
 
-#: The attributes :func:`_header` uses. Reading only these keeps the first pass cheap:
-#: :func:`helpers.dicom.dicomio.read` decodes every element it reads. The second pass (the
-#: pixels) skips that: :func:`helpers.image.pixels.to_hu` and :func:`helpers.dicom.dicomio.pixels`
-#: turn any error of the elements they use into a documented one.
-_HEADER_KEYWORDS = ("SeriesInstanceUID", "ImageOrientationPatient", "ImagePositionPatient",
-                    "PixelSpacing", "Rows", "Columns", "SeriesDescription")
-
-
 @contextmanager
 def _named_from(root: Path | None) -> Iterator[None]:
     """Re-raise a helper's error with its file named relative to ``root``."""
@@ -292,19 +315,57 @@ def _named_from(root: Path | None) -> Iterator[None]:
         raise type(exc)(exc.path, exc.problem, root=root) from None
 
 
-def _header(path: Path, root: Path | None = None) -> _Header:
-    with _named_from(root):
-        ds = read(path, stop_before_pixels=True, specific_tags=list(_HEADER_KEYWORDS))
-    return _Header(
+def _read_rows(files: list[Path], root: Path) -> pd.DataFrame:
+    """The header rows of ``files`` (``path`` as given), read with the workbook's one
+    header reader, :func:`helpers.dicom.header.read_header`, in this process."""
+    rows = []
+    for path in files:
+        with _named_from(root):
+            rows.append({"path": str(path), **read_header(path, fields=SERIES_FIELDS)})
+    return pd.DataFrame(rows, columns=["path", *SERIES_FIELDS])
+
+
+def _row_paths(rows: pd.DataFrame, folder: Path | None) -> list[Path]:
+    """The files the rows name: ``path`` under ``folder``, or absolute."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in rows.columns]
+    if missing:
+        raise MissingTagError(None, f"the rows lack the column{'s' if len(missing) > 1 else ''} "
+                                    f"{', '.join(missing)}; load_series needs "
+                                    f"{', '.join(REQUIRED_COLUMNS)} (Image Plane and Image "
+                                    "Pixel modules, PS3.3 C.7.6.2 and C.7.6.3): crawl with "
+                                    "scan(folder, fields=SERIES_FIELDS) and pass one series' "
+                                    "rows")
+    if rows.empty:
+        raise SeriesError(None, "no rows given")
+    paths = [Path(str(p)) for p in rows["path"]]
+    if folder is None:
+        if not all(p.is_absolute() for p in paths):
+            raise SeriesError(None, "the rows' paths are relative (as scan gives them) and no "
+                                    "folder is known: pass folder=, the folder that was "
+                                    "crawled")
+        return paths
+    return [folder / p for p in paths]
+
+
+def _headers(rows: pd.DataFrame, paths: list[Path], root: Path | None) -> list[_Header]:
+    """Each row's geometry, checked: :class:`MissingTagError` names a file without it."""
+    def column(keyword: str) -> list:
+        return rows[keyword].tolist() if keyword in rows.columns else [None] * len(paths)
+
+    uids, descriptions = column("SeriesInstanceUID"), column("SeriesDescription")
+    iops, ipps, spacings = (column("ImageOrientationPatient"), column("ImagePositionPatient"),
+                            column("PixelSpacing"))
+    heights, widths = column("Rows"), column("Columns")
+    return [_Header(
         path=path,
-        series_uid=str(ds.get("SeriesInstanceUID", "")),
-        orientation=_floats(ds, "ImageOrientationPatient", 6, path, root),
-        position=_floats(ds, "ImagePositionPatient", 3, path, root),
-        pixel_spacing=_floats(ds, "PixelSpacing", 2, path, root),
-        shape=(_int(ds, "Rows", path, root), _int(ds, "Columns", path, root)),
-        description=str(ds.get("SeriesDescription", "")),
+        series_uid=uids[k] if isinstance(uids[k], str) else "",
+        orientation=_numbers(iops[k], "ImageOrientationPatient", 6, path, root),
+        position=_numbers(ipps[k], "ImagePositionPatient", 3, path, root),
+        pixel_spacing=_numbers(spacings[k], "PixelSpacing", 2, path, root),
+        shape=(_whole(heights[k], "Rows", path, root), _whole(widths[k], "Columns", path, root)),
+        description=descriptions[k] if isinstance(descriptions[k], str) else "",
         root=root,
-    )
+    ) for k, path in enumerate(paths)]
 
 
 def _one_series(headers: list[_Header], where: Path | None) -> None:
@@ -317,7 +378,7 @@ def _one_series(headers: list[_Header], where: Path | None) -> None:
                  for uid, hs in sorted(groups.items())]
         raise SeriesError(where or headers[0].path, root=headers[0].root, problem=
                           f"holds {len(groups)} series, not one: {'; '.join(parts)}; "
-                          "load each series' files separately")
+                          "load each series' files (or rows) separately")
 
 
 def _error(h: _Header, problem: str) -> SeriesError:
@@ -453,21 +514,63 @@ def _check_gaps(headers: list[_Header], order: list[int], d: np.ndarray, mean_ga
               "(Patient) values, or slightly uneven slices")
 
 
-def load_series(folder_or_paths: PathLike | Iterable[PathLike]) -> Volume:
-    """Read one series (a folder, or a list of files) into a :class:`Volume` in HU.
+def load_series(source: PathLike | Iterable[PathLike] | pd.DataFrame, *,
+                folder: PathLike | None = None) -> Volume:
+    """Read one series into a :class:`Volume` in HU: from header rows, a folder or files.
 
-    Raises :class:`helpers.dicom.errors.SeriesError` for a folder holding more than one
+    ``source`` is one of:
+
+    - a **table of header rows** (a ``pandas.DataFrame``) of one series, with a ``path``
+      column and the :data:`SERIES_FIELDS` columns as :func:`helpers.tables.crawl.scan`
+      gives them (text as the file holds it, ``\\`` between values; Rows and Columns
+      whole numbers). The geometry comes from the rows, so no file is opened for its
+      header: each file is opened once, for its pixels. ``path`` is relative to
+      ``folder``, which defaults to ``source.attrs["root"]`` (``scan`` records the
+      folder it crawled there, and filtering the table keeps it), or absolute.
+      Typical use::
+
+          table, errors = scan(study, fields=SERIES_FIELDS, progress=False)
+          vol = load_series(table[table.SeriesDescription == "Chest 3.0 Body"])
+
+      Rows lacking a column of :data:`REQUIRED_COLUMNS` raise
+      :class:`helpers.dicom.errors.MissingTagError` naming the missing columns;
+      relative paths with no folder known raise :class:`helpers.dicom.errors.SeriesError`.
+    - a **folder** (walked with :func:`helpers.dicom.walk.files`; hidden files and a
+      DICOMDIR left out) or a **list of files**: each header is read with
+      :func:`helpers.dicom.header.read_header` (the workbook's one header reader) into
+      the same rows, which then take the same path. The headers are read in this
+      process, not through ``scan``'s Dask processes: for a series that costs less
+      than starting them (measured on 2 cores: 80 slices 0.17 s in a loop against
+      0.37 s through ``scan``; 200 slices 0.75 s against 0.68 s). To load a large
+      study, crawl it once with ``scan`` and pass each series' rows.
+
+    The pixels are read once per file (:func:`helpers.dicom.dicomio.read`), in slice
+    order: Modality, the units and the header's windows come from the first slice,
+    the Modality LUT is applied per slice (:func:`helpers.image.pixels.to_hu`).
+
+    Raises :class:`helpers.dicom.errors.SeriesError` for files or rows of more than one
     series, inconsistent orientation/size/spacing, duplicate slices, a sheared
     stack (gantry tilt) or uneven gaps (missing slices), and
     :class:`helpers.dicom.errors.MissingTagError` for a slice without Image Plane
-    geometry; warns (:class:`helpers.dicom.errors.GeometryWarning`) where the geometry is
-    irregular but usable. :func:`slice_order` states the tolerances and their
-    sources. Files are named relative to the folder given (for a list of files,
-    to their common folder).
+    geometry (PS3.3 C.7.6.2); warns (:class:`helpers.dicom.errors.GeometryWarning`)
+    where the geometry is irregular but usable. :func:`slice_order` states the
+    tolerances and their sources. Files are named relative to the folder given (the
+    rows' folder; for a list of files, or rows with absolute paths, their common folder).
     """
-    where, files = _files(folder_or_paths)
-    root = _root(where, files)
-    headers = [_header(p, root) for p in files]
+    if isinstance(source, pd.DataFrame):
+        given = folder if folder is not None else source.attrs.get("root")
+        where = Path(given) if given is not None else None
+        paths = _row_paths(source, where)
+        root = _root(where, paths)
+        table = source
+    else:
+        if folder is not None:
+            raise TypeError("folder= names the folder a table's paths are relative to; "
+                            "pass a folder or a list of files alone")
+        where, paths = _files(source)
+        root = _root(where, paths)
+        table = _read_rows(paths, root)
+    headers = _headers(table, paths, root)
     _one_series(headers, where)
     order, slice_spacing = slice_order(headers, where)
     first = headers[order[0]]

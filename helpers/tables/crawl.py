@@ -175,6 +175,10 @@ def scan(
     Batches of :data:`BATCH` files are read on Dask's local processes scheduler,
     or on ``client`` (a ``dask.distributed.Client``) when given; its workers must
     see ``folder`` at the same path. ``progress`` shows a progress bar.
+
+    Both tables record the folder crawled in ``attrs["root"]`` (as given), which
+    pandas keeps through filtering: :func:`helpers.image.volume.load_series` finds the
+    files of one series' rows there.
     """
     import pandas as pd
 
@@ -217,6 +221,7 @@ def scan(
     table = table.sort_values("path", ignore_index=True)
     errors = pd.DataFrame(failed, columns=list(ERROR_COLUMNS))
     errors = errors.sort_values("path", ignore_index=True)
+    table.attrs["root"] = errors.attrs["root"] = str(root)
     return table, errors
 
 

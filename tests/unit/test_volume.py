@@ -5,6 +5,7 @@ tmp_path; data/ is never modified)."""
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,8 @@ import SimpleITK as sitk
 from helpers import data
 from helpers.dicom.dicomio import save_copy
 from helpers.dicom.errors import GeometryWarning, MissingTagError, SeriesError
-from helpers.image.volume import PLANES, load_series
+from helpers.image.volume import PLANES, SERIES_FIELDS, load_series
+from helpers.tables.crawl import scan
 
 
 def series_names() -> list[str]:
@@ -36,16 +38,34 @@ def sitk_read(folder):
     return reader.Execute(), [str(f) for f in files]
 
 
+@pytest.fixture(scope="module")
+def study_table():
+    """The synthetic CT study crawled once, as a learner does: ``(table, errors)``."""
+    return scan(data.ct_series("axial").parent, fields=SERIES_FIELDS, progress=False)
+
+
+def series_rows(table, name):
+    """The rows of series folder ``name``, picked by the Series Instance UID pydicom
+    reads from one of its files (not by the path)."""
+    first = sorted(data.ct_series(name).glob("*.dcm"))[0]
+    uid = pydicom.dcmread(first, stop_before_pixels=True).SeriesInstanceUID
+    return table[table.SeriesInstanceUID == uid]
+
+
 @needs_ct
 def test_there_is_an_axial_and_a_non_axial_series():
     assert "axial" in SERIES and len(SERIES) >= 2
 
 
 @needs_ct
+@pytest.mark.parametrize("source", ["folder", "rows"])
 @pytest.mark.parametrize("name", SERIES)
-def test_geometry_equals_simpleitk(name):
+def test_geometry_equals_simpleitk(name, source, study_table):
+    """The folder, and the rows a crawl of the whole study gives, load what ITK loads."""
     folder = data.ct_series(name)
-    vol = load_series(folder)
+    table, errors = study_table
+    assert errors.empty
+    vol = load_series(folder if source == "folder" else series_rows(table, name))
     image, files = sitk_read(folder)
     assert [str(p) for p in vol.paths] == files  # the same slice order
     assert vol.shape == tuple(reversed(image.GetSize()))
@@ -120,17 +140,13 @@ def test_two_series_in_one_folder(tmp_path):
     folder = copy_series("axial", tmp_path / "mixed")
     other = sorted(data.ct_series(SERIES[1]).glob("*.dcm"))[0]
     shutil.copy2(other, folder / "ZZ_other_series.dcm")
-    with pytest.raises(SeriesError, match="holds 2 series, not one"):
+    with pytest.raises(SeriesError, match="holds 2 series, not one") as from_folder:
         load_series(folder)
-
-
-@needs_ct
-def test_a_missing_slice_is_an_uneven_gap(tmp_path):
-    vol = load_series(data.ct_series("axial"))
-    middle = vol.paths[len(vol.paths) // 2].name
-    folder = copy_series("axial", tmp_path / "gap", skip={middle})
-    with pytest.raises(SeriesError, match=r"uneven gaps between slices: .* 1 slice\(s\) missing"):
-        load_series(folder)
+    table, errors = scan(folder, fields=SERIES_FIELDS, progress=False)
+    assert errors.empty and len(table) == len(list(folder.iterdir()))
+    with pytest.raises(SeriesError) as from_rows:
+        load_series(table)
+    assert str(from_rows.value) == str(from_folder.value)
 
 
 @needs_ct
@@ -260,14 +276,25 @@ def test_gantry_tilted_ct_is_refused_naming_the_tilt(tmp_path):
 
 
 @needs_ct
-def test_a_missing_slice_is_refused_naming_its_neighbours(tmp_path):
-    """Decision: refuse (every slice after the hole would be misplaced), naming the gap."""
-    _, files = sitk_read(data.ct_series("axial"))
-    folder = copy_series("axial", tmp_path / "hole", skip={Path(files[40]).name})
+@pytest.mark.parametrize("source", ["folder", "rows"])
+def test_a_missing_slice_is_refused_naming_its_neighbours(tmp_path, source, study_table):
+    """Decision: refuse (every slice after the hole would be misplaced), naming the gap
+    and the files around it, whether the series comes as a folder or as rows. The
+    order and the gap are SimpleITK's (GDCM sorts by position along the normal)."""
+    image, files = sitk_read(data.ct_series("axial"))
+    gap = image.GetSpacing()[2]
+    hole = Path(files[40]).name
+    if source == "folder":
+        series = copy_series("axial", tmp_path / "hole", skip={hole})
+    else:
+        rows = series_rows(study_table[0], "axial")
+        series = rows[~rows.path.str.endswith("/" + hole)]
+        assert len(series) == len(rows) - 1
     with pytest.raises(SeriesError, match=(
-            rf"{Path(files[39]).name} and {Path(files[41]).name}, {GAP:.3f} mm elsewhere "
+            rf"uneven gaps between slices: {2 * gap:.3f} mm between .*{Path(files[39]).name} "
+            rf"and .*{Path(files[41]).name}, {gap:.3f} mm elsewhere "
             r"\(about 2 gaps wide: 1 slice\(s\) missing\?\)")):
-        load_series(folder)
+        load_series(series)
 
 
 @needs_ct
@@ -310,3 +337,77 @@ def test_folder_walk_is_the_crawls_and_names_what_is_missing(tmp_path: Path):
     assert len(vol.paths) == len(reference.paths)
     with pytest.raises(SeriesError, match=r"nowhere: no such file or folder"):
         load_series(tmp_path / "nowhere")
+
+
+# ------------------------------------------------- header rows (issue 12: one crawl)
+def count_opens(monkeypatch) -> Counter:
+    """Count every file pydicom opens from now on (the header reader and the pixel
+    reader both go through pydicom.dcmread)."""
+    opened: Counter = Counter()
+    real_dcmread = pydicom.dcmread
+
+    def counting(fp, *args, **kwargs):
+        opened[Path(fp).resolve()] += 1
+        return real_dcmread(fp, *args, **kwargs)
+
+    monkeypatch.setattr(pydicom, "dcmread", counting)
+    return opened
+
+
+@needs_ct
+def test_rows_given_each_file_is_opened_once_for_its_pixels(monkeypatch, study_table):
+    rows = series_rows(study_table[0], "axial")
+    files = {p.resolve() for p in data.ct_series("axial").glob("*.dcm")}
+    opened = count_opens(monkeypatch)
+    load_series(rows)
+    assert set(opened) == files and set(opened.values()) == {1}
+    opened.clear()
+    load_series(data.ct_series("axial"))  # a folder: its headers are read first
+    assert set(opened) == files and set(opened.values()) == {2}
+
+
+@needs_ct
+def test_the_geometry_comes_from_the_rows(study_table):
+    """Rows that say otherwise than the files: the volume follows the rows."""
+    rows = series_rows(study_table[0], "axial").copy()
+    rows["PixelSpacing"] = "0.5\\0.25"  # row spacing, then column spacing (PS3.3 C.7.6.2)
+    rows["ImagePositionPatient"] = [f"10\\20\\{5 * k}" for k in range(len(rows))]
+    vol = load_series(rows)
+    assert vol.spacing == pytest.approx((0.25, 0.5, 5.0))
+    assert vol.origin == pytest.approx([10, 20, 0])
+    assert [p.name for p in vol.paths] == [Path(p).name for p in rows.path]
+
+
+@needs_ct
+def test_rows_lacking_geometry_are_refused_saying_how_to_get_it(study_table):
+    folder = data.ct_series("axial")
+    default, _ = scan(folder, progress=False)  # the crawl's default fields: no geometry
+    with pytest.raises(MissingTagError, match=(
+            r"lack the columns ImagePositionPatient, ImageOrientationPatient; .*"
+            r"scan\(folder, fields=SERIES_FIELDS\)")):
+        load_series(default)
+    rows = series_rows(study_table[0], "axial").copy()
+    with pytest.raises(MissingTagError, match=r"lack the column PixelSpacing;"):
+        load_series(rows.drop(columns="PixelSpacing"))
+    victim = rows.index[3]
+    rows.loc[victim, "ImagePositionPatient"] = None
+    with pytest.raises(MissingTagError, match=(
+            rf"{rows.loc[victim, 'path']}: ImagePositionPatient is missing")):
+        load_series(rows)
+
+
+@needs_ct
+def test_rows_paths_are_relative_to_the_crawled_folder(study_table):
+    """scan records its folder in table.attrs; without it, folder= says where the files are."""
+    rows = series_rows(study_table[0], "axial")
+    reference = load_series(data.ct_series("axial"))
+    bare = rows.copy()
+    bare.attrs.clear()
+    with pytest.raises(SeriesError, match="paths are relative .* pass folder="):
+        load_series(bare)
+    vol = load_series(bare, folder=data.ct_series("axial").parent)
+    assert np.array_equal(vol.array, reference.array)
+    absolute = bare.assign(path=[str(data.ct_series("axial").parent / p) for p in bare.path])
+    assert np.array_equal(load_series(absolute).affine, reference.affine)
+    with pytest.raises(TypeError, match="folder= names the folder a table's paths"):
+        load_series(data.ct_series("axial"), folder=data.ct_series("axial").parent)
