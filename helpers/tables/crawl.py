@@ -231,13 +231,16 @@ def write_parquet(table: pd.DataFrame, folder: str | os.PathLike[str], *,
     ``partition_on``, hive style ``Modality=CT/``) into the new folder ``folder``.
 
     Refuses (:class:`~helpers.dicom.errors.OverwriteError`) when ``folder`` exists and
-    is not empty. Read it back with ``pandas.read_parquet(folder)``, or query it
+    is not empty. The table's ``attrs`` (the crawled folder, an absolute path) are
+    not written. Read it back with ``pandas.read_parquet(folder)``, or query it
     with DuckDB: ``read_parquet('folder/**/*.parquet', hive_partitioning=true)``.
     """
     out = Path(folder)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise OverwriteError(out, "already exists; write the Parquet dataset to a new folder")
     out.mkdir(parents=True, exist_ok=True)
+    table = table.copy(deep=False)  # the same columns, without the crawled folder's path:
+    table.attrs = {}                # pandas would store attrs (an absolute path) in the file
     table.to_parquet(out, engine="pyarrow", partition_cols=list(partition_on) or None,
                      index=False)
     return out

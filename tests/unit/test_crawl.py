@@ -222,6 +222,10 @@ def test_parquet_dataset_queried_with_duckdb(scanned, tmp_path: Path) -> None:
     assert [r[0] for r in paths.fetchall()] == sorted(table["path"])
     with pytest.raises(OverwriteError):
         write_parquet(table, out)
+    # no absolute path of this machine in the files (pandas would store table.attrs)
+    assert table.attrs.get("root")
+    for part in out.rglob("*.parquet"):
+        assert table.attrs["root"].encode() not in part.read_bytes()
 
 
 def test_unreadable_and_vanishing(tmp_path: Path) -> None:
