@@ -141,8 +141,8 @@ def _run_client(client: Client, root: str, batches: list[list[str]],
     n = len(batches)
     futures = client.map(_read_batch, [root] * n, batches, [fields] * n, pure=False)
     results = []
-    # with_results: each result comes with its completion, not by a second request
-    for _, result in as_completed(futures, with_results=True):
+    for future in as_completed(futures):
+        result = future.result()
         results.append(result)
         bar.update(len(result))
     return results
