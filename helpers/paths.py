@@ -63,6 +63,22 @@ def shown(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = No
     return p.name
 
 
+def path_of(file: str) -> Path:
+    """The file behind a path as :func:`shown` prints it (``data/real/CT_small.dcm``),
+    for the tables whose ``file`` column holds such paths: the inverse of :func:`shown`
+    for files inside the workbook.
+
+    >>> path_of("data/real/CT_small.dcm") == DATA_DIR / "real" / "CT_small.dcm"
+    True
+    """
+    head, _, rest = file.partition("/")
+    if head == "data" and rest:
+        return DATA_DIR / rest
+    if head == "output" and rest:
+        return OUTPUT_DIR / rest
+    return REPO_ROOT / file
+
+
 def output_dir(*parts: str) -> Path:
     """Return (and create) a folder under :data:`OUTPUT_DIR`."""
     folder = OUTPUT_DIR.joinpath(*parts)

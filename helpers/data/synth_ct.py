@@ -22,7 +22,7 @@ The module has three parts, top to bottom:
 
 1. the phantom: :data:`TISSUES` (every tissue and its Hounsfield units in one
    table), the shapes, and :func:`phantom` that lists them in painting order;
-2. the geometry: :class:`Plane` (one image grid in patient space, PS3.3
+2. the geometry: :class:`ImageGrid` (one image grid in patient space, PS3.3
    C.7.6.2) and :data:`SERIES` (the design of each series);
 3. the writing: :func:`generate`, which renders every slice (blur and seeded
    noise on top of the phantom) and writes a complete CT Image IOD (PS3.3 A.3).
@@ -665,7 +665,7 @@ def phantom(seed: int = SEED) -> list[Paint]:
 # --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Plane:
+class ImageGrid:
     """One image's grid in patient space (PS3.3 C.7.6.2.1.1).
 
     The centre of the pixel in row ``i``, column ``j`` (both from 0) is
@@ -693,7 +693,7 @@ class Plane:
 
 
 class Grid:
-    """A rectangle ``[i0, i1) x [j0, j1)`` of a :class:`Plane`'s pixels and their coordinates.
+    """A rectangle ``[i0, i1) x [j0, j1)`` of a :class:`ImageGrid`'s pixels and their coordinates.
 
     ``x``, ``y``, ``z`` are computed as ``origin + i * a + j * b`` in that order for
     every pixel, whatever the window, so a point gets bit-identical coordinates in
@@ -701,7 +701,7 @@ class Grid:
     has length 1 (numpy broadcasting), which makes axial and coronal planes cheap.
     """
 
-    def __init__(self, plane: Plane, i0: int, i1: int, j0: int, j1: int):
+    def __init__(self, plane: ImageGrid, i0: int, i1: int, j0: int, j1: int):
         self.plane, self.i0, self.i1, self.j0, self.j1 = plane, i0, i1, j0, j1
         self.shape = (i1 - i0, j1 - j0)
         self._xyz: list[np.ndarray] | None = None
@@ -764,7 +764,7 @@ class Grid:
         return self.sub(w, 0) if w[4][0] else None
 
 
-def labels_on(plane: Plane, steps: Sequence[Paint]) -> np.ndarray:
+def labels_on(plane: ImageGrid, steps: Sequence[Paint]) -> np.ndarray:
     """Tissue label of every pixel centre of ``plane`` (painter's algorithm over ``steps``)."""
     g = plane.grid()
     labels = np.full(g.shape, T["air"], dtype=np.uint8)
@@ -794,7 +794,7 @@ _HU_OF_LABEL = np.array([t.hu for t in sorted(TISSUES.values(), key=lambda t: t.
 _NOISE_GAIN = 6.0 / 16.0
 
 
-def render(plane: Plane, steps: Sequence[Paint], rng: np.random.Generator) -> np.ndarray:
+def render(plane: ImageGrid, steps: Sequence[Paint], rng: np.random.Generator) -> np.ndarray:
     """CT numbers (HU, float) on ``plane``: tissue means, lung gradient, blur, noise."""
     labels = labels_on(plane, steps)
     hu = _HU_OF_LABEL[labels]
@@ -849,8 +849,8 @@ class SeriesDesign:
         n = self.normal
         return tuple(round(self.first[c] + k * self.step * n[c], 4) for c in range(3))
 
-    def plane(self, k: int) -> Plane:
-        return Plane(self.position(k), self.row_dir, self.col_dir, self.pixel_spacing[0],
+    def plane(self, k: int) -> ImageGrid:
+        return ImageGrid(self.position(k), self.row_dir, self.col_dir, self.pixel_spacing[0],
                      self.pixel_spacing[1], self.rows, self.cols)
 
 

@@ -1,4 +1,4 @@
-"""Read DICOM files and their pixels with clear errors; write copies safely.
+"""Read DICOM files and their pixels with clear errors; write copies and tables safely.
 
 Thin wrappers over :func:`pydicom.dcmread` and ``Dataset.pixel_array`` that turn
 the library's exceptions into :mod:`helpers.dicom.errors` messages naming the file and
@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pydicom
@@ -34,6 +35,9 @@ from .errors import (
     WorkbookError,
 )
 from .header import check_complete
+
+if TYPE_CHECKING:  # pandas is imported by whoever passes a table
+    import pandas as pd
 
 PathLike = str | os.PathLike[str]
 
@@ -252,4 +256,23 @@ def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
         origin = f" (read from {shown(source)})" if isinstance(source, str | os.PathLike) else ""
         raise InvalidValueError(p, f"cannot be written{origin}: {type(exc).__name__}: {exc}") \
             from None
+    return p
+
+
+def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write ``table`` as CSV (UTF-8, no index) to ``path``, never replacing other content.
+
+    Writing the same table again is allowed (a lesson can be re-run); a file
+    with different content is not replaced: :class:`helpers.dicom.errors.OverwriteError`.
+    """
+    p = Path(path)
+    text = table.to_csv(index=False, lineterminator="\n")
+    if p.exists():
+        if p.read_text(encoding="utf-8") != text:
+            raise OverwriteError(p, "already exists with other content; delete it or choose "
+                                    "another name")
+        return p
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "x", encoding="utf-8", newline="") as fh:
+        fh.write(text)
     return p

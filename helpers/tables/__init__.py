@@ -8,7 +8,7 @@
 - :mod:`.cohort`: a crawled cohort into a clean table a model can train on (lesson 4).
 - :mod:`.deid`, :mod:`.deid_iod`: de-identification (PS3.15 Annex E) and the IOD
   requirements it keeps.
-- :mod:`.explore`: exploring a cohort's metadata and pixels, and real metadata at scale
+- :mod:`.explore`: exploring a cohort's findings, and real metadata at scale
   (lesson 5).
 
 A module here that needs a file reads it through the file layer (:mod:`helpers.dicom`),

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -293,24 +292,3 @@ def prevalence_by_split(df: pd.DataFrame, split: pd.Series,
         out[name] = df.loc[split == name, labels].mean()
     out["images"] = df[labels].sum()
     return out
-
-
-def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write ``table`` as CSV (UTF-8, no index) to ``path``, never replacing other content.
-
-    Writing the same table again is allowed (a lesson can be re-run); a file
-    with different content is not replaced: :class:`helpers.dicom.errors.OverwriteError`.
-    """
-    from ..dicom.errors import OverwriteError
-
-    p = Path(path)
-    text = table.to_csv(index=False, lineterminator="\n")
-    if p.exists():
-        if p.read_text(encoding="utf-8") != text:
-            raise OverwriteError(p, "already exists with other content; delete it or choose "
-                                    "another name")
-        return p
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with open(p, "x", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    return p

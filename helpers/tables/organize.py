@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..dicom.dicomio import read
 from ..dicom.errors import NotDicomError
-from ..paths import DATA_DIR, OUTPUT_DIR, REPO_ROOT, shown
+from ..paths import shown
 from .crawl import scan
 from .hierarchy import hierarchy, series_of
 
@@ -74,16 +74,6 @@ class Organized:
             "instances": len(inst),
             "problems": len(self.problems),
         }
-
-
-def path_of(file: str) -> Path:
-    """The file behind a ``file`` entry of the tables (the inverse of ``paths.shown``)."""
-    head, _, rest = file.partition("/")
-    if head == "data" and rest:
-        return DATA_DIR / rest
-    if head == "output" and rest:
-        return OUTPUT_DIR / rest
-    return REPO_ROOT / file
 
 
 def _text(value: object) -> str:

@@ -19,7 +19,7 @@ In every case the subprocess first proves the protection works by failing to
 create a file in ``data/``.
 
 The writer tests check :func:`helpers.dicom.dicomio.save_copy` and
-:func:`helpers.tables.cohort.write_table` refuse to overwrite unless asked explicitly.
+:func:`helpers.dicom.dicomio.write_table` refuse to overwrite unless asked explicitly.
 """
 
 from __future__ import annotations
@@ -90,15 +90,14 @@ def test_save_copy_never_replaces_its_source(source: Path, tmp_path: Path, how: 
 
 
 def test_write_table_refuses_other_content(tmp_path: Path) -> None:
-    cohort = pytest.importorskip("helpers.tables.cohort")
     import pandas as pd
 
     path = tmp_path / "clean.csv"
     table = pd.DataFrame({"a": [1, 2]})
-    cohort.write_table(table, path)
+    dicomio.write_table(table, path)
     first = path.read_bytes()
-    cohort.write_table(table, path)  # the same table again: allowed, nothing changes
+    dicomio.write_table(table, path)  # the same table again: allowed, nothing changes
     assert path.read_bytes() == first
     with pytest.raises(OverwriteError, match="clean.csv"):
-        cohort.write_table(pd.DataFrame({"a": [3]}), path)
+        dicomio.write_table(pd.DataFrame({"a": [3]}), path)
     assert path.read_bytes() == first

@@ -16,7 +16,7 @@ from pydicom.pixels import pixel_array
 
 from helpers import data
 from helpers.lessons.checks import lesson1, lesson2
-from helpers.lessons.exercises import Feedback
+from helpers.lessons.feedback import Feedback
 
 
 def _right(fb: Feedback) -> None:

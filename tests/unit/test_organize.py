@@ -11,8 +11,8 @@ import pytest
 
 from helpers import data
 from helpers.dicom.errors import NotDicomError
-from helpers.paths import shown
-from helpers.tables.organize import organize_dicomdir, organize_folder, path_of, tree_text
+from helpers.paths import path_of, shown
+from helpers.tables.organize import organize_dicomdir, organize_folder, tree_text
 
 
 def _reference_series(files: list[Path]) -> Counter:

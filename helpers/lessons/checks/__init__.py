@@ -1,5 +1,5 @@
 """Exercise checks, one module per lesson (``lesson1``, ``lesson2``, ...).
 
 Each check takes the learner's answer and returns a
-:class:`helpers.lessons.exercises.Feedback` that says right or wrong and why.
+:class:`helpers.lessons.feedback.Feedback` that says right or wrong and why.
 """

@@ -11,7 +11,7 @@ from numbers import Real
 import pydicom
 from pydicom.multival import MultiValue
 
-from ..exercises import Feedback, check, exact_grey, right, wrong
+from ..feedback import Feedback, check, exact_grey, right, wrong
 
 #: HU of dense cortical bone (skull): a bone window must not saturate it.
 CORTICAL_BONE_HU = 1000

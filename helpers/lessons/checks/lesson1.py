@@ -13,7 +13,7 @@ import re
 import pydicom
 from pydicom.datadict import get_entry, keyword_for_tag
 
-from ..exercises import Feedback, check, right, wrong
+from ..feedback import Feedback, check, right, wrong
 
 #: The keyword the learner looks up in the data dictionary (exercise 1).
 LOOKUP_KEYWORD = "ImagePositionPatient"

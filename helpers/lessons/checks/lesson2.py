@@ -15,7 +15,7 @@ import numpy as np
 import pydicom
 
 from ...paths import OUTPUT_DIR, shown
-from ..exercises import Feedback, check, right, wrong
+from ..feedback import Feedback, check, right, wrong
 
 MULTIFRAME_FILE = "rtdose.dcm"  # an RT dose grid: 15 frames, one per dose plane
 YBR_FILE = "SC_ybr_full_uncompressed.dcm"

@@ -20,7 +20,7 @@ import pydicom
 from pydicom.pixels import apply_modality_lut
 
 from ... import data
-from ..exercises import Feedback, as_number, check, exact_grey, right, wrong
+from ..feedback import Feedback, as_number, check, exact_grey, right, wrong
 
 #: Exercise 1: the CT file and the pixel (row, column) whose HU the learner computes.
 HU_FILE = "693_J2KR.dcm"

@@ -17,7 +17,7 @@ import pandas as pd
 import pydicom
 from pydicom.dataset import Dataset
 
-from ..exercises import Feedback, as_number, check, right, wrong
+from ..feedback import Feedback, as_number, check, right, wrong
 
 #: The AS value of exercise 1 and its meaning (PS3.5 Table 6.2-1: nnnW = weeks); a
 #: week is 7 / 365.25 of a year, and 7/365 or 1/52 is accepted too.

@@ -14,7 +14,7 @@ from functools import cache
 
 import pandas as pd
 
-from ..exercises import Feedback, check, right, wrong
+from ..feedback import Feedback, check, right, wrong
 
 PREVALENCE_FINDING = "Effusion"
 CHEST_XRAY_MODALITIES = ("CR", "DX")
