@@ -13,7 +13,8 @@ Layout of ``data/`` (everything but the manifest is generated and git-ignored):
 - ``real/``: files copied from pydicom and pydicom-data (see :mod:`.real_files`), and
   the ``dicomdirtests/`` tree with its DICOMDIR;
 - ``ct_chest/<series>/``: a synthetic chest CT study, one folder per series
-  (``axial``, and a non-axial one), file names shuffled (see :mod:`.synth_ct`);
+  (``axial``, and a non-axial one), file names shuffled (see :mod:`.synth_ct`; its
+  phantom is :mod:`.ct_phantom`);
 - ``corpus/``: real-world files from other projects' test data on PyPI, for the tests
   and for lesson 3's rounded positions (see :mod:`.corpus`);
 - ``cxr_cohort/``: a synthetic chest X-ray cohort, ``images/*.dcm`` and the
