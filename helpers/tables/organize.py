@@ -11,15 +11,20 @@ Two sources:
 - :func:`organize_folder` crawls a folder (:func:`helpers.tables.crawl.scan`, headers
   only) and places its header table with
   :func:`helpers.tables.hierarchy.hierarchy`, reporting the files it cannot place
-  (not DICOM, truncated, missing UIDs, a DICOMDIR, a duplicate instance) in a
-  table instead of stopping;
+  (not DICOM, truncated, missing UIDs, a DICOMDIR, a duplicate instance) in an
+  error table instead of stopping;
 - :func:`organize_dicomdir` reads a DICOMDIR (PS3.10 section 8, the Basic
   Directory IOD of PS3.3 F.3), whose directory records already hold the
   hierarchy, without opening the instances, and reports records whose file is
   missing.
 
 Both give an :class:`Organized`: one row per instance, a per-series table with
-counts, and the problems. :func:`tree_text` draws the hierarchy with its UIDs.
+counts, and the errors, in the workbook's one error vocabulary: the columns
+``path``, ``kind``, ``error`` of a crawl's error table
+(:data:`helpers.tables.crawl.ERROR_COLUMNS`), ``kind`` the name of the
+:class:`helpers.dicom.errors.WorkbookError` subclass. ``path`` names a file as every
+error message does (:func:`helpers.paths.shown`: ``data/...`` inside the workbook,
+else relative to the folder given). :func:`tree_text` draws the hierarchy with its UIDs.
 """
 
 from __future__ import annotations
@@ -32,9 +37,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..dicom.dicomio import read
-from ..dicom.errors import NotDicomError
+from ..dicom.errors import NotDicomError, UnreadableFileError
 from ..paths import shown
-from .crawl import scan
+from .crawl import ERROR_COLUMNS, scan
 from .hierarchy import hierarchy, series_of
 
 PathLike = str | os.PathLike[str]
@@ -47,15 +52,16 @@ FIELDS = [
     "SOPInstanceUID", "InstanceNumber",
 ]
 _ORDER = ["PatientID", "StudyDate", "StudyInstanceUID", "SeriesNumber", "SeriesInstanceUID",
-          "InstanceNumber", "file"]
+          "InstanceNumber", "path"]
 
 
 @dataclass(frozen=True)
 class Organized:
     """Instances placed in the hierarchy, and the files that could not be."""
 
-    instances: pd.DataFrame  #: one row per instance: ``file`` and :data:`FIELDS`
-    problems: pd.DataFrame   #: ``file`` and ``problem``, one row per file not placed
+    instances: pd.DataFrame  #: one row per instance: ``path`` and :data:`FIELDS`
+    #: :data:`~helpers.tables.crawl.ERROR_COLUMNS`, one row per file not placed
+    errors: pd.DataFrame
 
     @property
     def series(self) -> pd.DataFrame:
@@ -65,14 +71,14 @@ class Organized:
 
     @property
     def counts(self) -> dict[str, int]:
-        """How many patients, studies, series, instances, and files with problems."""
+        """How many patients, studies, series, instances, and files with errors."""
         inst = self.instances
         return {
             "patients": int(inst["PatientID"].nunique()),
             "studies": int(inst["StudyInstanceUID"].nunique()),
             "series": int(inst["SeriesInstanceUID"].nunique()),
             "instances": len(inst),
-            "problems": len(self.problems),
+            "errors": len(self.errors),
         }
 
 
@@ -87,29 +93,29 @@ def _number(value: object) -> int | None:
         return None
 
 
-def _row(file: str, get) -> dict[str, object]:
-    row: dict[str, object] = {"file": file}
+def _row(path: str, get) -> dict[str, object]:
+    row: dict[str, object] = {"path": path}
     for field in FIELDS:
         value = get(field)
         row[field] = _number(value) if field.endswith("Number") else _text(value)
     return row
 
 
-def _finish(rows: list[dict[str, object]], problems: list[dict[str, str]]) -> Organized:
-    instances = pd.DataFrame(rows, columns=["file", *FIELDS])
+def _finish(rows: list[dict[str, object]], errors: list[dict[str, str]]) -> Organized:
+    instances = pd.DataFrame(rows, columns=["path", *FIELDS])
     for col in ("SeriesNumber", "InstanceNumber"):
         instances[col] = instances[col].astype("Int64")
     instances = instances.sort_values(_ORDER, kind="stable").reset_index(drop=True)
-    problem_table = pd.DataFrame(problems, columns=["file", "problem"])
-    problem_table = problem_table.sort_values("file", kind="stable").reset_index(drop=True)
-    return Organized(instances, problem_table)
+    error_table = pd.DataFrame(errors, columns=list(ERROR_COLUMNS))
+    error_table = error_table.sort_values("path", kind="stable").reset_index(drop=True)
+    return Organized(instances, error_table)
 
 
 def organize_folder(folder: PathLike) -> Organized:
     """Read every file under ``folder`` (headers only) into the hierarchy.
 
     Files are visited in sorted order. A file that cannot be read or placed
-    becomes a row of ``problems`` saying why; the crawl goes on. A DICOMDIR is
+    becomes a row of ``errors`` saying why; the crawl goes on. A DICOMDIR is
     reported (it indexes instances, it is not one: use :func:`organize_dicomdir`),
     and so is a second file with an already seen SOP Instance UID.
     """
@@ -118,19 +124,21 @@ def organize_folder(folder: PathLike) -> Organized:
         raise NotDicomError(root, "is not a folder")
     table, errors = scan(root, progress=False, fields=FIELDS)
     placed = hierarchy(table)
-    problems = [{"file": shown(root / rel, root), "problem": problem} for rel, problem in
-                zip([*errors["path"], *placed.rejected["path"]],
-                    [*errors["error"], *placed.rejected["error"]], strict=True)]
+    failed = [{"path": shown(root / row["path"], root), "kind": row["kind"],
+               "error": row["error"]}
+              for table_of_errors in (errors, placed.rejected)
+              for row in table_of_errors.to_dict("records")]
     rows = [_row(shown(root / row["path"], root), row.get)
             for row in placed.instances.to_dict("records")]
-    return _finish(rows, problems)
+    return _finish(rows, failed)
 
 
 def organize_dicomdir(path: PathLike) -> Organized:
     """Read the hierarchy from a DICOMDIR's directory records (PS3.3 F.3, F.5).
 
     Instances are not opened; a record whose file is missing is reported in
-    ``problems``. ``file`` is the referenced file (Referenced File ID).
+    ``errors`` (kind ``UnreadableFileError``). ``path`` is the referenced file
+    (Referenced File ID).
     """
     from pydicom.fileset import FileSet
 
@@ -154,7 +162,7 @@ def organize_dicomdir(path: PathLike) -> Organized:
             return instance[keyword].value if keyword in instance else None
 
         rows.append(_row(shown(instance.path, p.parent), get))
-    problems: list[dict[str, str]] = []
+    failed: list[dict[str, str]] = []
     for record in ds.DirectoryRecordSequence:
         file_id = record.get("ReferencedFileID")
         if file_id is None:
@@ -162,9 +170,10 @@ def organize_dicomdir(path: PathLike) -> Organized:
         parts = [file_id] if isinstance(file_id, str) else list(file_id)
         referenced = p.parent.joinpath(*parts)
         if not referenced.is_file():
-            problems.append({"file": shown(referenced, p.parent),
-                             "problem": "listed in the DICOMDIR but missing on disk"})
-    return _finish(rows, problems)
+            failed.append({"path": shown(referenced, p.parent),
+                           "kind": UnreadableFileError.__name__,
+                           "error": "listed in the DICOMDIR but missing on disk"})
+    return _finish(rows, failed)
 
 
 def tree_text(org: Organized, *, instances_shown: int = 0, uid_tail: int = 0) -> str:

@@ -63,9 +63,9 @@ def _raw_text_equals_pydicom(path: Path) -> None:
 
 
 def _organize(path: Path) -> None:
-    """organize_folder: no exception, and the file is either placed or a problem, once."""
+    """organize_folder: no exception, and the file is either placed or an error, once."""
     org = organize.organize_folder(path.parent)
-    n = len(org.instances) + len(org.problems)
+    n = len(org.instances) + len(org.errors)
     assert n == 1, f"organize_folder accounted for {n} files, expected 1"
 
 

@@ -80,10 +80,10 @@ def test_crawl_accounts_for_every_file_once_with_pydicoms_headers() -> None:
 
 def test_organize_accounts_for_every_file_once() -> None:
     org = organize_folder(ROOT)
-    files = list(org.instances["file"]) + list(org.problems["file"])
+    files = list(org.instances["path"]) + list(org.errors["path"])
     assert sorted(files) == sorted(f"data/corpus/{r}" for r in REL)
     for _, row in org.instances.iterrows():
-        ds = READABLE[row["file"].removeprefix("data/corpus/")]
+        ds = READABLE[row["path"].removeprefix("data/corpus/")]
         assert row["SOPInstanceUID"] == ds.SOPInstanceUID
 
 

@@ -41,12 +41,12 @@ def test_dicomdir_matches_the_files_it_references() -> None:
     assert got == expected
     assert org.counts == {
         "patients": len({k[0] for k in expected}), "studies": len({k[1] for k in expected}),
-        "series": len(expected), "instances": len(files), "problems": 0,
+        "series": len(expected), "instances": len(files), "errors": 0,
     }
     # the records' SOP Instance UIDs are those in the files' own headers
     headers = {shown(f): pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID
                for f in files}
-    assert dict(zip(org.instances["file"], org.instances["SOPInstanceUID"], strict=True)) \
+    assert dict(zip(org.instances["path"], org.instances["SOPInstanceUID"], strict=True)) \
         == headers
 
 
@@ -54,11 +54,11 @@ def test_folder_and_dicomdir_agree_on_the_same_tree() -> None:
     tree = data.dicomdir().parent
     by_dir = organize_dicomdir(data.dicomdir())
     by_folder = organize_folder(tree)
-    listed = set(by_dir.instances["file"])
-    folder_rows = by_folder.instances[by_folder.instances["file"].isin(listed)]
-    cols = ["file", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"]
-    left = by_dir.instances[cols].sort_values("file").reset_index(drop=True)
-    right = folder_rows[cols].sort_values("file").reset_index(drop=True)
+    listed = set(by_dir.instances["path"])
+    folder_rows = by_folder.instances[by_folder.instances["path"].isin(listed)]
+    cols = ["path", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"]
+    left = by_dir.instances[cols].sort_values("path").reset_index(drop=True)
+    right = folder_rows[cols].sort_values("path").reset_index(drop=True)
     assert left.equals(right)
 
 
@@ -96,8 +96,15 @@ def test_bad_files_are_reported_and_the_crawl_goes_on(tmp_path: Path) -> None:
     shutil.copyfile(data.dicomdir(), tmp_path / "DICOMDIR")
 
     org = organize_folder(tmp_path)
-    problems = dict(zip(org.problems["file"].str.rsplit("/", n=1).str[-1],
-                        org.problems["problem"], strict=True))
+    names = org.errors["path"].str.rsplit("/", n=1).str[-1]
+    problems = dict(zip(names, org.errors["error"], strict=True))
+    kinds = dict(zip(names, org.errors["kind"], strict=True))
+    # one error vocabulary: the crawl's columns, kind the WorkbookError subclass
+    assert list(org.errors.columns) == ["path", "kind", "error"]
+    assert kinds == {"notes.txt": "NotDicomError", "empty.dcm": "EmptyFileError",
+                     "cut.dcm": "TruncatedFileError", "sub_copy.dcm": "DuplicateInstanceError",
+                     "no_series.dcm": "MissingTagError", "DICOMDIR": "NotAnInstanceError",
+                     "MR_small_implicit.dcm": "DuplicateInstanceError"}
     # MR_small_implicit.dcm is MR_small.dcm in another encoding: the same instance
     assert set(problems) == {"notes.txt", "empty.dcm", "cut.dcm", "sub_copy.dcm",
                              "no_series.dcm", "DICOMDIR", "MR_small_implicit.dcm"}
@@ -107,7 +114,7 @@ def test_bad_files_are_reported_and_the_crawl_goes_on(tmp_path: Path) -> None:
     assert "same SOP Instance UID as" in problems["sub_copy.dcm"]
     assert "DICOMDIR" in problems["DICOMDIR"]
     assert "same SOP Instance UID as" in problems["MR_small_implicit.dcm"]
-    assert sorted(f.rsplit("/", 1)[-1] for f in org.instances["file"]) == ["CT_small.dcm",
+    assert sorted(f.rsplit("/", 1)[-1] for f in org.instances["path"]) == ["CT_small.dcm",
                                                                            "MR_small.dcm"]
 
 
@@ -117,9 +124,10 @@ def test_missing_file_in_dicomdir_is_reported(tmp_path: Path) -> None:
     victim = tree / "77654033" / "CR1" / "6154"
     victim.unlink()
     org = organize_dicomdir(tree / "DICOMDIR")
-    assert len(org.problems) == 1
-    assert org.problems["problem"].iloc[0] == "listed in the DICOMDIR but missing on disk"
-    assert org.problems["file"].iloc[0].endswith("77654033/CR1/6154")
+    assert len(org.errors) == 1
+    assert org.errors["error"].iloc[0] == "listed in the DICOMDIR but missing on disk"
+    assert org.errors["kind"].iloc[0] == "UnreadableFileError"
+    assert org.errors["path"].iloc[0].endswith("77654033/CR1/6154")
     assert org.counts["instances"] == len(_dicomdir_files()) - 1
 
 
@@ -154,8 +162,8 @@ def test_tree_text_uid_tails() -> None:
 
 def test_path_of_finds_the_files_again() -> None:
     org = organize_dicomdir(data.dicomdir())
-    for file, uid in zip(org.instances["file"], org.instances["SOPInstanceUID"], strict=True):
-        assert pydicom.dcmread(path_of(file), stop_before_pixels=True).SOPInstanceUID == uid
+    for path, uid in zip(org.instances["path"], org.instances["SOPInstanceUID"], strict=True):
+        assert pydicom.dcmread(path_of(path), stop_before_pixels=True).SOPInstanceUID == uid
 
 
 def test_files_outside_the_repository_are_named_relative_to_the_folder(tmp_path: Path) -> None:
@@ -166,7 +174,7 @@ def test_files_outside_the_repository_are_named_relative_to_the_folder(tmp_path:
     (tmp_path / "b" / "junk").mkdir()
     (tmp_path / "b" / "junk" / "0.dcm").write_bytes(b"not DICOM")
     org = organize_folder(tmp_path)
-    assert list(org.instances["file"]) == ["a/0.dcm"]
-    problems = dict(zip(org.problems["file"], org.problems["problem"], strict=True))
+    assert list(org.instances["path"]) == ["a/0.dcm"]
+    problems = dict(zip(org.errors["path"], org.errors["error"], strict=True))
     assert problems["b/0.dcm"] == "same SOP Instance UID as a/0.dcm (a duplicate copy)"
     assert "DICM" in problems["b/junk/0.dcm"]
