@@ -19,6 +19,11 @@ import os
 
 from ..paths import shown
 
+#: The columns of every error table (a crawl's, a hierarchy's rejected rows, an
+#: organised folder's): the file, the :attr:`WorkbookError.kind` it raised, and the
+#: problem in words (:attr:`WorkbookError.problem`).
+ERROR_COLUMNS: tuple[str, ...] = ("path", "kind", "error")
+
 
 class WorkbookError(Exception):
     """Base class: a problem with one input, named in the message."""

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..dicom.errors import NotDicomError, OverwriteError, WorkbookError
+from ..dicom.errors import ERROR_COLUMNS, NotDicomError, OverwriteError, WorkbookError
 from ..dicom.header import DICOMDIR_SOP_CLASS, EXTRA_COLUMNS, FIELDS, INT_FIELDS, read_header
 from ..dicom.walk import walk
 
@@ -35,8 +35,6 @@ if TYPE_CHECKING:  # imported lazily: worker processes need neither
 __all__ = ["DICOMDIR_SOP_CLASS", "ERROR_COLUMNS", "EXTRA_COLUMNS", "FIELDS", "read_header",
            "scan", "write_parquet"]
 
-#: Columns of the errors table.
-ERROR_COLUMNS: tuple[str, ...] = ("path", "kind", "error")
 #: Files read by one task: large enough that scheduling costs little per file,
 #: small enough that the progress bar moves and both cores stay busy.
 BATCH = 64

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..dicom.errors import DuplicateInstanceError, MissingTagError
+from ..dicom.errors import ERROR_COLUMNS, DuplicateInstanceError, MissingTagError
 
 #: The unique key of each level, top down (PS3.4 C.6.1.1).
 LEVELS: tuple[tuple[str, str], ...] = (
@@ -47,7 +47,7 @@ def _as_number(column: pd.Series) -> pd.Series:
 def series_of(instances: pd.DataFrame) -> pd.DataFrame:
     """One row per series of placed ``instances``: patient, study and series columns
     (first value in the series) and ``instances``, the count, in hierarchy order."""
-    per_instance = {"SOPInstanceUID", "InstanceNumber", "path", "file"}
+    per_instance = {"SOPInstanceUID", "InstanceNumber", "path"}
     others = [c for c in instances.columns if c not in per_instance and c not in _SERIES_KEYS]
     if instances.empty:
         return pd.DataFrame(columns=[*_SERIES_KEYS, *others, "instances"])
@@ -117,7 +117,7 @@ def hierarchy(table: pd.DataFrame, *, path_column: str = "path") -> Hierarchy:
                          "kind": DuplicateInstanceError.__name__,
                          "error": f"same SOP Instance UID as {first[index]} (a duplicate copy)"})
     placed = _sorted(rows[~duplicate], extra=(path_column,))
-    problems = pd.DataFrame(rejected, columns=["path", "kind", "error"])
+    problems = pd.DataFrame(rejected, columns=list(ERROR_COLUMNS))
     if path_column != "path":
         problems = problems.rename(columns={"path": path_column})
     problems = problems.sort_values(path_column, kind="stable").reset_index(drop=True)

@@ -21,7 +21,7 @@ Two sources:
 Both give an :class:`Organized`: one row per instance, a per-series table with
 counts, and the errors, in the workbook's one error vocabulary: the columns
 ``path``, ``kind``, ``error`` of a crawl's error table
-(:data:`helpers.tables.crawl.ERROR_COLUMNS`), ``kind`` the name of the
+(:data:`helpers.dicom.errors.ERROR_COLUMNS`), ``kind`` the name of the
 :class:`helpers.dicom.errors.WorkbookError` subclass. ``path`` names a file as every
 error message does (:func:`helpers.paths.shown`: ``data/...`` inside the workbook,
 else relative to the folder given). :func:`tree_text` draws the hierarchy with its UIDs.
@@ -37,9 +37,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..dicom.dicomio import read
-from ..dicom.errors import NotDicomError, UnreadableFileError
+from ..dicom.errors import ERROR_COLUMNS, NotDicomError, UnreadableFileError
 from ..paths import shown
-from .crawl import ERROR_COLUMNS, scan
+from .crawl import scan
 from .hierarchy import hierarchy, series_of
 
 PathLike = str | os.PathLike[str]
@@ -60,7 +60,7 @@ class Organized:
     """Instances placed in the hierarchy, and the files that could not be."""
 
     instances: pd.DataFrame  #: one row per instance: ``path`` and :data:`FIELDS`
-    #: :data:`~helpers.tables.crawl.ERROR_COLUMNS`, one row per file not placed
+    #: :data:`~helpers.dicom.errors.ERROR_COLUMNS`, one row per file not placed
     errors: pd.DataFrame
 
     @property
