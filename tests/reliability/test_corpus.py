@@ -78,6 +78,26 @@ def test_crawl_accounts_for_every_file_once_with_pydicoms_headers() -> None:
                 assert str(row[keyword]) == str(ds[keyword].value), (row["path"], keyword)
 
 
+
+def test_raw_text_path_equals_pydicom_on_every_corpus_file() -> None:
+    """read_header's raw-text path gives the row (or the error) pydicom's conversion of
+    every field gives, on files other projects wrote (character sets, odd padding)."""
+    from helpers.dicom.header import read_header
+
+    def outcome(path: Path, raw_text: bool) -> object:
+        try:
+            return read_header(path, raw_text=raw_text)
+        except WorkbookError as exc:
+            return exc.kind, exc.problem
+
+    rows = 0
+    for path in FILES:
+        fast = outcome(path, True)
+        assert fast == outcome(path, False), path
+        rows += isinstance(fast, dict)
+    assert rows >= 35
+
+
 def test_organize_accounts_for_every_file_once() -> None:
     org = organize_folder(ROOT)
     files = list(org.instances["path"]) + list(org.errors["path"])

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pydicom
 import pytest
 from PIL import Image
@@ -283,6 +284,15 @@ def test_raw_text_decoding_equals_pydicom_on_every_data_file(mixed: Path) -> Non
         assert fast == outcome(path, False), path
         rows += isinstance(fast, dict)
     assert rows > 500
+
+
+
+def test_scan_without_the_raw_text_path_gives_the_same_tables(mixed: Path, scanned) -> None:
+    """scan(raw_text=False) reaches read_header in the worker processes (the benchmark's
+    peer for the raw-text path) and crawls to the same two tables."""
+    table, errors = scan(mixed, progress=False, raw_text=False)
+    pd.testing.assert_frame_equal(table, scanned[0])
+    pd.testing.assert_frame_equal(errors, scanned[1])
 
 
 def test_a_script_without_main_guard_can_scan(mixed: Path, scanned, tmp_path: Path) -> None:
