@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,15 +41,15 @@ __all__ = ["DICOMDIR_SOP_CLASS", "ERROR_COLUMNS", "EXTRA_COLUMNS", "FIELDS", "re
 BATCH = 64
 
 
-def _read_batch(root: str, rels: Sequence[str], fields: tuple[str, ...],
-                raw_text: bool = True) -> list[tuple]:
-    """Read several files (one Dask task); ``(rel, row, "", "")`` or ``(rel, None,
-    kind, problem)`` for each. Never raises for one file."""
+def _read_batch(root: str, rels: Sequence[str], read: Callable[[str], dict]
+                ) -> list[tuple]:
+    """Read several files with ``read`` (:func:`read_header` with the crawl's options;
+    one Dask task); ``(rel, row, "", "")`` or ``(rel, None, kind, problem)`` for each.
+    Never raises for one file."""
     out: list[tuple] = []
     for rel in rels:
         try:
-            row = read_header(os.path.join(root, rel), fields=fields, raw_text=raw_text)
-            out.append((rel, row, "", ""))
+            out.append((rel, read(os.path.join(root, rel)), "", ""))
         except WorkbookError as exc:
             out.append((rel, None, exc.kind, exc.problem))
         except Exception as exc:  # a bug, not a file problem: still one row, never a stop
@@ -109,18 +110,17 @@ def _start_method() -> str:
     return "spawn"
 
 
-def _run_local(root: str, batches: list[list[str]], fields: tuple[str, ...],
-               raw_text: bool, bar: _Progress) -> list[list[tuple]]:
+def _run_local(root: str, batches: list[list[str]], read: Callable[[str], dict],
+               bar: _Progress) -> list[list[tuple]]:
     """Batches on Dask's local processes scheduler (in this process when one batch)."""
     if len(batches) <= 1:  # nothing to spread: no processes to start
-        results = [_read_batch(root, b, fields, raw_text) for b in batches]
+        results = [_read_batch(root, b, read) for b in batches]
         bar.update(sum(map(len, batches)))
         return results
     import dask
     from dask.callbacks import Callback
 
-    tasks = [dask.delayed(_read_batch, pure=False)(root, b, fields, raw_text)
-             for b in batches]
+    tasks = [dask.delayed(_read_batch, pure=False)(root, b, read) for b in batches]
 
     def posttask(key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
         if isinstance(result, list):
@@ -135,14 +135,12 @@ def _run_local(root: str, batches: list[list[str]], fields: tuple[str, ...],
 
 
 def _run_client(client: Client, root: str, batches: list[list[str]],
-                fields: tuple[str, ...], raw_text: bool, bar: _Progress
-                ) -> list[list[tuple]]:
+                read: Callable[[str], dict], bar: _Progress) -> list[list[tuple]]:
     """Batches as futures on a ``dask.distributed`` cluster, collected as they finish."""
     from distributed import as_completed
 
     n = len(batches)
-    futures = client.map(_read_batch, [root] * n, batches, [fields] * n, [raw_text] * n,
-                         pure=False)
+    futures = client.map(_read_batch, [root] * n, batches, [read] * n, pure=False)
     results = []
     for future in as_completed(futures):
         result = future.result()
@@ -193,6 +191,7 @@ def scan(
     if not root.is_dir():
         raise NotDicomError(root, "is not a folder; scan() crawls a folder of files")
     fields = tuple(fields)
+    read = partial(read_header, fields=fields, raw_text=raw_text)
     to_read: list[str] = []
     failed: list[dict[str, str]] = []
     for rel, error in walk(root):
@@ -208,9 +207,9 @@ def scan(
     rows: list[dict[str, Any]] = []
     try:
         if client is None:
-            results = _run_local(str(root), batches, fields, raw_text, bar)
+            results = _run_local(str(root), batches, read, bar)
         else:
-            results = _run_client(client, str(root), batches, fields, raw_text, bar)
+            results = _run_client(client, str(root), batches, read, bar)
         for batch in results:
             for rel, row, kind, problem in batch:
                 if row is None:

@@ -51,15 +51,17 @@ def _outcome(call: Callable[[], object]) -> object:
         return f"{exc.kind}: {exc.problem}"
 
 
-def _raw_text_equals_pydicom(path: Path) -> None:
+def raw_text_equals_pydicom(path: Path) -> object:
     """read_header decodes plain text values from the raw bytes: the row (or the
-    error) must be what pydicom's own conversion of every field gives."""
-    fast = _outcome(lambda: header.read_header(path))
+    error) must be what pydicom's own conversion of every field gives. Returns the
+    outcome: the row (a dict) or ``"kind: problem"``."""
+    outcome = fast = _outcome(lambda: header.read_header(path))
     slow = _outcome(lambda: header.read_header(path, raw_text=False))
     if fast != slow and isinstance(fast, dict) and isinstance(slow, dict):
         fast = {k: v for k, v in fast.items() if slow[k] != v}
         slow = {k: slow[k] for k in fast}
     assert fast == slow, f"raw text decoding {fast!r} != pydicom {slow!r}"
+    return outcome
 
 
 def _organize(path: Path) -> None:
@@ -87,7 +89,7 @@ TARGETS: dict[str, Callable[[Path], object]] = {
     "part10_bytes.walk": lambda p: part10_bytes.walk(p),
     "part10_bytes.walk(all)": lambda p: part10_bytes.walk(p, stop_at_pixel_data=False),
     "crawl.read_header": lambda p: crawl.read_header(p),
-    "read_header raw text == pydicom": _raw_text_equals_pydicom,
+    "read_header raw text == pydicom": raw_text_equals_pydicom,
     "crawl.scan": _scan,
     "organize.organize_folder": _organize,
 }

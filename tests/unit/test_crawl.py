@@ -286,7 +286,6 @@ def test_raw_text_decoding_equals_pydicom_on_every_data_file(mixed: Path) -> Non
     assert rows > 500
 
 
-
 def test_scan_without_the_raw_text_path_gives_the_same_tables(mixed: Path, scanned) -> None:
     """scan(raw_text=False) reaches read_header in the worker processes (the benchmark's
     peer for the raw-text path) and crawls to the same two tables."""
