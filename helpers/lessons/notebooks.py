@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 #: A tqdm progress bar on stderr: "name:  42%|####      | 152/361 [...]".
 PROGRESS_BAR = re.compile(r"\d+%\|")
@@ -55,10 +56,12 @@ def execute(path: Path, timeout: int = 600) -> float:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     static_widgets(nb)
+    # one print can reach the kernel's stdout as one message or two, depending on
+    # timing: merged, consecutive stream outputs save the same way every run
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
     nb.metadata.pop("widgets", None)  # live widget state differs run to run
     nbformat.write(nb, path)
     return time.perf_counter() - start
-
 
 
 def static_widgets(nb: nbformat.NotebookNode) -> int:

@@ -3,9 +3,11 @@ unrun shows no frozen progress bar and no widget repr, and nothing else is dropp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 
-from helpers.lessons.notebooks import static
+from helpers.lessons.notebooks import execute, static
 
 
 def stream(name: str, text: str) -> nbformat.NotebookNode:
@@ -30,3 +32,17 @@ def test_widget_keeps_only_its_static_picture() -> None:
     assert kept is not None and set(kept["data"]) == {"image/png"}
     figure = nbformat.v4.new_output("display_data", data={"image/png": "x", "text/plain": "F"})
     assert static(figure)["data"] == {"image/png": "x", "text/plain": "F"}
+
+
+def test_a_print_split_across_messages_is_saved_as_one_output(tmp_path: Path) -> None:
+    """The kernel may send one cell's stdout as several messages (here forced by a flush
+    and a pause longer than ipykernel's 0.2 s flush interval); saved, it is one output,
+    so re-executing a lesson cannot change its file by timing alone."""
+    path = tmp_path / "split.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import time\nprint('a', flush=True)\ntime.sleep(0.5)\nprint('b')"))
+    nbformat.write(nb, path)
+    execute(path)
+    outputs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [(o.output_type, o.name, o.text) for o in outputs] == [("stream", "stdout", "a\nb\n")]
