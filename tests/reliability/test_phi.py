@@ -1,5 +1,5 @@
 """PHI: no committed notebook shows the synthetic patients' identities beyond an
-explicit allow-list, and lesson 4's de-identified outputs show none at all.
+explicit allow-list, and lesson 5's de-identified outputs show none at all.
 
 The PHI values are read from the generated files' headers in ``data/``
 (independently of the lessons and of ``helpers.tables.deid``): for every synthetic CT
@@ -16,7 +16,7 @@ Allow-list (lessons show some PHI on purpose, to teach what it is):
 
 - ``01_dicom_standard``: the synthetic CT patient's name and ID (the Patient
   level of the information model, and what PHI looks like);
-- ``04_non_image_data``:
+- ``05_non_image_data``:
   - every value of the *example patient*, the patient of
     ``cxr_cohort/images/00000001_000.dcm`` (the first row of the crawl table:
     parsing PN and DA, and the before/after of de-identification);
@@ -26,9 +26,9 @@ Allow-list (lessons show some PHI on purpose, to teach what it is):
     value of at most 120 years, or more than a year off the age the birth and
     study dates give (the lesson computes their age from the dates).
 
-Anything else is a failure. Lesson 4's de-identified outputs (the code cells
+Anything else is a failure. Lesson 5's de-identified outputs (the code cells
 from the first call of ``deidentify_table`` up to the exercises, and every file
-the lesson writes under ``output/lesson4`` when run) must show no PHI at all,
+the lesson writes under ``output/lesson5`` when run) must show no PHI at all,
 not even the example patient's.
 """
 
@@ -48,7 +48,7 @@ from helpers.paths import DATA_DIR, REPO_ROOT
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CT = DATA_DIR / "ct_chest"
 CXR = DATA_DIR / "cxr_cohort" / "images"
-LESSON4 = "04_non_image_data.ipynb"
+LESSON5 = "05_non_image_data.ipynb"
 EXAMPLE = "00000001_000.dcm"
 
 pytestmark = pytest.mark.skipif(not (CT.is_dir() and CXR.is_dir()),
@@ -132,7 +132,7 @@ def phi() -> dict:
                   if kind in ("PatientName", "PatientID")}
     allowed = {
         "01_dicom_standard.ipynb": ct_patient,
-        LESSON4: set(example) | head_ids | ageless_births,
+        LESSON5: set(example) | head_ids | ageless_births,
     }
     return {"patient": patient, "all": {**context, **patient}, "allowed": allowed}
 
@@ -176,7 +176,7 @@ def test_notebook_outputs_show_only_allowed_phi(phi: dict, notebook: Path) -> No
 
 
 def _deidentified_cells(nb) -> list[tuple[int, object]]:
-    """Lesson 4's code cells from the first ``deidentify_table`` call up to the exercises."""
+    """Lesson 5's code cells from the first ``deidentify_table`` call up to the exercises."""
     cells, inside = [], False
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown" and re.match(r"#+ *Exercises", cell.source):
@@ -188,27 +188,27 @@ def _deidentified_cells(nb) -> list[tuple[int, object]]:
     return cells
 
 
-@pytest.mark.skipif(not (REPO_ROOT / "notebooks" / LESSON4).exists(), reason="no lesson 4 yet")
-def test_lesson4_deidentified_outputs_show_no_phi(phi: dict) -> None:
-    nb = nbformat.read(REPO_ROOT / "notebooks" / LESSON4, as_version=4)
+@pytest.mark.skipif(not (REPO_ROOT / "notebooks" / LESSON5).exists(), reason="no lesson 5 yet")
+def test_lesson5_deidentified_outputs_show_no_phi(phi: dict) -> None:
+    nb = nbformat.read(REPO_ROOT / "notebooks" / LESSON5, as_version=4)
     cells = _deidentified_cells(nb)
-    assert cells, "lesson 4 has no cell calling deidentify_table"
-    assert any(_texts(c) for _, c in cells), "lesson 4's de-identified cells show nothing"
+    assert cells, "lesson 5 has no cell calling deidentify_table"
+    assert any(_texts(c) for _, c in cells), "lesson 5's de-identified cells show nothing"
     find = _finder(phi["all"])
     leaks = [f"cell {i}: {phi['all'][v]} {v!r}" for i, c in cells for t in _texts(c)
              for v in sorted(find(t))]
-    assert not leaks, "lesson 4's de-identified outputs show PHI:\n" + "\n".join(leaks)
+    assert not leaks, "lesson 5's de-identified outputs show PHI:\n" + "\n".join(leaks)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (REPO_ROOT / "notebooks" / LESSON4).exists(), reason="no lesson 4 yet")
-def test_lesson4_written_files_hold_no_phi(phi: dict, lessons_run) -> None:
+@pytest.mark.skipif(not (REPO_ROOT / "notebooks" / LESSON5).exists(), reason="no lesson 5 yet")
+def test_lesson5_written_files_hold_no_phi(phi: dict, lessons_run) -> None:
     assert lessons_run.returncode == 0, lessons_run.stderr[-3000:]
-    written = sorted(p for p in (lessons_run.output / "lesson4").rglob("*") if p.is_file())
-    assert written, "lesson 4 wrote nothing under output/lesson4"
+    written = sorted(p for p in (lessons_run.output / "lesson5").rglob("*") if p.is_file())
+    assert written, "lesson 5 wrote nothing under output/lesson5"
     find = _finder(phi["all"])
     leaks = []
     for p in written:
         text = p.read_bytes().decode("utf-8", errors="replace")
         leaks += [f"{p.name}: {phi['all'][v]} {v!r}" for v in sorted(find(text))]
-    assert not leaks, "lesson 4's de-identified files hold PHI:\n" + "\n".join(leaks[:50])
+    assert not leaks, "lesson 5's de-identified files hold PHI:\n" + "\n".join(leaks[:50])

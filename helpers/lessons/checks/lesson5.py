@@ -1,4 +1,4 @@
-"""Checks for Lesson 4, non-image data for machine learning.
+"""Checks for Lesson 5, non-image data for machine learning.
 
 The right answers come from somewhere other than the helpers the lesson uses:
 AS ages from the definition in PS3.5 Table 6.2-1, the excluded images from the

@@ -1,4 +1,4 @@
-"""Checks for Lesson 5, exploring medical metadata.
+"""Checks for Lesson 6, exploring medical metadata.
 
 The right answers are computed here from sources the lesson's helpers do not
 use: the cohort generator's plan (:func:`helpers.data.cxr_plan.plan`) for the
