@@ -41,7 +41,7 @@ from ..dicom.header import read_header
 from ..dicom.vr import parse_ds, parse_is
 from ..dicom.walk import files as walk_files
 from ..paths import shown
-from .pixels import to_hu, units, value_dtype
+from .pixels import modality_values, units, value_dtype
 from .presets import Preset, from_header
 
 __all__ = ["Volume", "Plane", "PLANES", "SERIES_FIELDS", "REQUIRED_COLUMNS", "load_series",
@@ -546,7 +546,7 @@ def load_series(source: PathLike | Iterable[PathLike] | pd.DataFrame, *,
 
     The pixels are read once per file (:func:`helpers.dicom.dicomio.read`), in slice
     order: Modality, the units and the header's windows come from the first slice,
-    the Modality LUT is applied per slice (:func:`helpers.image.pixels.to_hu`).
+    the Modality LUT is applied per slice (:func:`helpers.image.pixels.modality_values`).
 
     Raises :class:`helpers.dicom.errors.SeriesError` for files or rows of more than one
     series, inconsistent orientation/size/spacing, duplicate slices, a sheared
@@ -594,7 +594,7 @@ def load_series(source: PathLike | Iterable[PathLike] | pd.DataFrame, *,
             if k == 0:
                 modality, unit, windows = str(ds.get("Modality", "")), units(ds), \
                     tuple(from_header(ds))
-            hu = to_hu(ds)
+            hu = modality_values(ds)
         if hu.shape != (rows, cols):
             raise _error(headers[i], f"holds an image of shape {hu.shape}; "
                                      "load_series expects single-frame slices")
