@@ -71,7 +71,8 @@ from .errors import (
 )
 from .walk import os_reason
 
-#: Header fields read into a row by default, by keyword, in column order.
+#: Header fields read into a row by default, by keyword, in column order (the field
+#: lists of the workbook all live here: :data:`GEOMETRY_FIELDS`, :data:`HIERARCHY_FIELDS`).
 FIELDS: tuple[str, ...] = (
     "PatientID", "PatientName", "PatientBirthDate", "PatientSex", "PatientAge",
     "StudyInstanceUID", "StudyDate", "AccessionNumber", "InstitutionName",
@@ -79,6 +80,23 @@ FIELDS: tuple[str, ...] = (
     "SOPClassUID", "SOPInstanceUID", "InstanceNumber", "Manufacturer",
     "Rows", "Columns", "NumberOfFrames", "SamplesPerPixel", "BitsAllocated", "BitsStored",
     "PhotometricInterpretation", "PixelSpacing", "ImagerPixelSpacing",
+)
+#: What placing a slice in a volume needs (:mod:`helpers.image.stack`): the series it
+#: belongs to (PS3.3 C.7.3.1), the Image Plane module (PS3.3 C.7.6.2: position,
+#: orientation, pixel spacing), Rows and Columns (Image Pixel module, PS3.3 C.7.6.3).
+#: Crawl with ``scan(folder, fields=GEOMETRY_FIELDS)`` for
+#: :func:`helpers.image.volume.load_series`.
+GEOMETRY_FIELDS: tuple[str, ...] = (
+    "SeriesInstanceUID", "SeriesDescription", "ImagePositionPatient",
+    "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns",
+)
+#: What placing an instance in patient > study > series > instance needs
+#: (:mod:`helpers.tables.organize`; PS3.3 A.1.2), from the top of the hierarchy down.
+HIERARCHY_FIELDS: tuple[str, ...] = (
+    "PatientID", "PatientName",
+    "StudyInstanceUID", "StudyDate", "StudyDescription",
+    "SeriesInstanceUID", "SeriesNumber", "Modality", "SeriesDescription",
+    "SOPInstanceUID", "InstanceNumber",
 )
 #: Fields kept as integers (VR US); every other field is text.
 INT_FIELDS: tuple[str, ...] = ("Rows", "Columns", "SamplesPerPixel", "BitsAllocated",

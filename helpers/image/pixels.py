@@ -4,7 +4,7 @@ Two steps of the DICOM grayscale pipeline (PS3.4 Annex N.2.1.1, figure N.2-1):
 
 1. the **Modality LUT** (PS3.3 C.11.1): stored values -> modality values (for CT,
    Hounsfield units), either the linear ``Rescale Slope`` / ``Rescale Intercept``
-   or a ``Modality LUT Sequence`` table -- :func:`to_hu`;
+   or a ``Modality LUT Sequence`` table -- :func:`modality_values`;
 2. the **VOI LUT** (PS3.3 C.11.2): a window of modality values -> the displayed
    range; here the LINEAR window function of PS3.3 C.11.2.1.2.1 mapped to
    0..255 -- :func:`window`.
@@ -25,7 +25,7 @@ from pydicom.dataset import Dataset
 from ..dicom.dicomio import pixels as _stored_pixels
 from ..dicom.errors import InvalidValueError, MissingTagError, WorkbookError
 
-__all__ = ["MONOCHROME", "to_hu", "window", "window_bounds", "is_integer_valued",
+__all__ = ["MONOCHROME", "modality_values", "window", "window_bounds", "is_integer_valued",
            "value_dtype", "compact", "units"]
 
 #: The two grayscale Photometric Interpretations (PS3.3 C.7.6.3.1.2).
@@ -94,8 +94,9 @@ def _frame_rescales(ds: Dataset, frames: int) -> list[tuple[float, float]] | Non
     return [r if r is not None else (1.0, 0.0) for r in result]
 
 
-def to_hu(ds: Dataset, stored: np.ndarray | None = None) -> np.ndarray:
-    """Apply the Modality LUT to the stored values of every frame (PS3.3 C.11.1).
+def modality_values(ds: Dataset, stored: np.ndarray | None = None) -> np.ndarray:
+    """The modality values of every frame: the Modality LUT applied to the stored values
+    (PS3.3 C.11.1).
 
     For CT the result is in Hounsfield units; for other modalities it is the
     modality's own unit (or the stored values unchanged when the header has no
@@ -254,7 +255,7 @@ def window(
 ) -> np.ndarray:
     """Apply a window (PS3.3 C.11.2.1.2.1, LINEAR) and return 8-bit grey levels.
 
-    ``values`` are modality values (Hounsfield units for CT: see :func:`to_hu`),
+    ``values`` are modality values (Hounsfield units for CT: see :func:`modality_values`),
     any shape. The result is a ``uint8`` array of the same shape:
 
     - ``x <= c - 0.5 - (w - 1) / 2``  -> 0 (black),

@@ -26,7 +26,7 @@ from fuzz_targets import raw_text_equals_pydicom
 from helpers.data import corpus
 from helpers.dicom import dicomio
 from helpers.dicom.errors import GeometryWarning, MissingTagError, SeriesError, WorkbookError
-from helpers.image.pixels import to_hu, window
+from helpers.image.pixels import modality_values, window
 from helpers.image.volume import load_series
 from helpers.tables.crawl import scan
 from helpers.tables.deid import audit, deidentify
@@ -128,7 +128,7 @@ def test_pixels_equal_pydicom_and_gdcm() -> None:
         assert ours is not None and np.array_equal(ours, theirs), rel
         if not _monochrome(ds):
             continue
-        hu = to_hu(dicomio.read(ROOT / rel))
+        hu = modality_values(dicomio.read(ROOT / rel))
         try:
             image = sitk.GetArrayFromImage(sitk.ReadImage(str(ROOT / rel)))
         except RuntimeError:
@@ -147,7 +147,7 @@ def test_window_equals_dcm2pnm(dcmtk_window) -> None:
         if not (_has_image(ds) and _monochrome(ds) and int(ds.get("NumberOfFrames", 1)) == 1
                 and not ds.file_meta.TransferSyntaxUID.is_compressed):
             continue
-        hu = to_hu(dicomio.read(ROOT / rel))
+        hu = modality_values(dicomio.read(ROOT / rel))
         if not np.array_equal(hu, np.round(hu)):
             continue
         lo, hi = float(hu.min()), float(hu.max())

@@ -1,7 +1,7 @@
 """Malformed input: real DICOM files, mutated, through every public helper.
 
 Each mutation family below is a hypothesis property: for every mutated file,
-every target in ``fuzz_targets.TARGETS`` (reading, pixels, ``to_hu``,
+every target in ``fuzz_targets.TARGETS`` (reading, pixels, ``modality_values``,
 ``window``, the byte-level walker, ``crawl.scan``, ``organize_folder``,
 ``load_series``, ...) either succeeds or raises a documented
 :class:`helpers.dicom.errors.WorkbookError` naming the file and the problem, without
@@ -347,7 +347,7 @@ REGRESSIONS = {
         lambda: _value("MR_small.dcm", 0x00020010, b"not a uid"),
     "Transfer Syntax UID with VR PN (AttributeError in dicomio.pixels)":
         lambda: _vr("MR_small.dcm", 0x00020010, b"PN"),
-    "text Rescale Intercept (ValueError in pixels.to_hu)":
+    "text Rescale Intercept (ValueError in pixels.modality_values)":
         lambda: _value("CT_small.dcm", 0x00281052, b"PALETTE COLOR"),
     "one number in Image Position (TypeError in volume.load_series)":
         lambda: _value("MR_small.dcm", 0x00200032, b"-0.0"),

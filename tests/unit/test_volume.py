@@ -16,8 +16,9 @@ import SimpleITK as sitk
 from helpers import data
 from helpers.dicom.dicomio import save_copy
 from helpers.dicom.errors import GeometryWarning, MissingTagError, SeriesError
-from helpers.image.volume import PLANES, SERIES_FIELDS, load_series
-from helpers.tables.crawl import scan
+from helpers.image.stack import Slice, slice_order
+from helpers.image.volume import PLANES, load_series
+from helpers.tables.crawl import GEOMETRY_FIELDS, scan
 
 
 def series_names() -> list[str]:
@@ -41,7 +42,7 @@ def sitk_read(folder):
 @pytest.fixture(scope="module")
 def study_table():
     """The synthetic CT study crawled once, as a learner does: ``(table, errors)``."""
-    return scan(data.ct_series("axial").parent, fields=SERIES_FIELDS, progress=False)
+    return scan(data.ct_series("axial").parent, fields=GEOMETRY_FIELDS, progress=False)
 
 
 def series_rows(table, name):
@@ -142,7 +143,7 @@ def test_two_series_in_one_folder(tmp_path):
     shutil.copy2(other, folder / "ZZ_other_series.dcm")
     with pytest.raises(SeriesError, match="holds 2 series, not one") as from_folder:
         load_series(folder)
-    table, errors = scan(folder, fields=SERIES_FIELDS, progress=False)
+    table, errors = scan(folder, fields=GEOMETRY_FIELDS, progress=False)
     assert errors.empty and len(table) == len(list(folder.iterdir()))
     with pytest.raises(SeriesError) as from_rows:
         load_series(table)
@@ -384,7 +385,7 @@ def test_rows_lacking_geometry_are_refused_saying_how_to_get_it(study_table):
     default, _ = scan(folder, progress=False)  # the crawl's default fields: no geometry
     with pytest.raises(MissingTagError, match=(
             r"lack the columns ImagePositionPatient, ImageOrientationPatient; .*"
-            r"scan\(folder, fields=SERIES_FIELDS\)")):
+            r"scan\(folder, fields=GEOMETRY_FIELDS\)")):
         load_series(default)
     rows = series_rows(study_table[0], "axial").copy()
     with pytest.raises(MissingTagError, match=r"lack the column PixelSpacing;"):
@@ -411,3 +412,46 @@ def test_rows_paths_are_relative_to_the_crawled_folder(study_table):
     assert np.array_equal(load_series(absolute).affine, reference.affine)
     with pytest.raises(TypeError, match="folder= names the folder a table's paths"):
         load_series(data.ct_series("axial"), folder=data.ct_series("axial").parent)
+
+
+# ------------------------------------------------ the stack checks' public API (issue 23)
+@needs_ct
+def test_slice_order_takes_public_slices_built_from_pydicom():
+    """helpers.image.stack.slice_order on Slices made here from pydicom's reading of the
+    headers (not from a crawl) gives SimpleITK's order and spacing."""
+    image, files = sitk_read(data.ct_series("axial"))
+    shuffled = [files[i] for i in np.random.default_rng(5).permutation(len(files))]
+    heads = [pydicom.dcmread(f, stop_before_pixels=True) for f in shuffled]
+    found = [Slice(Path(f), str(h.SeriesInstanceUID),
+                   np.array([float(v) for v in h.ImageOrientationPatient]),
+                   np.array([float(v) for v in h.ImagePositionPatient]),
+                   np.array([float(v) for v in h.PixelSpacing]), (h.Rows, h.Columns))
+             for f, h in zip(shuffled, heads, strict=True)]
+    order, spacing = slice_order(found)
+    assert [shuffled[i] for i in order] == files
+    assert spacing == pytest.approx(image.GetSpacing()[2])
+
+
+@needs_ct
+def test_a_geometry_warning_points_at_the_callers_line(tmp_path):
+    """The warning names the learner's line (this file), not a line inside helpers."""
+    folder = moved_copy(tmp_path, "shifted", lambda k, p: p + ([0.2, 0, 0] if k == 7 else 0))
+    with pytest.warns(GeometryWarning) as caught:
+        load_series(folder)
+    assert {Path(w.filename).name for w in caught} == {Path(__file__).name}
+
+
+@needs_ct
+def test_a_folder_is_crawled_by_scan_in_this_process(monkeypatch):
+    """load_series(folder) reads its headers through helpers.tables.crawl.scan (the one
+    crawl), not a reader of its own: a scan that fails is the failure seen."""
+    from helpers.tables import crawl
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("scan was called")
+
+    monkeypatch.setattr(crawl, "_crawl", refuse)
+    with pytest.raises(RuntimeError, match="scan was called"):
+        load_series(data.ct_series("axial"))
+    with pytest.raises(RuntimeError, match="scan was called"):
+        load_series(sorted(data.ct_series("axial").glob("*.dcm"))[:3])
