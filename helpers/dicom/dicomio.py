@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from ..paths import shown
@@ -28,13 +27,12 @@ from .errors import (
     InvalidValueError,
     MissingDecoderError,
     NoPixelDataError,
-    NotDicomError,
     OverwriteError,
     PixelDecodeError,
     TruncatedFileError,
-    WorkbookError,
 )
 from .header import check_complete
+from .reading import ENDS_IN_HEADER, check_file, past_the_end, reading
 
 if TYPE_CHECKING:  # pandas is imported by whoever passes a table
     import pandas as pd
@@ -42,6 +40,7 @@ if TYPE_CHECKING:  # pandas is imported by whoever passes a table
 PathLike = str | os.PathLike[str]
 
 _PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+_SHORT_PIXELS = re.compile(r"less than expected \((\d+) vs (\d+) bytes\)")
 
 
 def decoder_package(transfer_syntax: str) -> str | None:
@@ -82,71 +81,43 @@ def read(
     error of the few elements they use into a documented one themselves (it
     makes a read of a CT slice about 3x faster).
 
-    Raises :class:`NotDicomError` (not DICOM, empty, unparseable),
-    :class:`TruncatedFileError`, or ``FileNotFoundError``/``PermissionError``
-    carrying the file name.
+    A whole read (not ``stop_before_pixels``, no ``specific_tags``) also checks
+    that the data set ends where the file ends: zero padding and Data Set Trailing
+    Padding (FFFC,FFFC) after it are accepted (PS3.10 7.2), other bytes refused.
+
+    Errors are those of :mod:`helpers.dicom.reading`, worded as every reader words
+    them: :class:`NotDicomError`, :class:`EmptyFileError`,
+    :class:`TruncatedFileError`, :class:`NotAFileError`, :class:`UnreadableFileError`.
     """
     p = Path(path)
-    if p.is_dir():
-        raise NotDicomError(p, "is a folder, not a file")
-    try:
-        if p.stat().st_size == 0:
-            raise NotDicomError(p, "the file is empty")
+    size = check_file(p)
+    whole = not stop_before_pixels and specific_tags is None
+    with reading(p):
         ds = pydicom.dcmread(
             p, stop_before_pixels=stop_before_pixels, force=force, specific_tags=specific_tags
         )
-        _check_lengths(ds, p)
+        if len(ds) == 0 and not specific_tags:
+            raise TruncatedFileError(p, ENDS_IN_HEADER)
+        check_complete(ds, p, size, pixel_data=whole, trailing_bytes=whole)
         if decode_all:
-            _decode_all(ds, p)
+            _decode_all(ds)
         return ds
-    except WorkbookError:
-        raise
-    except InvalidDicomError:
-        raise NotDicomError(
-            p, "no DICOM preamble and 'DICM' prefix (PS3.10 7.1); not a DICOM file, "
-               "or one without file meta: try force=True"
-        ) from None
-    except (FileNotFoundError, PermissionError, IsADirectoryError):
-        raise
-    except EOFError as exc:
-        raise TruncatedFileError(p, f"the file ends too early ({exc})") from None
-    except MemoryError:
-        raise NotDicomError(p, "a data element declares an impossible length") from None
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # pydicom raises many types on corrupt input
-        raise NotDicomError(p, f"cannot be parsed as DICOM: {type(exc).__name__}: {exc}") from None
 
 
-def _check_lengths(ds: Dataset, path: Path) -> None:
-    """No element but Pixel Data may declare more bytes than the file holds (PS3.5 7.1.1).
-
-    pydicom reads such a value to the end of the file and stops without a word,
-    leaving a dataset that silently lacks every later element. (Pixel Data that
-    runs past the end is reported by :func:`pixels`, which needs it.)
-    """
-    check_complete(ds, path, path.stat().st_size, pixel_data=False, trailing_bytes=False)
-
-
-def _decode_all(ds: Dataset, path: Path) -> None:
-    """Decode every element of the file meta and the dataset, sequences included."""
+def _decode_all(ds: Dataset) -> None:
+    """Decode every element of the file meta and the dataset, sequences included
+    (an element pydicom cannot convert raises here, inside :func:`reading`)."""
     for dataset in (getattr(ds, "file_meta", None), ds):
         if dataset is not None:
-            _decode(dataset, path)
+            _decode(dataset)
 
 
-def _decode(ds: Dataset, path: Path) -> None:
+def _decode(ds: Dataset) -> None:
     for tag in list(ds.keys()):
-        try:
-            elem = ds[tag]
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:
-            raise NotDicomError(path, f"data element {tag} cannot be decoded (PS3.5 6.2): "
-                                      f"{type(exc).__name__}: {exc}") from None
+        elem = ds[tag]
         if elem.VR == "SQ" and elem.value:
             for item in elem.value:
-                _decode(item, path)
+                _decode(item)
 
 
 def has_pixels(ds: Dataset) -> bool:
@@ -188,10 +159,13 @@ def pixels(ds: Dataset, path: PathLike | None = None) -> np.ndarray:
         return ds.pixel_array
     except (ValueError, EOFError) as exc:
         text = str(exc)
+        short = _SHORT_PIXELS.search(text)
+        if short:  # pydicom: "... less than expected (256 vs 512 bytes)"
+            raise TruncatedFileError(where, past_the_end(0x7FE00010, int(short.group(2)),
+                                                         int(short.group(1)))) from None
         if "shorter" in text or "truncat" in text.lower() or "expected" in text.lower():
-            raise TruncatedFileError(
-                where, f"pixel data is shorter than the header says (truncated file?): {text}"
-            ) from None
+            raise TruncatedFileError(where, f"truncated: Pixel Data is shorter than the header "
+                                            f"says (PS3.5 7.1.1): {text}") from None
         raise PixelDecodeError(where, f"pixel data cannot be decoded: {text}") from None
     except AttributeError as exc:
         raise PixelDecodeError(where, f"pixel data cannot be decoded, a tag is missing: {exc}") \

@@ -395,7 +395,7 @@ def test_walker_small_max_value_bytes_keeps_the_encoding(name: str) -> None:
     from helpers.dicom import part10_bytes
 
     path = DATA_DIR / "real" / name
-    short = part10_bytes.walk(path, stop_at_pixel_data=False, max_value_bytes=0)
-    full = part10_bytes.walk(path, stop_at_pixel_data=False)
+    short = part10_bytes.read_elements(path, stop_at_pixel_data=False, max_value_bytes=0)
+    full = part10_bytes.read_elements(path, stop_at_pixel_data=False)
     assert [(r.offset, r.tag, r.vr, r.length) for r in short] == \
         [(r.offset, r.tag, r.vr, r.length) for r in full]
