@@ -31,9 +31,9 @@ from pydicom.dataset import Dataset
 from ..dicom.dicomio import pixels as _stored_pixels
 from ..dicom.errors import InvalidValueError, MissingTagError, WorkbookError
 
-__all__ = ["MONOCHROME", "VOI_FUNCTIONS", "modality_values", "window", "window_bounds", "voi_function",
-           "VoiLut", "voi_lut", "HeaderVoi", "header_vois", "is_integer_valued", "value_dtype",
-           "compact", "units"]
+__all__ = ["MONOCHROME", "VOI_FUNCTIONS", "modality_values", "window", "window_bounds",
+           "voi_function", "VoiLut", "voi_lut", "HeaderVoi", "header_vois", "is_integer_valued",
+           "value_dtype", "compact", "units"]
 
 #: The two grayscale Photometric Interpretations (PS3.3 C.7.6.3.1.2).
 MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
