@@ -230,64 +230,27 @@ def harness(tmp_path_factory, fuzz_stats):
     fuzz_stats.update(h.stats)
 
 
-@FUZZ
-@given(truncations())
-def test_truncated_anywhere(harness, mutation):
-    _check(harness, mutation)
+#: The mutation families (README: Fuzzing), one hypothesis property each.
+FAMILIES = {
+    "truncated anywhere": truncations(),
+    "flipped preamble": flips("preamble"),
+    "flipped file meta": flips("meta"),
+    "wrong element lengths": lengths(),
+    "huge declared lengths": lengths(huge_only=True),
+    "wrong VRs": vrs(),
+    "flipped pixel data": flips("pixels"),
+    "wrong transfer syntax": transfer_syntaxes(),
+    "lying header values": header_values(),
+    "flipped anywhere": flips("anywhere"),
+}
 
 
 @FUZZ
-@given(flips("preamble"))
-def test_flipped_preamble(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(flips("meta"))
-def test_flipped_file_meta(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(lengths())
-def test_wrong_element_lengths(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(lengths(huge_only=True))
-def test_huge_declared_lengths(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(vrs())
-def test_wrong_vrs(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(flips("pixels"))
-def test_flipped_pixel_data(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(transfer_syntaxes())
-def test_wrong_transfer_syntax(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(header_values())
-def test_lying_header_values(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(flips("anywhere"))
-def test_flipped_anywhere(harness, mutation):
-    _check(harness, mutation)
+@pytest.mark.parametrize("family", FAMILIES)
+@given(data=st.data())
+def test_mutated_files(harness, family, data):
+    """EXAMPLES mutated files of one family through every target (see _check)."""
+    _check(harness, data.draw(FAMILIES[family], label=family))
 
 
 # --------------------------------------------------------------------------- the harness itself

@@ -150,38 +150,44 @@ def test_two_series_in_one_folder(tmp_path):
     assert str(from_rows.value) == str(from_folder.value)
 
 
-@needs_ct
-def test_a_slice_with_another_orientation(tmp_path):
-    folder = copy_series("axial", tmp_path / "tilted")
-    victim = sorted(folder.glob("*.dcm"))[5]
-    ds = pydicom.dcmread(victim)
+def _turn(ds):
     ds.ImageOrientationPatient = [1, 0, 0, 0, 0.8, -0.6]
-    victim.unlink()
-    save_copy(ds, folder / "tilted.dcm")
-    with pytest.raises(SeriesError, match="inconsistent orientation"):
-        load_series(folder)
 
 
-@needs_ct
-def test_a_duplicate_slice(tmp_path):
-    folder = copy_series("axial", tmp_path / "dup")
-    first = sorted(folder.glob("*.dcm"))[0]
-    ds = pydicom.dcmread(first)
+def _shrink(ds):
+    ds.PixelData = ds.pixel_array[:256, :256].tobytes()
+    ds.Rows = ds.Columns = 256
+
+
+def _copy_of(ds):
     ds.SOPInstanceUID = ds.SOPInstanceUID + ".1"
-    save_copy(ds, folder / "ZZ_duplicate.dcm")
-    with pytest.raises(SeriesError, match="same position"):
-        load_series(folder)
+
+
+#: A copy of the axial series with one slice changed: (which slice, change, whether the
+#: changed file replaces it, its new name, the error and its message).
+BROKEN = {
+    "another orientation": (5, _turn, True, "tilted.dcm", SeriesError,
+                            "inconsistent orientation"),
+    "a duplicate slice": (0, _copy_of, False, "ZZ_duplicate.dcm", SeriesError, "same position"),
+    "no position": (0, lambda ds: ds.__delattr__("ImagePositionPatient"), True,
+                    "no_position.dcm", MissingTagError, "no_position.dcm: ImagePositionPatient"),
+    "mixed sizes": (3, _shrink, True, "small.dcm", SeriesError,
+                    r"small.dcm: is 256x256 pixels .* mixed image sizes"),
+}
 
 
 @needs_ct
-def test_a_slice_without_position(tmp_path):
-    folder = copy_series("axial", tmp_path / "nopos")
-    victim = sorted(folder.glob("*.dcm"))[0]
+@pytest.mark.parametrize("case", BROKEN)
+def test_a_broken_slice_is_refused(tmp_path, case):
+    index, change, replaces, name, error, message = BROKEN[case]
+    folder = copy_series("axial", tmp_path / "series")
+    victim = sorted(folder.glob("*.dcm"))[index]
     ds = pydicom.dcmread(victim)
-    del ds.ImagePositionPatient
-    victim.unlink()
-    save_copy(ds, folder / "no_position.dcm")
-    with pytest.raises(MissingTagError, match="no_position.dcm: ImagePositionPatient"):
+    change(ds)
+    if replaces:
+        victim.unlink()
+    save_copy(ds, folder / name)
+    with pytest.raises(error, match=message):
         load_series(folder)
 
 
@@ -296,19 +302,6 @@ def test_a_missing_slice_is_refused_naming_its_neighbours(tmp_path, source, stud
             rf"and .*{Path(files[41]).name}, {gap:.3f} mm elsewhere "
             r"\(about 2 gaps wide: 1 slice\(s\) missing\?\)")):
         load_series(series)
-
-
-@needs_ct
-def test_mixed_sizes_are_refused(tmp_path):
-    folder = copy_series("axial", tmp_path / "sizes")
-    victim = sorted(folder.glob("*.dcm"))[3]
-    ds = pydicom.dcmread(victim)
-    ds.PixelData = ds.pixel_array[:256, :256].tobytes()
-    ds.Rows = ds.Columns = 256
-    victim.unlink()
-    save_copy(ds, folder / "small.dcm")
-    with pytest.raises(SeriesError, match=r"small.dcm: is 256x256 pixels .* mixed image sizes"):
-        load_series(folder)
 
 
 @needs_ct
