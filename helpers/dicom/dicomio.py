@@ -32,7 +32,7 @@ from .errors import (
     TruncatedFileError,
 )
 from .header import check_complete
-from .reading import ENDS_IN_HEADER, check_file, past_the_end, reading
+from .reading import NO_DATA_SET, check_file, past_the_end, reading
 
 if TYPE_CHECKING:  # pandas is imported by whoever passes a table
     import pandas as pd
@@ -97,7 +97,7 @@ def read(
             p, stop_before_pixels=stop_before_pixels, force=force, specific_tags=specific_tags
         )
         if len(ds) == 0 and not specific_tags:
-            raise TruncatedFileError(p, ENDS_IN_HEADER)
+            raise TruncatedFileError(p, NO_DATA_SET)
         check_complete(ds, p, size, pixel_data=whole, trailing_bytes=whole)
         if decode_all:
             _decode_all(ds)
