@@ -11,6 +11,7 @@ syntaxes).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from .errors import (
     TruncatedFileError,
 )
 from .header import check_complete
-from .reading import ENDS_IN_HEADER, check_file, past_the_end, reading
+from .reading import NO_DATA_SET, check_file, past_the_end, reading
 
 if TYPE_CHECKING:  # pandas is imported by whoever passes a table
     import pandas as pd
@@ -97,7 +98,7 @@ def read(
             p, stop_before_pixels=stop_before_pixels, force=force, specific_tags=specific_tags
         )
         if len(ds) == 0 and not specific_tags:
-            raise TruncatedFileError(p, ENDS_IN_HEADER)
+            raise TruncatedFileError(p, NO_DATA_SET)
         check_complete(ds, p, size, pixel_data=whole, trailing_bytes=whole)
         if decode_all:
             _decode_all(ds)
@@ -202,11 +203,14 @@ def _transfer_syntax(ds: Dataset, where: PathLike | None) -> UID | None:
 def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
     """Write ``ds`` to a new file at ``path`` and return the path.
 
-    Refuses (:class:`OverwriteError`) when ``path`` exists, unless
-    ``overwrite=True``, and always refuses to write over the file ``ds`` was read
-    from, so a source file is never replaced. A dataset pydicom cannot write as a
-    Part 10 file (PS3.10 7.1: e.g. one holding command group elements (0000,eeee))
-    raises :class:`InvalidValueError` naming the file, and leaves no partial copy.
+    The workbook's one writer rule (also :func:`write_table`'s): a write never
+    replaces other content -- :class:`OverwriteError` when ``path`` holds different
+    bytes, unless ``overwrite=True`` -- and writing the same bytes again is allowed
+    and changes nothing (a lesson can be re-run). It always refuses to write over
+    the file ``ds`` was read from, so a source file is never replaced. A dataset
+    pydicom cannot write as a Part 10 file (PS3.10 7.1: e.g. one holding command
+    group elements (0000,eeee)) raises :class:`InvalidValueError` naming the file,
+    and leaves no partial copy.
     """
     p = Path(path)
     source = getattr(ds, "filename", None)
@@ -215,38 +219,40 @@ def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
         or (p.exists() and Path(source).exists() and os.path.samefile(source, p))  # hard link
     ):
         raise OverwriteError(p, "is the file this dataset was read from; write a copy elsewhere")
-    if p.exists() and not overwrite:
-        raise OverwriteError(p, "already exists; choose a new name or pass overwrite=True")
-    p.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
     try:
-        with open(p, "wb" if overwrite else "xb") as fh:
-            ds.save_as(fh, enforce_file_format=True)
+        ds.save_as(buffer, enforce_file_format=True)
     except (KeyboardInterrupt, SystemExit):
         raise
-    except OSError:
-        raise
     except Exception as exc:  # pydicom refuses the dataset: say which, and why
-        p.unlink(missing_ok=True)  # the half-written copy (never a source: checked above)
         origin = f" (read from {shown(source)})" if isinstance(source, str | os.PathLike) else ""
         raise InvalidValueError(p, f"cannot be written{origin}: {type(exc).__name__}: {exc}") \
             from None
+    return _write_bytes(p, buffer.getvalue(), overwrite=overwrite)
+
+
+def _write_bytes(p: Path, data: bytes, *, overwrite: bool) -> Path:
+    """The writer rule: same bytes -> nothing to do; other bytes -> OverwriteError
+    unless ``overwrite``; no file -> created (never truncating one that appeared)."""
+    if p.exists():
+        if p.is_file() and p.stat().st_size == len(data) and p.read_bytes() == data:
+            return p
+        if not overwrite:
+            raise OverwriteError(p, "already exists with other content; choose a new name or "
+                                    "pass overwrite=True")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "wb" if overwrite else "xb") as fh:
+        fh.write(data)
     return p
 
 
-def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+def write_table(table: pd.DataFrame, path: str | os.PathLike[str], *,
+                overwrite: bool = False) -> Path:
     """Write ``table`` as CSV (UTF-8, no index) to ``path``, never replacing other content.
 
-    Writing the same table again is allowed (a lesson can be re-run); a file
-    with different content is not replaced: :class:`helpers.dicom.errors.OverwriteError`.
+    The writer rule of :func:`save_copy`: writing the same table again is allowed (a
+    lesson can be re-run); a file with different content is not replaced
+    (:class:`helpers.dicom.errors.OverwriteError`) unless ``overwrite=True``.
     """
-    p = Path(path)
     text = table.to_csv(index=False, lineterminator="\n")
-    if p.exists():
-        if p.read_text(encoding="utf-8") != text:
-            raise OverwriteError(p, "already exists with other content; delete it or choose "
-                                    "another name")
-        return p
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with open(p, "x", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    return p
+    return _write_bytes(Path(path), text.encode("utf-8"), overwrite=overwrite)

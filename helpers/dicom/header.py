@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +191,8 @@ def _check_vrs(ds: Dataset, path: str | os.PathLike[str]) -> None:
         for tag in dataset.keys():
             raw = dataset.get_item(tag, keep_deferred=True)
             vr = getattr(raw, "VR", None)
-            if isinstance(raw, RawDataElement) and vr and vr not in reading.VRS:
+            if (isinstance(raw, RawDataElement) and not raw.is_implicit_VR and vr
+                    and vr not in reading.VRS):
                 raise NotDicomError(path, reading.not_a_vr(int(tag), vr))
 
 
@@ -360,15 +360,10 @@ def read_header(path: str | os.PathLike[str], *, fields: tuple[str, ...] = FIELD
     """
     p = Path(path)
     size = reading.check_file(p)
-    with reading.reading(p), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with reading.reading(p):
         ds, part10 = _dcmread(p)
-        for w in caught:
-            text = str(w.message)
-            if "End of file" in text or "delimiter" in text:
-                raise TruncatedFileError(p, reading.NO_DELIMITER)
         if len(ds) == 0:
-            raise TruncatedFileError(p, reading.ENDS_IN_HEADER)
+            raise TruncatedFileError(p, reading.NO_DATA_SET)
         padding = check_complete(ds, p, size)
         row = _row(ds, p, size, part10, tuple(fields), raw_text)
         row["trailing_padding"] = padding

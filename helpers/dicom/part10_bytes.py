@@ -299,6 +299,7 @@ def read_elements(
                 p, f"transfer syntax {uid} is deflated (zlib-compressed, PS3.5 A.5); this "
                    "element reader does not inflate it: use pydicom.dcmread")
         implicit, little = TRANSFER_SYNTAXES.get(uid, (False, True))
+        _check_encoding(reader, pos, implicit)
         _walk_dataset(reader, pos, implicit, little, records, limit, stop_at_pixel_data,
                       max_value_bytes)
     return records
@@ -408,6 +409,19 @@ def _zeros_at(reader: _Reader, pos: int) -> bool:
     are padding, or garbage that :func:`helpers.dicom.reading.trailing_bytes` refuses."""
     count = min(4, reader.size - pos)
     return not any(reader.read(pos, count, "padding"))
+
+
+def _check_encoding(reader: _Reader, pos: int, implicit: bool) -> None:
+    """The data set must start, and be written, as the transfer syntax says: a first
+    element whose bytes 4-5 are (or are not) a VR is explicit (or implicit) VR."""
+    if pos >= reader.size:
+        raise TruncatedFileError(reader.path, reading.NO_DATA_SET)
+    if pos + 6 > reader.size:
+        return  # a cut header: reported where it is read
+    found_explicit = reader.read(pos + 4, 2, "a VR").decode("latin-1") in reading.VRS
+    if found_explicit == implicit:
+        found, expected = ("explicit", "implicit") if implicit else ("implicit", "explicit")
+        raise NotDicomError(reader.path, reading.wrong_vr_encoding(found, expected))
 
 
 def _check_meta_length(path: Path, records: list[Element], meta_end: int) -> None:

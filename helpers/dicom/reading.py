@@ -20,6 +20,7 @@ ends in an element header   TruncatedFileError           PS3.5 7.1 (tag, VR, len
 a length past the end       TruncatedFileError           PS3.5 7.1.1 (the value length)
 no delimiter before the end TruncatedFileError           PS3.5 7.5 (undefined lengths)
 not a VR                    NotDicomError                PS3.5 6.2 (table 6.2-1)
+VRs not as the syntax says  NotDicomError                PS3.5 7.1.2/7.1.3, PS3.10 7.1
 wrong meta group length     NotDicomError                PS3.10 7.1 (0002,0000)
 bytes after the data set    NotDicomError                PS3.10 7.2 (only (FFFC,FFFC) padding)
 anything else pydicom says  NotDicomError                PS3.5 7 (the data set encoding)
@@ -37,6 +38,7 @@ import os
 import re
 import stat
 import struct
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,9 +74,21 @@ NOT_DICOM = ("not DICOM: no 'DICM' at byte 128 (PS3.10 7.1) and no data element 
              "Instance UID at the start")
 ENDS_IN_HEADER = ("truncated: the file ends inside a data element header (PS3.5 7.1: tag, VR "
                   "and length)")
+NO_DATA_SET = ("truncated: no data set after the file meta information (PS3.10 7.1: a file "
+               "holds one SOP instance)")
 NO_DELIMITER = ("truncated: a sequence, item or encapsulated Pixel Data of undefined length has "
                 "no delimiter before the end of the file (PS3.5 7.5)")
 NOT_PARSEABLE = "cannot be parsed as a DICOM data set (PS3.5 7)"
+
+
+def wrong_vr_encoding(found: str, expected: str) -> str:
+    """Data elements encoded with implicit VRs where the transfer syntax says explicit,
+    or the reverse (pydicom guesses and reads on; DCMTK refuses)."""
+    return (f"the data set's elements are written with {found} VRs but the Transfer Syntax UID "
+            f"(0002,0010) says {expected} VR (PS3.5 7.1.2 and 7.1.3, PS3.10 7.1)")
+
+
+_VR_MISMATCH = re.compile(r"Expected (explicit|implicit) VR, but found (explicit|implicit) VR")
 
 
 def os_reason(exc: OSError) -> str:
@@ -167,10 +181,23 @@ def reading(path: PathLike) -> Iterator[None]:
     """Read ``path`` inside this block: a :class:`WorkbookError` passes as it is, an
     operating-system error (one with an ``errno``) becomes :class:`UnreadableFileError`,
     and whatever else pydicom, ``struct`` or ``zlib`` raise on a corrupt file becomes
-    the matching error of the table in the module docstring."""
+    the matching error of the table in the module docstring. pydicom's warnings that
+    it guessed past a broken rule (VRs not as the transfer syntax says, a missing
+    delimiter) are refusals too; its other warnings pass on to the caller."""
     p = Path(path)
     try:
-        yield
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for w in caught:  # what pydicom only warns about, and reads on
+            text = str(w.message)
+            mismatch = _VR_MISMATCH.search(text)
+            if mismatch:
+                raise NotDicomError(p, wrong_vr_encoding(mismatch.group(2), mismatch.group(1)))
+            if "End of file" in text or "delimiter" in text.lower():
+                raise TruncatedFileError(p, NO_DELIMITER)
+        for w in caught:  # the others, to the caller's own filters
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     except WorkbookError:
         raise
     except (KeyboardInterrupt, SystemExit, GeneratorExit):

@@ -342,7 +342,8 @@ def test_read_refuses_an_element_longer_than_the_file(name: str, tmp_path: Path)
     put_int(data, f.length_at, f.length_size, (1 << (8 * f.length_size)) - 16, f.little)
     path = tmp_path / name
     path.write_bytes(bytes(data))
-    with pytest.raises(TruncatedFileError, match=rf"^{name}: data element \(0008,0018\)"):
+    with pytest.raises(TruncatedFileError,
+                       match=rf"^{name}: truncated: data element \(0008,0018\)"):
         dicomio.read(path)
 
 

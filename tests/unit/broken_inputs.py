@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset, write_file_meta_info
 from pydicom.sequence import Sequence
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
@@ -109,9 +111,28 @@ def unknown_vr(path: Path, raw: bytes) -> None:
     path.write_bytes(raw[:at + 4] + b"NO" + raw[at + 6:])
 
 
+def no_data_set(path: Path, raw: bytes) -> None:
+    """The file meta information and nothing after it (PS3.10 7.1)."""
+    path.write_bytes(raw[:_find(raw, 0x00080016)])
+
+
+def implicit_in_explicit(path: Path, raw: bytes) -> None:
+    """The file meta says Explicit VR Little Endian; the data set is written implicit
+    VR (PS3.5 7.1.2 and 7.1.3)."""
+    ds = good_dataset()
+    meta = DicomBytesIO()
+    meta.write(bytes(128) + b"DICM")
+    write_file_meta_info(meta, ds.file_meta)
+    body = DicomBytesIO()
+    body.is_little_endian, body.is_implicit_VR = True, True
+    write_dataset(body, ds)
+    path.write_bytes(meta.getvalue() + body.getvalue())
+
+
 BUILDERS: dict[str, Callable[[Path, bytes], None]] = {
     "empty": empty, "missing": missing, "folder": folder, "fifo": fifo,
     "cut_in_header": cut_in_header, "cut_in_pixels": cut_in_pixels,
     "length_past_end": length_past_end, "missing_item_delimiter": missing_item_delimiter,
     "nonsense_group_length": nonsense_group_length, "unknown_vr": unknown_vr,
+    "no_data_set": no_data_set, "implicit_in_explicit": implicit_in_explicit,
 }

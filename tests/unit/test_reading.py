@@ -45,6 +45,8 @@ EXPECTED = {
     "missing_item_delimiter": ("TruncatedFileError", "PS3.5 7.5"),
     "nonsense_group_length": ("NotDicomError", "PS3.10 7.1"),
     "unknown_vr": ("NotDicomError", "PS3.5 6.2"),
+    "no_data_set": ("TruncatedFileError", "PS3.10 7.1"),
+    "implicit_in_explicit": ("NotDicomError", "PS3.5 7.1.2"),
     "unreadable": ("UnreadableFileError", "permission denied"),
 }
 #: Words that would mean a library's message reached the user.

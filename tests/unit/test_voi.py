@@ -26,11 +26,11 @@ import pytest
 from PIL import Image
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.pixels import apply_voi_lut, apply_windowing
+from pydicom.pixels import apply_modality_lut, apply_voi_lut, apply_windowing
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
 from helpers.dicom.errors import InvalidValueError
-from helpers.image.pixels import header_vois, modality_values, voi_function, voi_lut, window
+from helpers.image.pixels import header_vois, voi_function, voi_lut, window
 
 PHOTOMETRICS = ("MONOCHROME2", "MONOCHROME1")
 # (center, width): wide, narrow, fractional, off to one side, negative values.
@@ -121,7 +121,8 @@ def test_sigmoid_equals_dcm2pnm(tmp_path, dcm2pnm, photometric):
                          WindowCenter=center, WindowWidth=width, VOILUTFunction="SIGMOID")
             ds = pydicom.dcmread(path)
             assert voi_function(ds) == "SIGMOID"
-            got = window(modality_values(ds), center, width, photometric, voi_function(ds))
+            values_in = apply_modality_lut(ds.pixel_array, ds)
+            got = window(values_in, center, width, photometric, voi_function(ds))
             for options in (("+Wi", "1"), ("+Ww", repr(float(center)), repr(float(width)),
                                            "+Wfs")):
                 bad = int((got != dcm2pnm(path, *options)).sum())
@@ -209,7 +210,7 @@ def test_voi_lut_equals_dcm2pnm_and_pydicom(tmp_path, dcm2pnm, photometric, spec
     path = build(tmp_path / "l.dcm", ramp(), photometric, luts=[LUTS[spec]])
     ds = pydicom.dcmread(path)
     lut = voi_lut(ds)
-    values = modality_values(ds)
+    values = apply_modality_lut(ds.pixel_array, ds)
     # the table lookup: pydicom's apply_voi_lut, which computes the table index in
     # the table's own dtype, so for an 8-bit table it wraps past index 255 (pydicom
     # 3.0.2): compared where the index fits
@@ -231,8 +232,9 @@ def test_voi_lut_signed_first_value(tmp_path, dcm2pnm):
     ds = pydicom.dcmread(path)
     lut = voi_lut(ds)
     assert lut.first_mapped == -700
-    assert np.array_equal(lut.values(modality_values(ds)), apply_voi_lut(ds.pixel_array, ds))
-    assert np.array_equal(lut.apply(modality_values(ds)), dcm2pnm(path, "+Wl", "1"))
+    values = apply_modality_lut(ds.pixel_array, ds)
+    assert np.array_equal(lut.values(values), apply_voi_lut(ds.pixel_array, ds))
+    assert np.array_equal(lut.apply(values), dcm2pnm(path, "+Wl", "1"))
 
 
 # --------------------------------------------------------------------------- what the header offers
@@ -246,7 +248,7 @@ def test_header_vois_lists_windows_then_tables_and_each_renders_as_dcmtk(tmp_pat
     assert [(v.name, v.kind, v.function) for v in offered] == [
         ("NORMAL", "window", "SIGMOID"), ("HARDER", "window", "SIGMOID"),
         ("table 1", "lut", "LINEAR"), ("table 2", "lut", "LINEAR")]
-    values = modality_values(ds)
+    values = apply_modality_lut(ds.pixel_array, ds)
     for n, voi in enumerate(offered[:2], start=1):
         assert np.array_equal(voi.apply(values, "MONOCHROME1"), dcm2pnm(path, "+Wi", str(n)))
     for n, voi in enumerate(offered[2:], start=1):
