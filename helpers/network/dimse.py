@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -279,6 +279,13 @@ def echo(server: Server, *, calling_ae: str = WORKBOOK_AE, called_ae: str | None
 
 # --------------------------------------------------------------------------- C-STORE
 
+def _refused(server: Server, name: str, row: Mapping) -> StoreRefusedError:
+    return StoreRefusedError(
+        str(server), f"{name}: the server accepted no presentation context for "
+                     f"{UID(row['SOPClassUID']).name} in {UID(row['TransferSyntaxUID']).name} "
+                     "(it does not store this SOP Class: PS3.8 9.3.3.2, PS3.4 B.5)")
+
+
 def store(server: Server, files: Iterable[str | os.PathLike[str]], *,
           root: str | os.PathLike[str] | None = None, calling_ae: str = WORKBOOK_AE,
           timeout: float = TIMEOUT) -> pd.DataFrame:
@@ -299,19 +306,21 @@ def store(server: Server, files: Iterable[str | os.PathLike[str]], *,
     for start in range(0, len(pairs), 128):
         chunk = set(pairs[start:start + 128])
         contexts = [build_context(sop, ts) for sop, ts in sorted(chunk)]
-        with associate(server, contexts, calling_ae=calling_ae, timeout=timeout) as assoc:
+        mine = [(path, row) for path, row in headers
+                if (row["SOPClassUID"], row["TransferSyntaxUID"]) in chunk]
+        with ExitStack() as stack:
+            try:
+                assoc = stack.enter_context(associate(server, contexts, calling_ae=calling_ae,
+                                                      timeout=timeout))
+            except NoPresentationContextError:
+                raise _refused(server, shown(mine[0][0], root), mine[0][1]) from None
             accepted = {(cx.abstract_syntax, cx.transfer_syntax[0])
                         for cx in assoc.accepted_contexts}
-            for path, row in headers:
+            for path, row in mine:
                 pair = (row["SOPClassUID"], row["TransferSyntaxUID"])
-                if pair not in chunk:
-                    continue
                 name = shown(path, root)
                 if pair not in accepted:
-                    raise StoreRefusedError(
-                        str(server), f"{name}: the server accepted no presentation context "
-                                     f"for {UID(pair[0]).name} in {UID(pair[1]).name} (it "
-                                     "does not store this SOP Class: PS3.8 9.3.3.2, PS3.4 B.5)")
+                    raise _refused(server, name, row)
                 status = assoc.send_c_store(path)
                 if "Status" not in status:
                     raise NetworkTimeoutError(str(server), f"{name}: no C-STORE response "
