@@ -120,18 +120,26 @@ def search(server: Server, resource: str, match: Mapping[str, object],
     8.3.4.1: wildcards, ranges, UID lists), ``fields`` are the keywords to return
     (``includefield``). Returns one row per match, a column per field (and per
     matching key), sorted; ``table.attrs["url"]`` is the URL sent."""
+    objects, url = search_json(server, resource, match, fields, timeout=timeout)
+    columns = list(dict.fromkeys([*fields, *match]))
+    table = rows_from_json(objects, columns)
+    table = table.sort_values(columns, ignore_index=True, na_position="last")
+    table.attrs["url"] = url
+    return table
+
+
+def search_json(server: Server, resource: str, match: Mapping[str, object],
+                fields: Sequence[str], *, timeout: float = TIMEOUT) -> tuple[list[dict], str]:
+    """The QIDO-RS answer as the server sent it: a list of DICOM JSON objects (PS3.18
+    F.2), and the URL of the request."""
     if resource not in RESOURCES:
         raise ValueError(f"QIDO-RS searches {', '.join(RESOURCES)}, not {resource!r}")
     client = _Client(server, timeout)
     method = {"studies": client.api.search_for_studies, "series": client.api.search_for_series,
               "instances": client.api.search_for_instances}[resource]
-    columns = list(dict.fromkeys([*fields, *match]))
     with _errors(server, f"QIDO-RS search of {resource}", timeout):
         objects = method(fields=list(fields), search_filters=dict(match))
-    table = rows_from_json(objects, columns)
-    table = table.sort_values(columns, ignore_index=True, na_position="last")
-    table.attrs["url"] = client.urls[-1] if client.urls else None
-    return table
+    return objects, client.urls[-1] if client.urls else ""
 
 
 def series_metadata(server: Server, study: str, series: str, fields: Sequence[str], *,

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -184,7 +185,8 @@ class _Answers:
 def associate(server: Server, contexts: Sequence[PresentationContext], *,
               calling_ae: str = WORKBOOK_AE, called_ae: str | None = None,
               timeout: float = TIMEOUT, roles: Sequence = (),
-              handlers: Sequence = ()) -> Iterator[Association]:
+              handlers: Sequence = (), tls: ssl.SSLContext | None = None
+              ) -> Iterator[Association]:
     """An established association with ``server`` for the ``with`` block, released on
     exit (aborted if the block raised).
 
@@ -192,7 +194,8 @@ def associate(server: Server, contexts: Sequence[PresentationContext], *,
     abstract syntax, the SOP Class, with the transfer syntaxes the caller can use);
     ``called_ae`` defaults to the server's AE title; ``roles`` are SCP/SCU role
     selection items (PS3.7 D.3.3.4, needed by C-GET); ``handlers`` are pynetdicom event
-    handlers. Raises :class:`ServerNotRunningError`, :class:`NetworkTimeoutError`,
+    handlers; ``tls`` a client :class:`ssl.SSLContext` for DICOM over TLS (PS3.15 B.1,
+    the server's certificate checked against ``server.host``). Raises :class:`ServerNotRunningError`, :class:`NetworkTimeoutError`,
     :class:`UnknownCalledAEError`, :class:`UnknownCallingAEError`,
     :class:`AssociationRejectedError` or :class:`NoPresentationContextError`.
     """
@@ -204,7 +207,8 @@ def associate(server: Server, contexts: Sequence[PresentationContext], *,
     answers = _Answers()
     where = f"{server.ae_title} at {server.host}:{server.port}"
     assoc = ae.associate(server.host, server.port, ae_title=called, ext_neg=list(roles),
-                         evt_handlers=[*answers.handlers, *handlers])
+                         evt_handlers=[*answers.handlers, *handlers],
+                         tls_args=(tls, server.host) if tls is not None else None)
     if not assoc.is_established:
         ae.shutdown()
         if answers.rejection is not None:
@@ -265,12 +269,12 @@ def presentation_contexts(server: Server, offers: Mapping[str, Sequence[str]], *
 
 
 def echo(server: Server, *, calling_ae: str = WORKBOOK_AE, called_ae: str | None = None,
-         timeout: float = TIMEOUT) -> int:
+         timeout: float = TIMEOUT, tls: ssl.SSLContext | None = None) -> int:
     """C-ECHO (PS3.7 9.1.5, the Verification SOP Class of PS3.4 Annex A): the status,
     ``0x0000`` when the server answers. Raises the association's errors, or
     :class:`NetworkTimeoutError` when no response comes."""
     with associate(server, [build_context(Verification)], calling_ae=calling_ae,
-                   called_ae=called_ae, timeout=timeout) as assoc:
+                   called_ae=called_ae, timeout=timeout, tls=tls) as assoc:
         status = assoc.send_c_echo()
         if "Status" not in status:
             raise NetworkTimeoutError(str(server), f"no C-ECHO response within {timeout:g} s")

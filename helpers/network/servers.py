@@ -95,6 +95,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def is_stopped(server: Server) -> bool:
+    """True when the server's process is gone and none of its ports accepts a connection."""
+    try:
+        os.kill(server.pid, 0)
+        return False
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        return False
+    for port in (server.port, server.http_port):
+        if port is None:
+            continue
+        try:
+            with socket.create_connection((server.host, port), timeout=1):
+                return False
+        except OSError:
+            pass
+    return True
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     """Ask Linux to send SIGTERM to this child when its parent dies (prctl
     PR_SET_PDEATHSIG), so a killed kernel leaves no server behind."""
