@@ -195,7 +195,8 @@ def associate(server: Server, contexts: Sequence[PresentationContext], *,
     ``called_ae`` defaults to the server's AE title; ``roles`` are SCP/SCU role
     selection items (PS3.7 D.3.3.4, needed by C-GET); ``handlers`` are pynetdicom event
     handlers; ``tls`` a client :class:`ssl.SSLContext` for DICOM over TLS (PS3.15 B.1,
-    the server's certificate checked against ``server.host``). Raises :class:`ServerNotRunningError`, :class:`NetworkTimeoutError`,
+    the server's certificate checked against ``server.host``). Raises
+    :class:`ServerNotRunningError`, :class:`NetworkTimeoutError`,
     :class:`UnknownCalledAEError`, :class:`UnknownCallingAEError`,
     :class:`AssociationRejectedError` or :class:`NoPresentationContextError`.
     """
