@@ -204,6 +204,7 @@ def associate(server: Server, contexts: Sequence[PresentationContext], *,
     ae = AE(ae_title=calling_ae)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
     ae.connection_timeout = timeout
+    ae.maximum_pdu_size = 0  # no limit: large PDUs, far fewer of them (PS3.8 D.1)
     ae.requested_contexts = list(contexts)
     answers = _Answers()
     where = f"{server.ae_title} at {server.host}:{server.port}"
@@ -264,7 +265,7 @@ def presentation_contexts(server: Server, offers: Mapping[str, Sequence[str]], *
                 "offered": ", ".join(UID(ts).name for ts in cx.transfer_syntax),
                 "result": answer.status if answer is not None else "no answer",
                 "accepted": (UID(answer.transfer_syntax[0]).name
-                             if answer is not None and answer.result == 0 else None),
+                             if answer is not None and answer.result == 0 else "-"),
             })
     return pd.DataFrame(rows)
 
@@ -343,7 +344,9 @@ def store(server: Server, files: Iterable[str | os.PathLike[str]], *,
 
 # --------------------------------------------------------------------------- C-FIND
 
-def _identifier(level: str, keys: Mapping[str, object]) -> Dataset:
+def identifier(level: str, keys: Mapping[str, object]) -> Dataset:
+    """The Identifier a C-FIND, C-GET or C-MOVE request carries (PS3.4 C.4.1.1.3): the
+    Query/Retrieve Level (0008,0052) and one element per key, empty for ``None``."""
     ds = Dataset()
     ds.QueryRetrieveLevel = level
     for keyword, value in keys.items():
@@ -417,11 +420,11 @@ def find(server: Server, level: str, keys: Mapping[str, object], *,
                              f"level cannot match on it (PS3.4 C.6.2.1.2); query at the "
                              f"{key_level} level{hint}")
     model = _models(level)[0]
-    identifier = _identifier(level, keys)
+    query = identifier(level, keys)
     rows = []
     with associate(server, [build_context(model)], calling_ae=calling_ae,
                    timeout=timeout) as assoc:
-        for status, match in assoc.send_c_find(identifier, model):
+        for status, match in assoc.send_c_find(query, model):
             if "Status" not in status:
                 raise NetworkTimeoutError(str(server), f"no C-FIND response within "
                                                        f"{timeout:g} s")
@@ -556,10 +559,10 @@ def get(server: Server, level: str, keys: Mapping[str, object],
     contexts = [build_context(model)] + [build_context(sop, list(transfer_syntaxes))
                                          for sop in RETRIEVE_SOP_CLASSES]
     roles = [build_role(sop, scp_role=True) for sop in RETRIEVE_SOP_CLASSES]
-    identifier = _identifier(level, _retrieve_keys(level, keys))
+    query = identifier(level, _retrieve_keys(level, keys))
     with associate(server, contexts, calling_ae=calling_ae, timeout=timeout, roles=roles,
                    handlers=[(evt.EVT_C_STORE, receiver.handle_store)]) as assoc:
-        return _run_retrieve(server, "C-GET", assoc.send_c_get(identifier, model), receiver,
+        return _run_retrieve(server, "C-GET", assoc.send_c_get(query, model), receiver,
                              QR_GET_SERVICE_CLASS_STATUS, timeout)
 
 
@@ -583,6 +586,7 @@ def move(server: Server, level: str, keys: Mapping[str, object],
     receiver = _Receiver(target, on_file)
     scp = AE(ae_title=destination)
     scp.acse_timeout = scp.dimse_timeout = scp.network_timeout = timeout
+    scp.maximum_pdu_size = 0
     for sop in RETRIEVE_SOP_CLASSES:
         scp.add_supported_context(sop, [*UNCOMPRESSED, "1.2.840.10008.1.2.1.99",
                                         "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.70",
@@ -593,11 +597,11 @@ def move(server: Server, level: str, keys: Mapping[str, object],
         listener = scp.start_server((LOCALHOST, listen), block=False,
                                     evt_handlers=[(evt.EVT_C_STORE, receiver.handle_store)])
     try:
-        identifier = _identifier(level, _retrieve_keys(level, keys))
+        query = identifier(level, _retrieve_keys(level, keys))
         with associate(server, [build_context(model)], calling_ae=calling_ae,
                        timeout=timeout) as assoc:
             return _run_retrieve(server, "C-MOVE",
-                                 assoc.send_c_move(identifier, destination, model),
+                                 assoc.send_c_move(query, destination, model),
                                  receiver, QR_MOVE_SERVICE_CLASS_STATUS, timeout)
     finally:
         if listener is not None:
