@@ -48,9 +48,11 @@ SERVERS_DIR: Path = OUTPUT_DIR / "servers"
 LOCALHOST = "127.0.0.1"
 #: The AE title the workbook's clients call themselves by default.
 WORKBOOK_AE = "WORKBOOK"
-#: Orthanc and its DICOMweb plugin as Debian installs them.
-ORTHANC = Path("/usr/sbin/Orthanc")
-ORTHANC_DICOMWEB = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
+#: Orthanc and its DICOMweb plugin, where Debian installs them; ``DICOM_WORKBOOK_ORTHANC``
+#: and ``DICOM_WORKBOOK_ORTHANC_DICOMWEB`` name other paths.
+ORTHANC = Path(os.environ.get("DICOM_WORKBOOK_ORTHANC", "/usr/sbin/Orthanc"))
+ORTHANC_DICOMWEB = Path(os.environ.get("DICOM_WORKBOOK_ORTHANC_DICOMWEB",
+                                       "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"))
 ORTHANC_INSTALL = "apt-get install orthanc orthanc-dicomweb"
 #: Seconds a server may take to answer its first C-ECHO / HTTP request.
 START_TIMEOUT = 30.0
