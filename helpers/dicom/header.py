@@ -368,3 +368,11 @@ def read_header(path: str | os.PathLike[str], *, fields: tuple[str, ...] = FIELD
         row = _row(ds, p, size, part10, tuple(fields), raw_text)
         row["trailing_padding"] = padding
         return row
+
+
+def header_values(ds: Dataset, fields: tuple[str, ...] = FIELDS) -> dict[str, Any]:
+    """The ``fields`` of a data set already in memory (a C-FIND match, a DICOM JSON
+    object read with :meth:`pydicom.dataset.Dataset.from_json`) converted exactly as
+    :func:`read_header` converts a file's: text as the header table holds it, integers
+    for :data:`INT_FIELDS`, None when absent or empty."""
+    return {keyword: _value(ds, keyword) for keyword in fields}
