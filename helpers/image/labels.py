@@ -226,7 +226,7 @@ def _check_reference(path: Path, referenced: str | None, k: int, image: _Image,
 
 def _read_seg(path: PathLike) -> hd.seg.Segmentation:
     p = Path(path)
-    ds = read(p)
+    ds = read(p, decode_all=False)   # thousands of functional-group items: decoded on use
     if str(ds.SOPClassUID) != SEG_STORAGE:
         raise NotALabelError(p, f"is a {ds.SOPClassUID.name}, not a Segmentation "
                              "(PS3.3 A.51)")
@@ -236,7 +236,10 @@ def _read_seg(path: PathLike) -> hd.seg.Segmentation:
 def segments(path: PathLike) -> pd.DataFrame:
     """One row per segment of a SEG (PS3.3 C.8.20.2): number, label, category, type,
     algorithm type, the Recommended Display CIELab Value and its sRGB colour."""
-    seg = _read_seg(path)
+    return _segment_table(_read_seg(path))
+
+
+def _segment_table(seg: hd.seg.Segmentation) -> pd.DataFrame:
     rows = []
     for number in seg.get_segment_numbers():
         d = seg.get_segment_description(number)
@@ -259,16 +262,16 @@ def seg_frames(path: PathLike) -> pd.DataFrame:
     """One row per frame of a SEG: its segment, Image Position (Patient) of the frame
     (Plane Position Sequence, PS3.3 C.7.6.16.2.3) and the source image it was derived
     from (Derivation Image Sequence, C.7.6.16.2.6), in frame order."""
-    ds = read(Path(path), stop_before_pixels=True)
+    ds = read(Path(path), stop_before_pixels=True, decode_all=False)
     rows = []
     for i, item in enumerate(ds.PerFrameFunctionalGroupsSequence):
-        position = item.PlanePositionSequence[0].ImagePositionPatient
+        position = _shared_or_frame(ds, "PlanePositionSequence", i).ImagePositionPatient
         source = None
         for derivation in item.get("DerivationImageSequence", []):
             for src in derivation.get("SourceImageSequence", []):
                 source = str(src.ReferencedSOPInstanceUID)
         rows.append({"frame": i + 1,
-                     "segment": int(item.SegmentIdentificationSequence[0]
+                     "segment": int(_shared_or_frame(ds, "SegmentIdentificationSequence", i)
                                     .ReferencedSegmentNumber),
                      "x": float(position[0]), "y": float(position[1]), "z": float(position[2]),
                      "source_uid": source})
@@ -307,7 +310,7 @@ def read_seg(path: PathLike, volume: Volume, *, root: PathLike | None = None) ->
     col_spacing, row_spacing, _ = volume.spacing
     fractional = seg.segmentation_type.value == "FRACTIONAL"
     scale = float(seg.MaximumFractionalValue) if fractional else 1.0
-    table = segments(p)
+    table = _segment_table(seg)
     masks = {r.label: np.zeros(volume.shape, dtype=float if fractional else bool)
              for r in table.itertuples()}
     label_of = dict(zip(table.number, table.label, strict=True))
@@ -325,8 +328,8 @@ def read_seg(path: PathLike, volume: Volume, *, root: PathLike | None = None) ->
             raise _mismatch(p, image, 0, f"frame {i + 1}'s Pixel Spacing {list(spacing)} is not "
                             f"the image's {[row_spacing, col_spacing]}", root)
         item = seg.PerFrameFunctionalGroupsSequence[i]
-        position = np.array([float(v) for v in
-                             item.PlanePositionSequence[0].ImagePositionPatient])
+        position = np.array([float(v) for v in _shared_or_frame(
+            seg, "PlanePositionSequence", i).ImagePositionPatient])
         k, in_plane = _slice_of(p, position[None, :], image, root, f"frame {i + 1}")
         if np.max(np.abs(in_plane)) > IN_PLANE_WARN_FRACTION:
             raise _mismatch(p, image, k, f"frame {i + 1} is shifted {in_plane[0]} pixels "
@@ -336,7 +339,8 @@ def read_seg(path: PathLike, volume: Volume, *, root: PathLike | None = None) ->
             for src in derivation.get("SourceImageSequence", []):
                 source = str(src.ReferencedSOPInstanceUID)
         _check_reference(p, source, k, image, root, f"frame {i + 1}")
-        label = label_of[int(item.SegmentIdentificationSequence[0].ReferencedSegmentNumber)]
+        identification = _shared_or_frame(seg, "SegmentIdentificationSequence", i)
+        label = label_of[int(identification.ReferencedSegmentNumber)]
         frame = stored[i]
         if fractional:
             masks[label][k] = np.maximum(masks[label][k], frame / scale)
