@@ -18,8 +18,8 @@ from pathlib import Path
 
 import highdicom as hd
 import numpy as np
-from pydicom.sr.coding import Code
 from pydicom.sr.codedict import codes
+from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
 
 from ..dicom.dicomio import read

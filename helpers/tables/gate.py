@@ -25,7 +25,7 @@ The rules, each from the header (PS3.3):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 from pydicom.uid import UID
@@ -54,7 +54,6 @@ class Gate:
     refuse_lossy: bool = True
     refuse_burned_in: bool = True
     need_pixel_spacing: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _text(value: object) -> str:
