@@ -40,8 +40,8 @@ from .real_files import DICOMDIR_TREE, REAL_FILES
 
 __all__ = [
     "DATA_DIR", "MANIFEST_NAME", "REAL_FILES", "BuildReport", "DataError", "build",
-    "real", "corpus_file", "dicomdir", "ct_series", "ct_series_names", "ct_labels", "cohort_images",
-    "cohort_labels",
+    "real", "corpus_file", "dicomdir", "ct_series", "ct_series_names", "ct_label_file",
+    "cohort_images", "cohort_labels",
     "verify",
 ]
 
@@ -89,7 +89,7 @@ def ct_series(name: str = "axial") -> Path:
     return _existing(DATA_DIR / "ct_chest" / name, f"synthetic CT series {name!r}")
 
 
-def ct_labels(kind: str = "seg") -> Path:
+def ct_label_file(kind: str = "seg") -> Path:
     """The synthetic CT's organ labels: ``"seg"`` (Segmentation) or ``"rtstruct"``."""
     names = {"seg": "seg/SEG000001.dcm", "rtstruct": "rtstruct/RS000001.dcm"}
     if kind not in names:

@@ -17,8 +17,8 @@ The rules, each from the header (PS3.3):
 - ``lossy``: Lossy Image Compression (0028,2110) "01" (C.7.6.1.1.5: the image has been
   lossy compressed at some time), or a lossy transfer syntax (PS3.5 8.2);
 - ``burned_in``: Burned In Annotation (0028,0301) "YES" (C.7.6.1.1.1: text in the pixels,
-  possibly identifying); absent counts as unknown, and is refused when ``burned_in`` is
-  required to be "NO";
+  possibly identifying); with ``require_no_burned_in`` an absent value (unknown) is
+  refused too;
 - ``pixel_spacing``: Pixel Spacing (0028,0030) or Imager Pixel Spacing (0018,1164)
   present (C.7.6.2, C.8.11.4): without it no size in mm can be measured.
 """
@@ -53,6 +53,7 @@ class Gate:
     bits_stored: frozenset[int] | None = None
     refuse_lossy: bool = True
     refuse_burned_in: bool = True
+    require_no_burned_in: bool = False
     need_pixel_spacing: bool = True
 
 
@@ -96,7 +97,7 @@ def _reasons(row: pd.Series, gate: Gate) -> list[tuple[str, str, str]]:
                                          f"({UID(syntax).name}, PS3.5 8.2)"))
     if gate.refuse_burned_in:
         flag = _text(row.get("BurnedInAnnotation")).upper()
-        if flag != "NO":
+        if flag == "YES" or (gate.require_no_burned_in and flag != "NO"):
             out.append(("burned_in", flag or "(absent)",
                         "Burned In Annotation (0028,0301) is "
                         + ("YES: text is drawn into the pixels" if flag == "YES"

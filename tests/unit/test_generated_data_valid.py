@@ -16,7 +16,7 @@ import pytest
 from helpers.data.build import read_manifest
 from helpers.paths import DATA_DIR, shown
 
-GENERATED_GROUPS = ("ct_chest", "cxr_cohort")
+GENERATED_GROUPS = ("ct_chest", "ct_labels", "cxr_cohort")
 
 
 def generated_files() -> list[Path]:

@@ -23,9 +23,9 @@ FIRST_FRAME_ORGAN = "aorta"
 
 @cache
 def _seg() -> pydicom.Dataset:
-    from ...data import ct_labels
+    from ...data import ct_label_file
 
-    return pydicom.dcmread(ct_labels("seg"))
+    return pydicom.dcmread(ct_label_file("seg"))
 
 
 def _segment_number(label: str) -> int:
@@ -78,9 +78,9 @@ def check_liver_ml(answer: object) -> Feedback:
 @cache
 def most_anterior_points() -> dict[str, float]:
     """Smallest y (LPS: most anterior) over each ROI's contour points."""
-    from ...data import ct_labels
+    from ...data import ct_label_file
 
-    ds = pydicom.dcmread(ct_labels("rtstruct"))
+    ds = pydicom.dcmread(ct_label_file("rtstruct"))
     names = {int(r.ROINumber): str(r.ROIName) for r in ds.StructureSetROISequence}
     out = {}
     for rc in ds.ROIContourSequence:
