@@ -22,9 +22,17 @@ from skimage.draw import polygon as sk_polygon
 from helpers import data
 from helpers.data.ct_labels import edge_loops, organ_maps
 from helpers.data.ct_phantom import ORGANS
-from helpers.image.labels import (LabelMismatchError, NotALabelError, cielab_to_rgb,
-                                  inside_polygon, read_rtstruct, read_seg, rois, seg_frames,
-                                  segments)
+from helpers.image.labels import (
+    LabelMismatchError,
+    NotALabelError,
+    cielab_to_rgb,
+    inside_polygon,
+    read_rtstruct,
+    read_seg,
+    rois,
+    seg_frames,
+    segments,
+)
 from helpers.image.volume import load_series
 
 
