@@ -59,7 +59,7 @@ def solved(exercise: str, solution: str) -> str:
 
 
 def test_lessons_found():
-    assert len(LESSONS) == 6
+    assert len(LESSONS) == 7
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
