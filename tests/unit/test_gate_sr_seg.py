@@ -104,7 +104,7 @@ def written_seg(tmp_path_factory):
 
 def test_written_seg_passes_dciodvfy(dciodvfy, written_seg):
     result = subprocess.run([dciodvfy, str(written_seg[0])], capture_output=True, text=True)
-    assert [l for l in result.stderr.splitlines() if l.startswith("Error")] == []
+    assert [line for line in result.stderr.splitlines() if line.startswith("Error")] == []
 
 
 def test_written_seg_reads_back_equal(written_seg):
