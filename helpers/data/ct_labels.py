@@ -68,11 +68,20 @@ def _source_headers(s: SeriesDesign, info: StudyInfo) -> list[Dataset]:
 
 
 def _fixed_meta(ds: Dataset) -> None:
-    """The workbook's file meta and creation time instead of the writer's (bytes that
-    depend on content only)."""
+    """The workbook's file meta, creation time and UIDs instead of those the writer
+    draws at random or from the clock (bytes that depend on content only): highdicom
+    stamps its Contributing Equipment with the current time and gives the dimension
+    organization (PS3.3 C.7.6.17) a random UID."""
     ds.file_meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
     ds.file_meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
     ds.InstanceCreationDate, ds.InstanceCreationTime = STUDY_DATE, LABEL_TIME
+    for item in ds.get("ContributingEquipmentSequence", []):
+        item.ContributionDateTime = STUDY_DATE + LABEL_TIME
+    organization = uid("ct_labels", "dimension_organization", "seg")
+    for item in [*ds.get("DimensionOrganizationSequence", []),
+                 *ds.get("DimensionIndexSequence", [])]:
+        if "DimensionOrganizationUID" in item:
+            item.DimensionOrganizationUID = organization
 
 
 def segment_description(organ: Organ) -> hd.seg.SegmentDescription:
