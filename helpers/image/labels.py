@@ -4,10 +4,11 @@ Two label objects are read here, each placed by geometry, never by file or frame
 
 - **Segmentation (SEG)**, PS3.3 A.51 and C.8.20: a multi-frame image whose frames
   are masks, each frame of one segment (Segment Identification Sequence in its
-  Per-frame Functional Groups, C.7.6.16.2.x) and at one place (Plane Position
+  Per-frame Functional Groups, the Segmentation Functional Groups of C.8.20.3) and at
+  one place (Plane Position
   (Patient), C.7.6.16.2.3, on the plane of the Plane Orientation Sequence). A
   BINARY segmentation stores one bit per pixel, a FRACTIONAL one a byte read as a
-  fraction of Maximum Fractional Value (0062,000E) (C.8.20.2.3): a probability or
+  fraction of Maximum Fractional Value (0062,000E) (C.8.20.2): a probability or
   an occupancy. The file is read with highdicom; frames are put into the image's
   slices by their positions, and the Derivation Image Sequence's source instance
   (Referenced SOP Instance UID of each frame's Source Image Sequence) must be the
