@@ -162,6 +162,34 @@ export function held() {
 }
 globalThis.__dicomViewerHeld = held;
 
+// --------------------------------------------------------------------- saved notebooks
+/** True when the widget model has no comm: it was restored from the widget state saved
+ * in the notebook, and no kernel holds it. (Backbone passes the model itself to a
+ * change listener, so its public `comm_live` can be read behind anywidget's proxy.) */
+function savedWithoutKernel(model) {
+  let live = true;
+  const probe = (m) => { live = Boolean(m && m.comm_live); };
+  model.on("change:cursor", probe);
+  const old = model.get("cursor");
+  model.set("cursor", { probe: true });
+  model.set("cursor", old);
+  model.off("change:cursor", probe);
+  return !live;
+}
+
+const cleaned = new WeakSet();
+/** JupyterLab's widget manager (jupyterlab_widgets, with saveState) marks a notebook
+ * modified as it registers the widgets saved in it, so merely opening a saved lesson
+ * would ask "Save changes?" on close. Undo that once per opened notebook, and only while
+ * the learner has not edited anything (nothing to undo). */
+function keepOpenedNotebookClean(manager) {
+  const notebook = manager && manager.context && manager.context.model;
+  if (!notebook || cleaned.has(notebook)) return;
+  cleaned.add(notebook);
+  const edited = notebook.sharedModel && notebook.sharedModel.canUndo && notebook.sharedModel.canUndo();
+  if (notebook.dirty && !edited) notebook.dirty = false;
+}
+
 // ------------------------------------------------------------------------------ views
 function el(tag, cls, parent, text) {
   const e = document.createElement(tag);
@@ -305,6 +333,8 @@ class App {
     this.boxSize = Math.min(this.meta.size, 320); // until fit() measures the cell
     this.active = false; // keys and wheel are the viewer's (after a click in it)
     this.connected = this.store.live; // Python answers (else: reopened without its kernel)
+    this.saved = !this.connected && savedWithoutKernel(model); // from the notebook's saved state
+    if (this.saved) keepOpenedNotebookClean(model.widget_manager);
     this.build();
     const redraw = () => { this.syncControls(); this.schedule(null); };
     for (const name of ["center", "width", "invert", "interpolation", "arrangement", "plane"]) {
@@ -355,12 +385,12 @@ class App {
     for (const c of this.root.querySelectorAll("input, select, button")) c.disabled = !on;
     if (on) { this.notice.style.display = "none"; clearTimeout(this.waitTimer); return; }
     this.notice.style.display = "";
-    this.notice.textContent = this.lost
-      ? "Not connected to Python (the kernel restarted or stopped): run this cell (Shift+Enter) to bring the viewer back."
+    this.notice.textContent = this.lost || this.saved
+      ? "Not connected to Python (a saved picture, or the kernel restarted): run this cell (Shift+Enter) to bring the viewer back."
       : "Waiting for Python to send the pixels…";
   }
   showWaiting() {
-    if (this.connected) return;
+    if (this.connected || this.saved || this.lost) return;
     this.notice.textContent = "No answer from Python: if this notebook was reopened, run this cell " +
       "(Shift+Enter) to bring the viewer back (a kernel busy with other cells answers when it is done).";
   }
@@ -473,12 +503,14 @@ class App {
     return this.model.get("arrangement") === "one" || this.views.length === 1 || narrow
       ? this.views.filter((v) => v.name === this.activePlane()) : this.views;
   }
-  scroller() { // the element the notebook scrolls in (JupyterLab's windowed panel), if any
+  scroller() { // the element the notebook scrolls in (JupyterLab's windowed panel), if any:
+    // the outermost scrolling ancestor (an output area scrolls too, but grows with us)
+    let found = null;
     for (let e = this.root.parentElement; e; e = e.parentElement) {
       const o = getComputedStyle(e).overflowY;
-      if ((o === "auto" || o === "scroll") && e.clientHeight > 0) return e;
+      if ((o === "auto" || o === "scroll") && e.clientHeight > 0) found = e;
     }
-    return null;
+    return found;
   }
   fit() { // views as large as `size` allows, within the cell's width and the screen's height
     const full = document.fullscreenElement === this.root;
@@ -688,10 +720,10 @@ class App {
     const t = e.target;
     const own = t instanceof HTMLSelectElement || (t instanceof HTMLInputElement && t.type === "range");
     if (own && e.key !== "Escape" && !/^[1-9ifr]$/.test(e.key)) return; // a menu's or slider's own keys
-    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.ctrlKey || e.metaKey || e.altKey || e.key === "Tab") return; // the browser's
+    e.preventDefault(); // no page scrolling by Space, Home, End, arrows... while active
     const hit = this.keys().find(([keys]) => keys.includes(e.key));
     if (!hit) return;
-    e.preventDefault();
     if (e.key !== "Escape" && !this.connected) return;
     const changed = hit[3](e);
     if (changed !== false) this.schedule(hit[4], e);
