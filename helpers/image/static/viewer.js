@@ -21,7 +21,9 @@
 // no wheel event, so the page scrolls over it.
 
 const TYPES = { int16: Int16Array, int32: Int32Array, float64: Float64Array };
-const stores = new Map(); // uid -> Store, shared by the views of one viewer
+// uid -> Store, shared by the views of one viewer. anywidget may load this module once
+// per viewer, so the map lives on the page, where every copy of the module finds it.
+const stores = (globalThis.__dicomViewerStores = globalThis.__dicomViewerStores || new Map());
 // Input-to-pixels timings, for the latency benchmark only: recorded when the page sets
 // globalThis.__dicomViewerDebug = true before the viewer loads.
 const debug = () => globalThis.__dicomViewerDebug === true;
@@ -544,7 +546,8 @@ class App {
   fmt(x) { return Number.isInteger(x) ? String(x) : String(+x.toPrecision(6)); }
   updateStatus() { // the one status line: window, and the view under the pointer
     const m = this.meta, c = this.model.get("center"), w = this.model.get("width");
-    const view = this.hovered || this.activeView();
+    const shown = this.shown();
+    const view = this.hovered && shown.includes(this.hovered) ? this.hovered : this.activeView();
     const left = c - 0.5 - (w - 1) / 2, right = c - 0.5 + (w - 1) / 2;
     const mono1 = (m.photometric === "MONOCHROME1") !== this.model.get("invert");
     const u = m.units ? ` ${m.units}` : "";
