@@ -20,10 +20,16 @@ Mouse and keyboard, as on a workstation: left-drag sets the window (horizontal:
 width, vertical: center; sensitivity scaled to the data's range), a click moves the
 crosshair that links the axial, coronal and sagittal views, the wheel or the arrow
 keys change the slice, ctrl-wheel or right-drag zooms, shift-drag or middle-drag
-pans, a double-click resets; the help line under the views lists every key. The
-status line shows the window, and the value under the cursor in the modality's
-units (HU only for CT) with its patient coordinates in LPS millimetres (PS3.3
-C.7.6.2.1.1), for the view under the pointer.
+pans, a double-click resets; ``m`` and ``o`` pick the ruler and the rectangular ROI
+(drag to draw); the help line under the views lists every key. The status line shows
+the window, and the value under the cursor in the modality's units (HU only for CT)
+with its patient coordinates in LPS millimetres (PS3.3 C.7.6.2.1.1), for the view under
+the pointer. The corners show patient and series, the slice with its position along
+the plane's normal and Slice Thickness, the window and the zoom; a scale bar and the
+ruler measure with Pixel Spacing (PS3.3 C.7.6.2.1.1), or for a projection radiograph
+with Imager Pixel Spacing, at the detector, not corrected for magnification (PS3.3
+10.7.1.3, said next to the length); the ROI gives mean, SD, min, max and area of the
+pixels whose centres lie inside it.
 
 The state is shared with Python (:class:`Viewer` lists each trait and who writes
 it): ``viewer.center``, ``.width``, ``.plane``, ``.crosshair`` (canonical voxel
@@ -141,7 +147,12 @@ class Pixels:
     (PS3.3 C.11.1.1.2), exactly :func:`helpers.image.pixels.to_hu`'s values.
     ``spacing`` is mm per step along z, y, x; ``affine`` takes a canonical
     ``(i, j, k, 1)`` to LPS mm (``None`` without geometry); ``edges`` the
-    orientation letters (top, bottom, left, right) of each plane.
+    orientation letters (top, bottom, left, right) of each plane. ``spacing_kind`` says
+    where the row and column spacing came from: ``"PixelSpacing"`` (0028,0030), in the
+    patient (PS3.3 C.7.6.2.1.1), ``"ImagerPixelSpacing"`` (0018,1164), at the detector of
+    a projection radiograph and so not corrected for magnification (PS3.3 10.7.1.3), or
+    ``""`` (none: distances are in pixels). ``patient``, ``series`` and ``thickness``
+    (Slice Thickness (0018,0050), mm) label the overlays.
     """
 
     stored: np.ndarray
@@ -154,6 +165,10 @@ class Pixels:
     photometric: str
     units: str
     windows: tuple[_presets.Preset, ...]
+    spacing_kind: str = ""
+    patient: str = ""
+    series: str = ""
+    thickness: float | None = None
 
     def count(self, plane: str) -> int:
         """How many planes of this kind there are."""
@@ -204,6 +219,24 @@ def _refuse_path(obj: object) -> None:
         raise TypeError("the viewer shows a Dataset, an array or a Volume and opens no file: "
                         "read it first (helpers.dicom.dicomio.read, "
                         "helpers.image.volume.load_series)")
+
+
+def _spacing_kind(ds: Dataset) -> str:
+    """Which attribute gives a 2D image's row and column spacing (see :class:`Pixels`).
+
+    A projection radiograph carries Imager Pixel Spacing (0018,1164), at the detector;
+    a Pixel Spacing (0028,0030) equal to it is that same detector spacing, and only one
+    that differs has been calibrated to the patient (PS3.3 10.7.1.3)."""
+    def usable(keyword: str) -> list[float] | None:
+        value = ds.get(keyword)
+        if value is None or len(value) != 2 or min(map(float, value)) <= 0:
+            return None
+        return [float(v) for v in value]
+
+    pixel, imager = usable("PixelSpacing"), usable("ImagerPixelSpacing")
+    if imager is not None and (pixel is None or pixel == imager):
+        return "ImagerPixelSpacing"
+    return "PixelSpacing" if pixel is not None else ""
 
 
 def _canonical_affine(vol: Volume) -> np.ndarray:
@@ -262,20 +295,19 @@ def prepare(image: object, photometric: str | None = None,
         data = Pixels(np.ascontiguousarray(stored), slope, intercept, image.canonical_spacing,
                       _canonical_affine(image), names,
                       {n: image.plane(n, 0).edges for n in names}, image.photometric,
-                      image.units, tuple(image.windows))
+                      image.units, tuple(image.windows), "PixelSpacing",
+                      series=image.description)
     else:
         if ds is not None:
             values = to_hu(ds)
-            spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
-            mm = (1.0, 1.0)
-            if spacing is not None and len(spacing) == 2 and min(map(float, spacing)) > 0:
-                mm = (float(spacing[0]), float(spacing[1]))
+            kind = _spacing_kind(ds)
+            mm = (float(ds[kind].value[0]), float(ds[kind].value[1])) if kind else (1.0, 1.0)
             phot = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
             windows = tuple(_presets.from_header(ds))
             unit = pixel_units(ds)
         else:
             values = np.asarray(image)
-            mm, phot, windows, unit = (1.0, 1.0), "MONOCHROME2", (), ""
+            mm, phot, windows, unit, kind = (1.0, 1.0), "MONOCHROME2", (), "", ""
         if values.ndim not in (2, 3):
             raise ValueError(f"the viewer shows a 2D image or a 3D stack, got shape {values.shape}")
         frames = values if values.ndim == 3 else values[np.newaxis]
@@ -290,10 +322,19 @@ def prepare(image: object, photometric: str | None = None,
             affine[:3, 1] = np.array([float(v) for v in iop[3:]]) * mm[0]
             affine[:3, 2] = np.cross(affine[:3, 0], affine[:3, 1])
             affine[:3, 3] = [float(v) for v in ipp]
+        labels = {}
+        if ds is not None:
+            who = [str(ds.get(k, "") or "") for k in ("PatientName", "PatientID")]
+            thickness = ds.get("SliceThickness")
+            labels = {"patient": " · ".join(w for w in who if w),
+                      "series": str(ds.get("SeriesDescription", "") or ""),
+                      "thickness": float(thickness) if thickness not in (None, "") else None}
         data = Pixels(np.ascontiguousarray(stored), slope, intercept, (1.0, mm[0], mm[1]),
-                      affine, ("frame",), {"frame": _image_edges(ds)}, phot, unit, windows)
+                      affine, ("frame",), {"frame": _image_edges(ds)}, phot, unit, windows,
+                      kind, **labels)
     if pixel_mm is not None:
-        data = replace(data, spacing=(data.spacing[0], float(pixel_mm[0]), float(pixel_mm[1])))
+        data = replace(data, spacing=(data.spacing[0], float(pixel_mm[0]), float(pixel_mm[1])),
+                       spacing_kind=data.spacing_kind or "PixelSpacing")
     if photometric is not None:
         data = replace(data, photometric=photometric)
     if units is not None:
@@ -369,6 +410,10 @@ class Meta(TypedDict):
     budget_bytes: int
     slab_slices: int
     size: int  # largest side of one view in CSS pixels (the view also fits its cell)
+    spacing_kind: str  # "PixelSpacing", "ImagerPixelSpacing" or "" (see Pixels)
+    patient: str  # overlay labels: Patient's Name · Patient ID, Series Description,
+    series: str
+    thickness: float | None  # Slice Thickness (0018,0050) in mm
 
 
 # ===================================================================== the viewer
@@ -456,7 +501,8 @@ class Viewer(anywidget.AnyWidget):
             "initial": {"center": float(center), "width": float(width)},
             "whole": bool(stored.nbytes <= BUDGET_BYTES), "budget_bytes": BUDGET_BYTES,
             "slab_slices": max(1, SLAB_BYTES // max(ny * nx * stored.itemsize, 1)),
-            "size": int(size),
+            "size": int(size), "spacing_kind": data.spacing_kind, "patient": data.patient,
+            "series": data.series, "thickness": data.thickness,
         }
         super().__init__(
             center=float(center), width=float(width), plane=plane, crosshair=point,

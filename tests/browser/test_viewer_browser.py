@@ -467,6 +467,65 @@ def test_file_viewer_exact_and_equal_to_dcm2pnm(page, n, name, dcmtk_window, scr
         assert "white→black" in state(page, n)["status"]  # MONOCHROME1: minimum is white
 
 
+def test_overlays_scale_bar_ruler_and_roi_equal_numpy(page, screenshots):
+    """On the real CT file: the corners name the patient, slice thickness and window; the
+    scale bar's length on screen is its millimetres over Pixel Spacing (PS3.3
+    C.7.6.2.1.1); the ruler's length and the ROI's mean, SD, min, max and area equal
+    numpy's on the same pixels of pydicom's values."""
+    n, path = 1, data.real("693_UNCI.dcm")
+    ds = pydicom.dcmread(path)
+    hu = to_hu(ds)
+    row_mm, col_mm = (float(v) for v in ds.PixelSpacing)
+    r = root(page, n)
+    activate(page, n)
+    page.mouse.dblclick(*centre_of(page, n, "frame"))  # reset zoom and window
+    st = state(page, n)
+    view = r.locator(".dv-view[data-plane='frame']")
+    corners = [view.locator(f".dv-{c}").inner_text() for c in ("tl", "tr", "bl", "br")]
+    assert str(ds.PatientID) in corners[0] and str(ds.SeriesDescription) in corners[0]
+    assert f"thickness {float(ds.SliceThickness):g} mm" in corners[1]
+    assert corners[2].startswith(f"C {st['center']:g} W {st['width']:g}")
+    canvas_box = r.locator("canvas.dv-canvas[data-plane='frame']").bounding_box()
+    assert corners[3] == f"zoom {round(canvas_box['width'] / ds.Columns * 100)}%"
+    bar = view.locator(".dv-scale")
+    mm = float(bar.get_attribute("data-mm"))
+    assert bar.locator("span").inner_text() == f"{mm:g} mm"
+    screen_per_pixel = canvas_box["width"] / ds.Columns
+    assert abs(bar.bounding_box()["width"] - mm / col_mm * screen_per_pixel) <= 2.5  # border
+
+    def image_xy(x, y):  # the plane pixel coordinates of a screen point
+        return ((x - canvas_box["x"]) / screen_per_pixel,
+                (y - canvas_box["y"]) / (canvas_box["height"] / ds.Rows))
+
+    # ruler: m, then drag
+    x, y = centre_of(page, n, "frame")
+    page.keyboard.press("m")
+    drag(page, x - 90, y - 40, 150, 110)
+    ruler = json.loads(r.evaluate("(e) => e.dataset.ruler"))
+    a, b = np.array(ruler["a"]), np.array(ruler["b"])
+    assert np.allclose(a, image_xy(x - 90, y - 40), atol=0.05)
+    assert np.allclose(b, image_xy(x + 60, y + 70), atol=0.05)
+    expected = float(np.hypot((b[0] - a[0]) * col_mm, (b[1] - a[1]) * row_mm))
+    assert ruler["unit"] == "mm" and abs(ruler["length"] - expected) <= 1e-9 * expected
+    assert f"ruler {round(expected, 2):g} mm" in r.locator(".dv-measured").inner_text()
+    # ROI: o, then drag a rectangle; the pixels whose centres lie inside it
+    page.keyboard.press("o")
+    drag(page, x - 70, y - 60, 120, 90)
+    roi = json.loads(r.evaluate("(e) => e.dataset.roi"))
+    inside = hu[roi["r0"]:roi["r1"] + 1, roi["c0"]:roi["c1"] + 1]
+    (x0, y0), (x1, y1) = image_xy(x - 70, y - 60), image_xy(x + 50, y + 30)
+    assert (roi["c0"], roi["c1"]) == (round(x0), round(x1) - 1)
+    assert (roi["r0"], roi["r1"]) == (round(y0), round(y1) - 1)
+    assert roi["n"] == inside.size > 1000
+    assert (roi["min"], roi["max"]) == (inside.min(), inside.max())
+    assert abs(roi["mean"] - inside.mean()) <= 1e-9 * max(1.0, abs(inside.mean()))
+    assert abs(roi["sd"] - inside.std()) <= 1e-9 * inside.std()
+    assert abs(roi["area"] - inside.size * row_mm * col_mm) <= 1e-9 * roi["area"]
+    shot(page, n, "viewer_ruler_roi", screenshots)
+    page.keyboard.press("o")  # back to window/level
+    assert r.evaluate("(e) => e.dataset.tool") == "wl"
+
+
 def test_volume_over_the_memory_budget(page, volume, screenshots):
     """Slabs near the slice only, coronal and sagittal planes cut by Python: still exact."""
     r = root(page, 4)
@@ -623,13 +682,16 @@ def test_keys_typed_into_an_active_viewer_leave_the_notebook_unchanged(
     for n in (1, 0):  # the one-view file viewer (no plane keys), the three-plane viewer
         activate(page, n)
         top = scroll_top(page)
-        for key in ["d", "d", "a", "m", "x", "s", "r", "z", "Home", "End", "Space"]:
-            page.keyboard.press(key)
-        page.wait_for_timeout(300)
-        assert notebook_state(page, lab) == before, f"viewer {n}"
-        assert scroll_top(page) == top
+        for keys in [("d", "d"), ("a",), ("m",), ("x",), ("s",), ("r",), ("z",), ("Home",),
+                     ("End",), ("Space",)]:
+            for key in keys:
+                page.keyboard.press(key)
+            page.wait_for_timeout(150)
+            assert notebook_state(page, lab) == before, f"viewer {n}: {keys}"
+            assert scroll_top(page) == top, f"viewer {n}: {keys}"
         assert root(page, n).evaluate("(e) => e.classList.contains('dv-engaged')")
         shot(page, n, f"viewer_active_{n}", screenshots)
+        page.keyboard.press("m")  # m picked the ruler: back to window/level
     # the plane keys were the viewer's: a and s picked planes, Home/End the first/last slice
     st = state(page, 0)
     assert st["plane"] == "sagittal" and st["slice"] == volume.canonical.shape[2] - 1

@@ -242,3 +242,23 @@ def test_slider_ranges_follow_the_data():
     meta = show(ds)._meta
     assert meta["value_range"] == [hu.min(), hu.max()]
     assert meta["stored_range"] == [int(hu.min()), int(hu.max())]
+
+
+def test_overlay_labels_and_where_the_spacing_comes_from():
+    """The ruler's millimetres: Pixel Spacing (in the patient, PS3.3 C.7.6.2.1.1) for CT,
+    Imager Pixel Spacing (at the detector, PS3.3 10.7.1.3) for a projection radiograph,
+    none (pixels) for a bare array."""
+    ct = pydicom.dcmread(data.real("693_UNCI.dcm"))
+    meta = show(ct)._meta
+    assert meta["spacing_kind"] == "PixelSpacing"
+    assert meta["spacing"][1:] == [float(v) for v in ct.PixelSpacing]
+    assert meta["thickness"] == float(ct.SliceThickness)
+    assert str(ct.PatientID) in meta["patient"] and meta["series"] == ct.SeriesDescription
+    cxr_path = next(p for p in sorted(data.cohort_images().rglob("*.dcm")))
+    cxr = pydicom.dcmread(cxr_path)
+    # the synthetic radiographs repeat Imager Pixel Spacing as Pixel Spacing: not calibrated
+    assert cxr.PixelSpacing == cxr.ImagerPixelSpacing
+    meta = show(cxr)._meta
+    assert meta["spacing_kind"] == "ImagerPixelSpacing"
+    assert meta["spacing"][1:] == [float(v) for v in cxr.ImagerPixelSpacing]
+    assert show(np.zeros((3, 3), np.int16))._meta["spacing_kind"] == ""

@@ -221,7 +221,15 @@ class View {
     ["top", "bottom", "left", "right"].forEach((side, n) => {
       el("div", `dv-letter dv-${side}`, this.box, this.axes.edges[n]);
     });
-    this.label = el("div", "dv-label", this.box);
+    // four-corner overlays: patient and series; slice and its position; window; zoom
+    this.corners = ["tl", "tr", "bl", "br"].map((c) => el("div", `dv-corner dv-${c}`, this.box));
+    this.scale = el("div", "dv-scale", this.box);
+    this.scaleLabel = el("span", null, this.scale);
+    this.mark = document.createElementNS("http://www.w3.org/2000/svg", "g");
+    this.svgAll = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    this.svgAll.setAttribute("class", "dv-marks");
+    this.svgAll.appendChild(this.mark);
+    this.box.appendChild(this.svgAll);
     this.loading = el("div", "dv-loading", this.box, "loading…");
     this.values = null; this.valuesKey = "";
   }
@@ -270,6 +278,12 @@ class View {
     const w = cols * pw * scale, h = rows * ph * scale;
     return { x: (bw - w) / 2 + this.panX, y: (bh - h) / 2 + this.panY, w, h, rows, cols };
   }
+  toImage(event) { // continuous (x, y) in plane pixels under the pointer (0.5 = a pixel's centre)
+    const r = this.box.getBoundingClientRect();
+    const L = this.layout();
+    return [((event.clientX - r.left - L.x) / L.w) * L.cols, ((event.clientY - r.top - L.y) / L.h) * L.rows];
+  }
+  toScreen(x, y, L) { return [L.x + (x / L.cols) * L.w, L.y + (y / L.rows) * L.h]; }
   toPixel(event) { // [col, row] under the pointer, or null outside the image
     const r = this.box.getBoundingClientRect();
     const L = this.layout();
@@ -281,8 +295,6 @@ class View {
   draw(lut32, lutBase, ramp1) {
     const values = this.extract();
     const L = this.layout();
-    this.label.textContent = this.count() > 1 || this.name !== "frame"
-      ? `${this.name} ${this.index() + 1}/${this.count()}` : "";
     this.box.classList.toggle("dv-active", this.name === this.app.activePlane());
     this.loading.style.display = values ? "none" : "";
     if (!values) return false;
@@ -307,7 +319,52 @@ class View {
       height: `${L.h}px` });
     c.style.imageRendering = this.app.model.get("interpolation") === "linear" ? "auto" : "pixelated";
     this.drawCross(L);
+    this.drawOverlays(L);
     return true;
+  }
+  drawOverlays(L) { // the four corners, the scale bar, the ruler and the ROI
+    const app = this.app, m = app.meta, [, , ph, pw] = this.geometry();
+    const fmt = (x) => app.fmt(x);
+    let where = this.count() > 1 || this.name !== "frame" ? `${this.name} ${this.index() + 1}/${this.count()}` : "";
+    if (m.affine && this.name !== "frame") { // the plane's position along its normal, LPS mm
+      const A = m.affine, p = app.point, axis = this.axes.axis;
+      const lps = A[axis].slice(0, 3).reduce((s, a, n) => s + a * p[n], A[axis][3]);
+      where += `\n${"xyz"[axis]} = ${lps.toFixed(1)} mm`;
+    }
+    if (m.thickness) where += `${where ? "\n" : ""}thickness ${fmt(m.thickness)} mm`;
+    const c = app.model.get("center"), w = app.model.get("width");
+    const zoom = L.w / L.cols; // screen pixels per image pixel
+    const text = [`${m.patient}\n${m.series}`.trim(), where,
+      `C ${fmt(c)} W ${fmt(w)}${app.model.get("invert") ? " (inverted)" : ""}`,
+      `zoom ${Math.round(zoom * 100)}%`];
+    this.corners.forEach((e, n) => { if (e.textContent !== text[n]) e.textContent = text[n]; });
+    // scale bar: the longest round length (1, 2, 5 x 10^n mm) within a quarter of the view
+    const perMm = L.w / (L.cols * pw);
+    if (m.spacing_kind && perMm > 0) {
+      const limit = (0.25 * this.app.boxSize) / perMm;
+      let mm = 10 ** Math.floor(Math.log10(limit));
+      for (const f of [5, 2]) if (mm * f <= limit) { mm *= f; break; }
+      this.scale.style.display = "";
+      this.scale.style.width = `${mm * perMm}px`;
+      this.scaleLabel.textContent = `${fmt(mm)} mm`;
+      this.scale.dataset.mm = String(mm);
+    } else this.scale.style.display = "none";
+    // the ruler and the ROI of this plane and slice
+    const key = `${this.name}:${this.index()}`;
+    const parts = [];
+    const r = app.ruler;
+    if (r && r.key === key) {
+      const [x1, y1] = this.toScreen(r.a[0], r.a[1], L), [x2, y2] = this.toScreen(r.b[0], r.b[1], L);
+      parts.push(`<line class="dv-ruler" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`,
+        `<text x="${x2 + 6}" y="${y2 - 6}">${fmt(+r.length.toFixed(2))} ${r.unit}</text>`);
+    }
+    const q = app.roi;
+    if (q && q.key === key) {
+      const [x1, y1] = this.toScreen(q.c0, q.r0, L), [x2, y2] = this.toScreen(q.c1 + 1, q.r1 + 1, L);
+      parts.push(`<rect class="dv-roi" x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}"/>`);
+    }
+    const html = parts.join("");
+    if (this.marksHtml !== html) { this.mark.innerHTML = html; this.marksHtml = html; }
   }
   drawCross(L) {
     const show = this.app.views.length > 1;
@@ -334,6 +391,7 @@ class App {
     this.frame = 0;
     this.boxSize = Math.min(this.meta.size, 320); // until fit() measures the cell
     this.active = false; // keys and wheel are the viewer's (after a click in it)
+    this.tool = "wl";
     this.connected = this.store.live; // Python answers (else: reopened without its kernel)
     this.saved = !this.connected && savedWithoutKernel(model); // from the notebook's saved state
     if (this.saved) keepOpenedNotebookClean(model.widget_manager);
@@ -434,6 +492,56 @@ class App {
   preset(n) {
     const p = this.meta.presets[n];
     if (p) this.set({ center: p.center, width: p.width });
+  }
+  setTool(tool) { // "wl" (window/level drag), "ruler" or "roi"
+    this.tool = this.tool === tool ? "wl" : tool;
+    this.root.dataset.tool = this.tool;
+    this.toolBtns.forEach((b) => b.classList.toggle("dv-on", b.dataset.tool === this.tool));
+  }
+  measure(view, a, b) { // a ruler from a to b (plane pixels): length by the pixel spacing
+    const [, , ph, pw] = view.geometry(), m = this.meta;
+    const mm = Boolean(m.spacing_kind);
+    const length = Math.hypot((b[0] - a[0]) * (mm ? pw : 1), (b[1] - a[1]) * (mm ? ph : 1));
+    const unit = mm ? "mm" : "px";
+    this.ruler = { key: `${view.name}:${view.index()}`, plane: view.name, index: view.index(), a, b, length, unit };
+    this.root.dataset.ruler = JSON.stringify({ plane: view.name, index: view.index(), a, b, length, unit });
+    this.measureText();
+  }
+  region(view, a, b) { // an ROI: the pixels whose centres lie inside the rectangle a-b
+    const [rows, cols, ph, pw] = view.geometry();
+    const c0 = Math.max(0, Math.round(Math.min(a[0], b[0]))), c1 = Math.min(cols - 1, Math.round(Math.max(a[0], b[0])) - 1);
+    const r0 = Math.max(0, Math.round(Math.min(a[1], b[1]))), r1 = Math.min(rows - 1, Math.round(Math.max(a[1], b[1])) - 1);
+    const values = view.extract();
+    if (!values || c1 < c0 || r1 < r0) { this.roi = null; return; }
+    let n = 0, sum = 0, min = Infinity, max = -Infinity;
+    for (let r = r0; r <= r1; r++) {
+      for (let c = c0; c <= c1; c++) {
+        const v = this.store.value(values[r * cols + c]);
+        n++; sum += v; if (v < min) min = v; if (v > max) max = v;
+      }
+    }
+    const mean = sum / n;
+    let ss = 0; // two passes, as numpy's std (ddof=0)
+    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) { const d = this.store.value(values[r * cols + c]) - mean; ss += d * d; }
+    const mm = Boolean(this.meta.spacing_kind);
+    const stats = { plane: view.name, index: view.index(), c0, c1, r0, r1, n, mean, sd: Math.sqrt(ss / n), min, max,
+      area: n * (mm ? ph * pw : 1), areaUnit: mm ? "mm²" : "px" };
+    this.roi = { key: `${view.name}:${view.index()}`, ...stats };
+    this.root.dataset.roi = JSON.stringify(stats);
+    this.measureText();
+  }
+  measureText() {
+    const u = this.meta.units ? ` ${this.meta.units}` : "", f = (x) => this.fmt(+x.toFixed(2));
+    const parts = [];
+    if (this.ruler) {
+      parts.push(`ruler ${f(this.ruler.length)} ${this.ruler.unit}` +
+        (this.meta.spacing_kind === "ImagerPixelSpacing" ? " at the detector (Imager Pixel Spacing: not corrected for magnification, PS3.3 10.7.1.3)" : ""));
+    }
+    if (this.roi) {
+      const q = this.roi;
+      parts.push(`ROI mean ${f(q.mean)} SD ${f(q.sd)} min ${f(q.min)} max ${f(q.max)}${u} · area ${f(q.area)} ${q.areaUnit} (${q.n} px)`);
+    }
+    this.measured.textContent = parts.join(" · ");
   }
   toggleLayout() {
     this.set({ arrangement: this.model.get("arrangement") === "one" ? "three" : "one" });
@@ -605,6 +713,8 @@ class App {
       k.push([["a", "c", "s"], "a/c/s", "plane", (e) => this.set({ plane: { a: "axial", c: "coronal", s: "sagittal" }[e.key] }), "plane"]);
       k.push([["l"], "l", "1 or 3 views", () => this.toggleLayout(), "layout"]);
     }
+    k.push([["m"], "m", "ruler", () => this.setTool("ruler"), "tool"]);
+    k.push([["o"], "o", "ROI", () => this.setTool("roi"), "tool"]);
     k.push([["f"], "f", "full screen", () => this.fullScreen(), "fullscreen"]);
     k.push([["Escape"], "Esc", "leave the viewer", () => this.setActive(false), "leave"]);
     return k;
@@ -643,6 +753,12 @@ class App {
     this.invertBox.addEventListener("change", (e) => { this.set({ invert: this.invertBox.checked }); this.schedule("invert", e); });
     const reset = el("button", "dv-reset", bar, "reset");
     reset.addEventListener("click", () => this.reset());
+    this.toolBtns = [["ruler", "ruler"], ["roi", "ROI"]].map(([tool, label]) => {
+      const b = el("button", "dv-tool", bar, label);
+      b.dataset.tool = tool;
+      b.addEventListener("click", () => this.setTool(tool));
+      return b;
+    });
     const full = el("button", "dv-full", bar, "full screen");
     full.addEventListener("click", () => this.fullScreen());
     this.activeLabel = el("span", "dv-active-label", bar, "click the image to use keys and wheel");
@@ -688,6 +804,7 @@ class App {
     if (this.preview) this.viewsEl.style.display = "none";
     this.views = this.planeNames.map((name) => new View(this, name));
     this.views.forEach((v) => { this.viewsEl.appendChild(v.box); this.bindView(v); });
+    this.measured = el("div", "dv-measured", root); // below the views: they never move
     const help = el("div", "dv-help", root);
     const mouse = "drag: window (→ width, ↓ center) · " +
       (this.planeNames.length > 1 ? "click: crosshair · " : "") +
@@ -741,8 +858,8 @@ class App {
       e.preventDefault();
       if (!this.connected) return;
       if (v.name !== this.activePlane()) this.set({ plane: v.name });
-      const mode = e.button === 2 ? "zoom" : e.button === 1 || e.shiftKey ? "pan" : "wl";
-      drag = { mode, x: e.clientX, y: e.clientY, moved: false, c: this.model.get("center"),
+      const mode = e.button === 2 ? "zoom" : e.button === 1 || e.shiftKey ? "pan" : this.tool;
+      drag = { mode, x: e.clientX, y: e.clientY, moved: false, at: v.toImage(e), c: this.model.get("center"),
         w: this.model.get("width"), zoom: v.zoom, panX: v.panX, panY: v.panY };
       box.setPointerCapture(e.pointerId);
     });
@@ -756,6 +873,9 @@ class App {
         const s = this.meta.sensitivity;
         this.setWindow(drag.c + dy * s, drag.w + dx * s);
         this.schedule("wl", e);
+      } else if (drag.mode === "ruler" || drag.mode === "roi") {
+        (drag.mode === "ruler" ? this.measure : this.region).call(this, v, drag.at, v.toImage(e));
+        this.schedule(drag.mode, e);
       } else if (drag.mode === "zoom") {
         v.zoom = Math.min(32, Math.max(0.25, drag.zoom * Math.exp(-dy / 150)));
         this.schedule("zoom", e);
