@@ -48,13 +48,13 @@ from pydicom.dataset import Dataset
 from ..dicom.dicomio import read
 from ..dicom.errors import WorkbookError
 from ..paths import shown
-from .volume import (
+from .stack import (
     GRID_WARN_FRACTION,
     IN_PLANE_WARN_FRACTION,
     ORIENTATION_TOLERANCE,
     PIXEL_SPACING_TOLERANCE,
-    Volume,
 )
+from .volume import Volume
 
 __all__ = ["LabelMismatchError", "NotALabelError", "Labels", "Segment", "cielab_to_rgb",
            "segments", "seg_frames", "read_seg", "rois", "read_rtstruct", "inside_polygon"]
