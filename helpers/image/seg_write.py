@@ -52,9 +52,14 @@ class SegmentSpec:
 
 def write_seg(masks: list[np.ndarray], specs: list[SegmentSpec], volume: Volume,
               algorithm: Algorithm, path: str | os.PathLike[str], *,
-              series_number: int = 300, overwrite: bool = False) -> Path:
+              series_number: int = 300, fractional: bool = False,
+              overwrite: bool = False) -> Path:
     """Write ``masks`` (bool arrays on ``volume``'s grid, one per ``specs`` entry) as a
     binary SEG referencing ``volume``'s files, segments AUTOMATIC by ``algorithm``.
+
+    ``fractional=True``: the masks are probabilities in 0-1, written as a FRACTIONAL
+    SEG of type PROBABILITY, each value stored as a byte of Maximum Fractional Value
+    255 (PS3.3 C.8.20.2), so read back to within 1/510.
 
     The UIDs are derived from the source series and the labels (the same input gives
     the same UIDs). Refuses to replace a file unless ``overwrite``.
@@ -79,11 +84,17 @@ def write_seg(masks: list[np.ndarray], specs: list[SegmentSpec], volume: Volume,
         algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
         algorithm_identification=identification,
         display_color=hd.color.CIELabColor.from_rgb(*s.rgb)) for i, s in enumerate(specs)]
-    stack = np.stack([m.astype(bool) for m in masks], axis=-1)   # slices, rows, cols, segments
-    seed = [volume.series_uid, algorithm.name, algorithm.version, *(s.label for s in specs)]
+    if fractional:
+        stack = np.stack([np.clip(np.asarray(m, dtype=float), 0.0, 1.0) for m in masks], axis=-1)
+        kind = hd.seg.SegmentationTypeValues.FRACTIONAL
+    else:
+        stack = np.stack([m.astype(bool) for m in masks], axis=-1)  # slices, rows, cols, segments
+        kind = hd.seg.SegmentationTypeValues.BINARY
+    seed = [volume.series_uid, algorithm.name, algorithm.version, str(fractional),
+            *(s.label for s in specs)]
     seg = hd.seg.Segmentation(
         source_images=sources, pixel_array=stack,
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segmentation_type=kind,
         segment_descriptions=descriptions,
         series_instance_uid=generate_uid(entropy_srcs=[*seed, "series"]),
         series_number=series_number,

@@ -147,3 +147,18 @@ def test_report_values_equal_dsrdump(dsrdump, written_seg, tmp_path):
 def test_not_a_report():
     with pytest.raises(NotAReportError, match="test-SR.dcm"):
         measurements(data.real("test-SR.dcm"))
+
+
+def test_fractional_seg_written_and_read_back(dciodvfy, tmp_path):
+    part = ct()
+    probability = np.clip((-300.0 - part.array[:4]) / 400.0, 0.0, 1.0)
+    four = type(part)(part.array[:4], part.affine, part.paths[:4], part.series_uid)
+    path = write_seg([probability], [SegmentSpec("lungs", codes.SCT.Lung)], four,
+                     Algorithm("Ramp", "1.0", codes.cid7162.HistogramAnalysis), tmp_path / "f.dcm",
+                     fractional=True)
+    result = subprocess.run([dciodvfy, str(path)], capture_output=True, text=True)
+    assert [line for line in result.stderr.splitlines() if line.startswith("Error")] == []
+    ds = pydicom.dcmread(path)
+    assert ds.SegmentationType == "FRACTIONAL" and ds.MaximumFractionalValue == 255
+    back = read_seg(path, four).masks["lungs"]
+    assert np.abs(back - probability).max() <= 1 / 510 + 1e-12
