@@ -26,6 +26,14 @@ def test_hu():
                                 - float(ds.RescaleIntercept)).message
     assert not L.check_hu("a lot")
     assert "no answer" in L.check_hu(...).message
+    swapped = int(ds.pixel_array[L.HU_PIXEL[::-1]]) + float(ds.RescaleIntercept)
+    assert swapped != hu and "swapped" in L.check_hu(swapped).message
+    lossy = pydicom.dcmread(data.real(L.LOSSY_COPY_FILE))
+    assert lossy.LossyImageCompression == "01"        # the same slice, a lossy copy
+    lossy_hu = int(lossy.pixel_array[L.HU_PIXEL]) * float(lossy.RescaleSlope) + float(
+        lossy.RescaleIntercept)
+    if lossy_hu != hu:
+        assert "lossy copy" in L.check_hu(lossy_hu).message
 
 
 def test_grey_level_matches_window():
@@ -41,6 +49,11 @@ def test_grey_level_matches_window():
     assert "textbook" in L.check_grey(round(textbook)).message
     assert not L.check_grey(300)
     assert "whole number" in L.check_grey(12.5).message
+    assert "truncate" in L.check_grey(exact).message        # the real-valued y
+    assert "truncate" in L.check_grey(round(exact, 2)).message
+    assert "HU value itself" in L.check_grey(L.GREY_HU).message
+    lesson0 = int(window(np.array([L.GREY_HU]), 40, 100)[0])
+    assert lesson0 != grey and "lesson 0" in L.check_grey(lesson0).message
 
 
 def _headers(series):
@@ -68,6 +81,23 @@ def test_stack_extent():
     assert not L.check_stack_extent("far")
 
 
+def test_tilt():
+    """The angle between the oblique normal and z, from numpy's cross product and the
+    dot product with (0, 0, 1); radians, the complement and -z each get their hint."""
+    headers = _headers(L.STACK_SERIES)
+    o = np.array(next(iter(headers.values())).ImageOrientationPatient, dtype=float)
+    n = np.cross(o[:3], o[3:])
+    tilt = float(np.degrees(np.arccos(abs(n[2]) / np.linalg.norm(n))))
+    assert 0 < tilt < 90 and abs(tilt - 45) > 1     # oblique, and not its own complement
+    assert L.check_tilt(tilt)
+    assert "radians" in L.check_tilt(np.radians(tilt)).message
+    assert "complement" in L.check_tilt(90 - tilt).message
+    assert "-z" in L.check_tilt(180 - tilt).message
+    assert "keep more decimals" in L.check_tilt(round(tilt)).message
+    assert "axial" in L.check_tilt(0).message
+    assert "cross product" in L.check_tilt(12.0).message
+
+
 def test_last_slice():
     headers = _headers(L.STACK_SERIES)
     ordered = sorted(headers, key=lambda n: _along(headers[n]))
@@ -81,6 +111,7 @@ def test_last_slice():
         numbers[0], numbers[-1], min(headers), max(headers))
     assert "not a file" in L.check_last_slice("nonsense.dcm").message
     assert "string" in L.check_last_slice(42).message
+    assert L.check_last_slice(f" {ordered[-1].lower()} ")
 
 
 def _windowed(ds, c, w):
@@ -143,11 +174,12 @@ def test_left_lung():
     assert vol.to_patient(*air)[0] > 0 and vol.array[air[2], air[1], air[0]] < -950
     assert "not lung" in L.check_left_lung(air).message
     assert "outside the volume" in L.check_left_lung([vol.shape[2], 0, 0]).message
-    assert "three whole numbers" in L.check_left_lung([368.0, 215, 40]).message
+    assert L.check_left_lung([368.0, 215, 40])          # integral floats are whole numbers
+    assert "three whole numbers" in L.check_left_lung([368.5, 215, 40]).message
     assert "three whole numbers" in L.check_left_lung("left").message
 
 
-@pytest.mark.parametrize("check", [L.check_hu, L.check_grey, L.check_stack_extent,
+@pytest.mark.parametrize("check", [L.check_hu, L.check_grey, L.check_stack_extent, L.check_tilt,
                                    L.check_last_slice, L.check_loader, L.check_left_lung])
 def test_placeholder(check):
     assert "no answer" in check(None).message

@@ -20,11 +20,27 @@ import pydicom
 from pydicom.pixels import apply_modality_lut
 
 from ... import data
-from ..feedback import Feedback, as_number, check, exact_grey, right, wrong
+from ..feedback import (
+    Expected,
+    Feedback,
+    as_count,
+    as_counts,
+    as_number,
+    as_text,
+    check,
+    close_more_decimals,
+    exact_grey,
+    expects,
+    right,
+    rounded_from,
+    wrong,
+)
 
 #: Exercise 1: the CT file and the pixel (row, column) whose HU the learner computes.
 HU_FILE = "693_J2KR.dcm"
 HU_PIXEL = (300, 200)
+#: The lossy copy of the same slice, which the lesson loads as ``ct``: a hint names it.
+LOSSY_COPY_FILE = "693_UNCI.dcm"
 #: Exercise 2: the HU value and the window (brain preset) of the grey-level question,
 #: chosen so that the exact, rounded and textbook results are three different greys.
 GREY_HU = 60
@@ -32,6 +48,9 @@ GREY_WINDOW = (40, 80)
 #: Exercises 3 and 4: the series whose stack the learner measures and orders (its
 #: Instance Numbers do not follow position).
 STACK_SERIES = "oblique"
+#: Exercise 3 (new form): the oblique series' tilt, the angle between its slice normal
+#: and the patient's z axis.
+Z_AXIS = (0.0, 0.0, 1.0)
 #: Exercise 5: the MONOCHROME1 file and the MONOCHROME2 file a fixed loader must show
 #: correctly, each with a window (center, width) in its modality values.
 LOADER_CASES = (("RG1_UNCI.dcm", (12712.0, 21755.0)), ("CT_small.dcm", (40.0, 400.0)))
@@ -43,16 +62,21 @@ LUNG_HU = (-950.0, -700.0)
 LUNG_SQUARE = 5
 
 
+def _hu_of(name: str, pixel: tuple[int, int]) -> tuple[int, float, float, float]:
+    """(stored value, slope, intercept, HU) of one pixel of ``name``, by pydicom."""
+    ds = pydicom.dcmread(data.real(name))
+    return (int(ds.pixel_array[pixel]), float(ds.RescaleSlope), float(ds.RescaleIntercept),
+            float(apply_modality_lut(ds.pixel_array, ds)[pixel]))
+
+
+@expects(lambda: Expected(_hu_of(HU_FILE, HU_PIXEL)[3], near=r"(?i)HU|\(300, 200\)"))
 @check
 def check_hu(answer: object) -> Feedback:
     """Exercise 1: the HU of pixel ``HU_PIXEL`` of ``HU_FILE`` (Rescale Slope/Intercept)."""
     value = as_number(answer)
     if value is None:
         return wrong(f"give one number (the HU), not {type(answer).__name__}.")
-    ds = pydicom.dcmread(data.real(HU_FILE))
-    stored = int(ds.pixel_array[HU_PIXEL])
-    slope, intercept = float(ds.RescaleSlope), float(ds.RescaleIntercept)
-    truth = float(apply_modality_lut(ds.pixel_array, ds)[HU_PIXEL])
+    stored, slope, intercept, truth = _hu_of(HU_FILE, HU_PIXEL)
     if abs(value - truth) < 1e-6:
         return right(f"stored value {stored} x slope {slope:g} + intercept {intercept:g} = "
                      f"{truth:g} HU (PS3.3 C.11.1.1.2).")
@@ -61,20 +85,33 @@ def check_hu(answer: object) -> Feedback:
                      "stored x Rescale Slope + Rescale Intercept.")
     if abs(value - (stored * slope - intercept)) < 1e-6:
         return wrong("check the sign: the intercept is added, and here it is negative.")
+    if abs(value - _hu_of(HU_FILE, HU_PIXEL[::-1])[3]) < 1e-6:
+        return wrong(f"that is the pixel at row {HU_PIXEL[1]}, column {HU_PIXEL[0]}: row "
+                     "and column swapped. Arrays are indexed [row, column].")
+    if abs(value - _hu_of(LOSSY_COPY_FILE, HU_PIXEL)[3]) < 1e-6:
+        return wrong(f"that is the pixel of {LOSSY_COPY_FILE} (`ct`), the lossy copy of "
+                     f"the same slice: its values differ. Read {HU_FILE}.")
     return wrong(f"not {value:g}. Read ds.pixel_array[{HU_PIXEL[0]}, {HU_PIXEL[1]}], "
                  "ds.RescaleSlope and ds.RescaleIntercept, then apply HU = stored x slope "
                  "+ intercept.")
 
 
+@expects(lambda: Expected(exact_grey(GREY_HU, *GREY_WINDOW), near=r"(?i)grey|gray|level"))
 @check
 def check_grey(answer: object) -> Feedback:
     """Exercise 2: the 8-bit grey level of ``GREY_HU`` in window ``GREY_WINDOW``."""
-    value = as_number(answer)
-    if value is None or value != int(value):
-        return wrong("give a whole number between 0 and 255 (a grey level).")
     c, w = GREY_WINDOW
     truth = exact_grey(GREY_HU, c, w)
     exact = ((GREY_HU - (c - 0.5)) / (w - 1) + 0.5) * 255
+    number = as_number(answer)
+    if number is not None and number != int(number):
+        if abs(number - exact) < 0.01 or rounded_from(number, exact):
+            return wrong(f"{number:g} is the real-valued y; the grey level is a whole number: "
+                         "truncate it as DCMTK does (int(...)).")
+        return wrong("give a whole number between 0 and 255 (a grey level).")
+    value = as_count(answer)
+    if value is None:
+        return wrong("give a whole number between 0 and 255 (a grey level).")
     if value == truth:
         return right(f"(({GREY_HU} - ({c} - 0.5)) / ({w} - 1) + 0.5) x 255 = {exact:.2f}, "
                      f"truncated to {truth}.")
@@ -87,10 +124,21 @@ def check_grey(answer: object) -> Feedback:
                      "C.11.2.1.2.1 defines a real-valued output and leaves the step to an "
                      "integer to the implementation: DCMTK truncates, pydicom returns the "
                      "float, other viewers round. This exercise asks for DCMTK's truncation.")
+    if value == GREY_HU:
+        return wrong(f"{GREY_HU} is the HU value itself; the window maps HU onto the grey "
+                     "levels 0..255.")
+    if value == exact_grey(GREY_HU, 40, 100):
+        return wrong("that is the grey in lesson 0's brain window (40, 100); this exercise's "
+                     f"window is ({c}, {w}).")
     if not 0 <= value <= 255:
         return wrong("a grey level is between 0 (black) and 255 (white).")
     return wrong(f"not {value:g}: apply ((x - (c - 0.5)) / (w - 1) + 0.5) x 255 with "
                  f"x = {GREY_HU}, c = {c}, w = {w}, and truncate.")
+
+
+def _extent_truth() -> float:
+    along = sorted(v[0] for v in _stack(STACK_SERIES).values())
+    return along[-1] - along[0]
 
 
 def _stack(series: str) -> dict[str, tuple[float, float, int]]:
@@ -110,6 +158,7 @@ def _stack(series: str) -> dict[str, tuple[float, float, int]]:
     return out
 
 
+@expects(lambda: Expected(_extent_truth(), near=r"(?i)mm|deep|extent|apart"))
 @check
 def check_stack_extent(answer: object) -> Feedback:
     """Exercise 3: the distance (mm) between the centres of the two outermost slices of
@@ -138,21 +187,75 @@ def check_stack_extent(answer: object) -> Feedback:
     if close(abs(by_number[-1][0] - by_number[0][0])):
         return wrong("that is the distance between Instance Numbers 1 and the last: in this "
                      "series they are not the outermost slices. Sort by position.")
+    if rounded_from(value, truth):
+        return close_more_decimals(value, truth)
     return wrong(f"not {value:g}: project each Image Position (Patient) on the normal "
                  "(row direction x column direction) and take the largest minus the smallest.")
 
 
+def _tilt_degrees(series: str) -> float:
+    """The angle between the slice normal of ``series`` (row direction x column direction
+    of Image Orientation (Patient), PS3.3 C.7.6.2.1.1) and the patient's z axis, 0..90."""
+    first = sorted(data.ct_series(series).glob("*.dcm"))[0]
+    o = [float(v) for v in pydicom.dcmread(first, stop_before_pixels=True)
+         .ImageOrientationPatient]
+    n = np.cross(o[:3], o[3:])
+    return float(np.degrees(np.arccos(min(1.0, abs(float(np.dot(n, Z_AXIS)))
+                                          / float(np.linalg.norm(n))))))
+
+
+def tilt_truth() -> float:
+    """The tilt of :data:`STACK_SERIES` in degrees."""
+    return _tilt_degrees(STACK_SERIES)
+
+
+@expects(lambda: Expected(tilt_truth(), near=r"(?i)tilt|angle|deg|°"))
+@check
+def check_tilt(answer: object) -> Feedback:
+    """Exercise 3 (to replace :func:`check_stack_extent`, whose answer follows from the
+    series description and count printed earlier): by how many degrees the slices of
+    :data:`STACK_SERIES` are tilted, the angle between their normal and the z axis."""
+    value = as_number(answer)
+    if value is None:
+        return wrong("give one number: the angle in degrees.")
+    truth = tilt_truth()
+    close = lambda x: abs(value - x) < 1e-3  # noqa: E731
+    if close(truth):
+        return right(f"the normal (row direction x column direction) makes {truth:.2f} "
+                     "degrees with z: arccos of its z component. Slices tilted like this "
+                     "must be stacked along the normal, not along z.")
+    if close(180 - truth):
+        return wrong("that is the angle to -z: the normal points the other way along z. "
+                     "Take the absolute value of its z component (the tilt is at most 90).")
+    if close(90 - truth):
+        return wrong("that is the complement: the angle between the slice *plane* and z "
+                     "(or between the normal and the y axis). The tilt is between the "
+                     "*normal* and z.")
+    if close(math.radians(truth)):
+        return wrong("that is in radians; give degrees (np.degrees).")
+    if close(math.radians(90 - truth)) or close(math.radians(180 - truth)):
+        return wrong("that is in radians, and not the angle between the normal and z.")
+    if rounded_from(value, truth):
+        return close_more_decimals(value, truth)
+    if close(0):
+        return wrong("0 degrees would be an axial series; read this series' Image "
+                     "Orientation (Patient).")
+    return wrong(f"not {value:g}: take the cross product of the two direction vectors of "
+                 "Image Orientation (Patient), and the angle between it and (0, 0, 1).")
+
+
+@expects(lambda: Expected(_last_slice_name(), near=r"(?i)oblique|last|farthest"))
 @check
 def check_last_slice(answer: object) -> Feedback:
     """Exercise 4: the file of :data:`STACK_SERIES` farthest along its normal (the last
     slice of the sorted stack)."""
-    if isinstance(answer, Path):
-        answer = answer.name
-    if not isinstance(answer, str):
+    text = as_text(answer)
+    if not text:
         return wrong("give the file name as a string, like 'CT000001.dcm'.")
     stack = _stack(STACK_SERIES)
-    last = max(stack, key=lambda name: stack[name][0])
-    name = Path(answer).name
+    last = _last_slice_name()
+    name = Path(text).name
+    name = {n.lower(): n for n in stack}.get(name.lower(), name)  # case carries no meaning
     if name == last:
         return right(f"{last} is {stack[last][0]:g} mm along the normal, the largest; its "
                      f"Instance Number is {stack[last][2]}, which says nothing about where it "
@@ -175,6 +278,12 @@ def check_last_slice(answer: object) -> Feedback:
     return wrong(f"{name} lies {stack[name][0]:g} mm along the normal; look for the largest.")
 
 
+def _last_slice_name() -> str:
+    """The file of :data:`STACK_SERIES` farthest along its normal."""
+    stack = _stack(STACK_SERIES)
+    return max(stack, key=lambda name: stack[name][0])
+
+
 def _reference_display(ds: pydicom.Dataset, center: float, width: float) -> np.ndarray:
     """The 8-bit display of ``ds``: modality LUT (PS3.3 C.11.1), the LINEAR window
     (C.11.2.1.2.1, truncated), then for MONOCHROME1 the inversion of the output
@@ -189,6 +298,7 @@ def _reference_display(ds: pydicom.Dataset, center: float, width: float) -> np.n
     return grey
 
 
+@expects(lambda: Expected(None, why_none="a function the learner writes"))
 @check
 def check_loader(answer: object) -> Feedback:
     """Exercise 5: a fixed ``load_for_display(ds, center, width)`` that shows both a
@@ -247,16 +357,16 @@ def _axial_voxel(series: str, voxel: tuple[int, int, int]) -> tuple[float, np.nd
     return x, hu, float(hu[row, column])
 
 
+@expects(lambda: Expected(None, why_none="any voxel of the left lung is right"))
 @check
 def check_left_lung(answer: object) -> Feedback:
     """Exercise 6: ``viewer.crosshair`` (column, row, slice of the :data:`VIEWER_SERIES`
     volume) on the patient's left lung: LPS x > 0 (PS3.3 C.7.6.2.1.1) and lung HU."""
-    if (not isinstance(answer, list | tuple) or len(answer) != 3
-            or not all(isinstance(v, int | np.integer) and not isinstance(v, bool)
-                       for v in answer)):
+    voxel = as_counts(answer, 3)
+    if voxel is None:
         return wrong(f"give the crosshair, three whole numbers [column, row, slice] "
                      f"(answer = viewer.crosshair); you gave {answer!r}.")
-    column, row, k = (int(v) for v in answer)
+    column, row, k = voxel
     stack = _stack(VIEWER_SERIES)
     first = pydicom.dcmread(sorted(data.ct_series(VIEWER_SERIES).glob("*.dcm"))[0],
                             stop_before_pixels=True)
