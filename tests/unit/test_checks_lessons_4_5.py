@@ -125,6 +125,7 @@ def test_date_shift() -> None:
     fb = lesson4.check_date_shift(-shift, key)
     assert not fb and "sign" in str(fb)
     assert "example patient" in lesson4.check_date_shift(example, key).message
+    assert "sign" in lesson4.check_date_shift(-example, key).message
     assert "off by one" in lesson4.check_date_shift(shift + 1, key).message
     assert not lesson4.check_date_shift(shift + 5, key)
     assert not lesson4.check_date_shift(shift, "another key")

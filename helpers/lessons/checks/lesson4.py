@@ -203,7 +203,12 @@ def check_date_shift(answer: object, key: str) -> Feedback:
         return wrong("that is in seconds; give days (timedelta.days).")
     if abs(int(value) - truth) == 1:
         return wrong("off by one day: subtract the two dates, do not count both ends.")
-    if int(value) == _shift_days(EXAMPLE_FILE, key):
+    example = _shift_days(EXAMPLE_FILE, key)
+    if int(value) == -example:
+        return wrong(f"{value} is the lesson's example patient's shift with its sign "
+                     "flipped (section 7 printed it); this patient has their own shift, and "
+                     "the answer is new date minus original date.")
+    if int(value) == example:
         return wrong("that is the shift of the lesson's example patient. Each patient gets "
                      "their own shift from the keyed hash, so that a shift learnt for one "
                      "patient reveals nothing about another.")
