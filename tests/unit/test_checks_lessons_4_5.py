@@ -61,31 +61,33 @@ def test_excluded_patients() -> None:
     """Lateral views and other body regions, counted with pydicom on the files."""
     images, patients = 0, set()
     kept_patients = set()
+    flagged = 0   # lesson 4's body_part_wrong: any Body Part Examined but CHEST
     for path in sorted(data.cohort_images().glob("*.dcm")):
         ds = pydicom.dcmread(path, stop_before_pixels=True)
         part = str(ds.get("BodyPartExamined", "") or "").upper()
+        flagged += part != "CHEST"
         if ds.ViewPosition in ("LL", "RL") or part not in ("", "CHEST", "THORAX"):
             images += 1
             patients.add(str(ds.PatientID))
         else:
             kept_patients.add(str(ds.PatientID))
-    assert len(patients) < images  # the question is worth asking: some patients lose two
-    assert lesson4.check_excluded_patients(len(patients))
-    assert not lesson4.check_excluded_patients(len(patients) + 1)
+    partly = patients & kept_patients
+    assert len(partly) < len(patients) < images   # some lose two, some lose all
+    assert lesson4.check_excluded_patients(len(partly))
+    assert not lesson4.check_excluded_patients(len(partly) + 5)
+    fb = lesson4.check_excluded_patients(len(patients))
+    assert not fb and "not in the set at all" in str(fb)
+    if flagged == len(patients):   # the printed flag count equals it: named too
+        assert "body_part_wrong count" in str(fb)
     fb = lesson4.check_excluded_patients(images)
     assert not fb and "counts images" in str(fb)
     fb = lesson4.check_excluded_patients(len(_labels_rows()) - images)
     assert not fb and "kept" in str(fb)
     fb = lesson4.check_excluded_patients(len(patients - kept_patients))
-    assert not fb and "every image" in str(fb)
+    assert not fb and "lose every image" in str(fb)
+    assert "every patient still in the set" in lesson4.check_excluded_patients(
+        len(kept_patients)).message
     assert not lesson4.check_excluded_patients(2.5)
-    lateral = set()
-    for path in sorted(data.cohort_images().glob("*.dcm")):
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
-        if ds.ViewPosition in ("LL", "RL"):
-            lateral.add(str(ds.PatientID))
-    if len(lateral) != len(patients):
-        assert "lateral view" in lesson4.check_excluded_patients(len(lateral)).message
 
 
 def test_leaked_patients() -> None:

@@ -91,47 +91,75 @@ def excluded_rows() -> pd.DataFrame:
     return plan[plan["defect"].isin(EXCLUDING_DEFECTS)]
 
 
+def _patients_touched() -> tuple[set, set]:
+    """(patients with an excluded image, patients with a kept image), from the plan."""
+    excluded = excluded_rows()
+    kept = set(_plan().loc[~_plan().index.isin(excluded.index), "patient_number"])
+    return set(excluded["patient_number"]), kept
+
+
 def excluded_patients_truth() -> int:
-    """Patients with at least one excluded image, from the generator's plan."""
-    return int(excluded_rows()["patient_number"].nunique())
+    """Patients who lose at least one image to the cleaning and keep at least one."""
+    dropped, kept = _patients_touched()
+    return len(dropped & kept)
+
+
+#: Images lesson 4's cleaning flags body_part_wrong (its problem table prints the count):
+#: every Body Part Examined but CHEST, although THORAX and empty ones are kept.
+BODY_PART_DEFECTS = ("body_part_abdomen", "body_part_cspine", "body_part_thorax",
+                     "body_part_empty")
 
 
 @expects(lambda: Expected(excluded_patients_truth(), near=r"(?i)patient"))
 @check
 def check_excluded_patients(answer: object) -> Feedback:
-    """Exercise 2: how many patients have at least one image the cleaning excludes from
-    a frontal chest set (lateral views, other body regions): patients, not images."""
+    """Exercise 2: how many patients the frontal chest set still has, but not whole: at
+    least one image excluded by the cleaning (lateral views, other body regions) and at
+    least one kept. Patients, not images."""
     value = as_count(answer)
     if value is None:
         return wrong("give a whole number of patients.")
     excluded = excluded_rows()
-    truth = int(excluded["patient_number"].nunique())
-    kept = set(_plan().loc[~_plan().index.isin(excluded.index), "patient_number"])
-    lose_all = len(set(excluded["patient_number"]) - kept)
-    if int(value) == truth:
-        return right(f"{truth} patients lose {len(excluded)} images between them; "
-                     f"{lose_all} of them lose every image and leave the training set. "
-                     "The generator's own record agrees.")
-    if int(value) == len(excluded):
+    dropped, kept = _patients_touched()
+    truth = len(dropped & kept)
+    lose_all = len(dropped - kept)
+    if value == truth:
+        return right(f"{truth} patients keep some images and lose others ({len(excluded)} "
+                     f"images are dropped in all); {lose_all} more lose every image and "
+                     "leave the set. The generator's own record agrees.")
+    flagged = int(_plan()["defect"].isin(BODY_PART_DEFECTS).sum())
+    if value == len(dropped):
+        also = (f" ({value} is also the body_part_wrong count printed above, which "
+                "includes THORAX and empty body parts: those images are kept)"
+                if value == flagged else "")
+        return wrong(f"that counts every patient with an excluded image, including the "
+                     f"{lose_all} who lose all of theirs and are not in the set at all{also}; "
+                     "keep those who still have a kept image.")
+    if value == flagged:
+        return wrong("that is the body_part_wrong count of images printed above: it includes "
+                     "THORAX and empty body parts, which the cleaning keeps. Count patients.")
+    if value == len(excluded):
         return wrong("that counts images; several excluded images can belong to one "
                      "patient. Count the distinct Patient IDs of the excluded rows.")
-    if int(value) == len(_plan()) - len(excluded):
+    if value == len(_plan()) - len(excluded):
         return wrong("that is the number of images kept; the question asks about the "
                      "patients of the excluded images.")
-    if int(value) == lose_all:
-        return wrong("that counts only the patients who lose every image; count every "
-                     "patient with at least one excluded image.")
-    lateral = int(_plan().loc[_plan()["defect"] == "lateral", "patient_number"].nunique())
-    if int(value) == lateral:
+    if value == lose_all:
+        return wrong("that counts the patients who lose every image; the question asks for "
+                     "those who lose some and keep some.")
+    lateral = set(_plan().loc[_plan()["defect"] == "lateral", "patient_number"])
+    if value in (len(lateral), len(lateral & kept)):
         return wrong("that counts only the patients with a lateral view; images of another "
                      "body region (ABDOMEN, CSPINE) are dropped too.")
-    other = excluded[excluded["defect"] != "lateral"]["patient_number"].nunique()
-    if int(value) == int(other):
+    other = set(excluded.loc[excluded["defect"] != "lateral", "patient_number"])
+    if value in (len(other), len(other & kept)):
         return wrong("that counts only the patients with an image of another body region; "
                      "lateral views are dropped too.")
-    return wrong("take the rows whose `keep` column is False and count their distinct "
-                 "`PatientID` values, e.g. `cleaned.loc[~cleaned['keep'], 'PatientID']"
-                 ".nunique()`.")
+    if value == len(kept):
+        return wrong("that counts every patient still in the set; keep only those who also "
+                     "lost an image.")
+    return wrong("take the Patient IDs of the rows whose `keep` column is False and of those "
+                 "whose `keep` is True, and count the IDs in both sets.")
 
 
 def leaked_patients(patients: pd.Series, split: pd.Series) -> int:
