@@ -104,6 +104,14 @@ def test_leaked_patients() -> None:
     split = pd.Series(["train", "validation", "train", "train", "validation", "train"])
     assert lesson4.check_leaked_patients(1, patients, split)
     assert "one side only" in lesson4.check_leaked_patients(4, patients, split).message
+    # a and b on both sides; 3 validation images have a training image of their patient
+    # (what section 6 prints), 6 images belong to a patient with a validation image
+    patients = pd.Series(["a", "a", "a", "b", "b", "c"])
+    split = pd.Series(["train", "validation", "validation", "train", "validation",
+                       "validation"])
+    assert lesson4.check_leaked_patients(2, patients, split)
+    assert "printed in section 6" in lesson4.check_leaked_patients(3, patients, split).message
+    assert "counts images" in lesson4.check_leaked_patients(6, patients, split).message
 
 
 def _shift(name: str, key: str) -> int:
