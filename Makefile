@@ -9,23 +9,24 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 LAB_STAMP  := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
-NBVAL  := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-current-env
 JUPYTER_PORT ?= 8888
 
-.PHONY: lab test data data-strict venv notebooks lint unit nbval browser benchmarks manifest clean
+.PHONY: lab test data data-strict venv notebooks lint unit lessons browser benchmarks manifest clean
 
 lab: data
 	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(JUPYTER_PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 test: data-strict $(TEST_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest tests notebooks $(NBVAL)
+	$(BIN)/pytest tests
 
-# pieces of `make test`, for working on one part
+# pieces of `make test`, for working on one part. Each lesson runs once per pytest
+# session (tests/lesson_runs.py): its outputs compared with the committed ones as nbval
+# does, its solutions checked, data/ read-only, its written files searched for PHI.
 unit: data-strict $(TEST_STAMP)
-	$(BIN)/pytest tests -m "not browser"
-nbval: data-strict $(TEST_STAMP)
-	$(BIN)/pytest notebooks $(NBVAL)
+	$(BIN)/pytest tests -m "not browser and not lessons"
+lessons: data-strict $(TEST_STAMP)
+	$(BIN)/pytest tests -m lessons
 browser: data-strict $(TEST_STAMP)
 	$(BIN)/pytest tests/browser
 lint: $(TEST_STAMP)
@@ -59,7 +60,7 @@ $(TEST_STAMP): requirements-dev.txt $(LAB_STAMP)
 	touch $@
 
 # Re-execute every lesson and save its outputs (run after changing a lesson or a
-# helper it calls; nbval fails on a stale notebook).
+# helper it calls; `make lessons` fails on a stale notebook).
 notebooks: data
 	$(BIN)/python -m helpers.lessons.notebooks execute notebooks/*.ipynb
 

@@ -8,7 +8,7 @@ normal, PS3.3 C.7.6.2.1.1):
   ``read_header``, then every file's pixels: two reads per file; returns a Volume whose
   ``array`` is HU);
 - ``load_series`` given the header rows of a crawl (``scan(folder,
-  fields=SERIES_FIELDS)``, made before the clock starts, as a lesson crawls a study
+  fields=GEOMETRY_FIELDS)``, made before the clock starts, as a lesson crawls a study
   once): one read per file, for the pixels;
 - the crawl and ``load_series(rows)`` together, to show what the crawl costs;
 - SimpleITK's ``ImageSeriesReader`` with ``GetGDCMSeriesFileNames`` (sorts by
@@ -60,10 +60,9 @@ def as_is(folder: Path) -> Path:
 
 def rows_of(folder: Path) -> pd.DataFrame:
     """The header rows of ``folder`` as a lesson gets them: one crawl."""
-    from helpers.image.volume import SERIES_FIELDS
-    from helpers.tables.crawl import scan
+    from helpers.tables.crawl import GEOMETRY_FIELDS, scan
 
-    table, errors = scan(folder, fields=SERIES_FIELDS, progress=False)
+    table, errors = scan(folder, fields=GEOMETRY_FIELDS, progress=False)
     if len(errors):
         raise RuntimeError(f"the benchmark series has unreadable files: {errors}")
     return table
@@ -158,7 +157,7 @@ def run(repeat: int = 5, n_slices: int = 200) -> Section:
         f"final array {tuple(ours.shape)} {ours.dtype} = {nbytes / 1e6:.0f} MB.",
         f"Arrays equal voxel for voxel (helpers vs SimpleITK {theirs.dtype}): {same}; "
         f"rows vs folder: {same_rows}.",
-        f"{ROWS}: the rows of `scan(folder, fields=SERIES_FIELDS)`, crawled before the "
+        f"{ROWS}: the rows of `scan(folder, fields=GEOMETRY_FIELDS)`, crawled before the "
         f"clock starts (a lesson crawls the study once); {CRAWL_ROWS} counts the crawl "
         "(Dask's local processes, 2 cores).",
         f"Warm cache; {repeat} interleaved repeats; SimpleITK's default thread count is "

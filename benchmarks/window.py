@@ -2,7 +2,7 @@
 
 Candidates, each called with the same sequence of windows (center 40 HU, width
 stepping 350, 351, ... as a slider drag does), on the same ``int16`` HU slice (the
-one lesson 3's viewer opens on, see :func:`.inputs.viewer_slice`):
+one lesson 4's viewer opens on, see :func:`.inputs.viewer_slice`):
 
 - the viewer's path: :func:`helpers.image.pixels.window` (LINEAR VOI, PS3.3
   C.11.2.1.2.1) then :func:`helpers.image.viewer.encode_png`;

@@ -71,3 +71,12 @@ def dcmtk_window(tmp_path_factory) -> Callable[..., list[np.ndarray]]:
         return images
 
     return render
+
+
+@pytest.fixture(scope="session")
+def lesson_runs(tmp_path_factory):
+    """Each lesson executed once per session, on first use, with its solutions and with
+    data/ read-only (see lesson_runs.py); shared by every test that needs a run."""
+    from lesson_runs import LessonRuns
+
+    return LessonRuns(tmp_path_factory.mktemp("lessons"))

@@ -1,30 +1,21 @@
 """The independent references the de-identification tests share: dicognito's choices,
-and a flat view of a dataset (sequences included) to compare them with ours."""
+compared with ours element by element (paths from helpers.tables.deid.element_paths,
+which test_deid checks against pydicom's Dataset.iterall)."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 
 from dicognito.anonymizer import Anonymizer
-from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-
-def elements(ds: Dataset, prefix: str = "") -> Iterator[tuple[str, DataElement]]:
-    """``(path, element)`` for every element, sequences flattened (``Seq[0].Keyword``)."""
-    for elem in ds:
-        path = prefix + (elem.keyword or str(elem.tag))
-        yield path, elem
-        if elem.VR == "SQ":
-            for i, item in enumerate(elem.value):
-                yield from elements(item, f"{path}[{i}].")
+from helpers.tables.deid import element_paths
 
 
 def values(ds: Dataset) -> dict[str, object]:
     """``{path: value}`` of every element (a sequence's value is its item count)."""
-    return {path: len(e.value) if e.VR == "SQ" else e.value for path, e in elements(ds)}
+    return {path: len(e.value) if e.VR == "SQ" else e.value for path, e in element_paths(ds)}
 
 
 def missed_changes(ds: Dataset, ours: Dataset) -> list[str]:
@@ -36,7 +27,7 @@ def missed_changes(ds: Dataset, ours: Dataset) -> list[str]:
     theirs = copy.deepcopy(ds)
     Anonymizer(seed="fixed").anonymize(theirs)
     kept, original, changed = values(ours), values(ds), values(theirs)
-    vrs = {p: e.VR for p, e in elements(ds)}
+    vrs = {p: e.VR for p, e in element_paths(ds)}
     missed = []
     for path, value in original.items():
         if changed.get(path, object()) == value or vrs[path] == "TM":

@@ -16,7 +16,7 @@ Layout of ``data/`` (everything but the manifest is generated and git-ignored):
   (``axial``, and a non-axial one), file names shuffled (see :mod:`.synth_ct`; its
   phantom is :mod:`.ct_phantom`);
 - ``corpus/``: real-world files from other projects' test data on PyPI, for the tests
-  and for lesson 3's rounded positions (see :mod:`.corpus`);
+  and for lesson 4's rounded positions (see :mod:`.corpus`);
 - ``cxr_cohort/``: a synthetic chest X-ray cohort, ``images/*.dcm`` and the
   labels file ``Data_Entry_2017.csv`` in the NIH ChestX-ray14 layout
   (see :mod:`.synth_cxr`).

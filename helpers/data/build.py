@@ -15,14 +15,25 @@ says, on any CPU. If a machine still writes different bytes:
 
 :func:`check_generators` regenerates groups into a scratch folder and compares,
 without touching ``data/`` (``python -m helpers.data check``).
+
+A build that generates a group and finds it byte for byte equal to the manifest records
+so in ``data/.generated-here.json``, with :func:`generator_fingerprint` (the generators'
+code, the installed packages, numpy's CPU dispatch): the test of the default dispatch
+(``tests/unit/test_data_portable.py``) then needs not generate the group again as long
+as nothing in the fingerprint changed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import platform
 import shutil
+import sys
 import tempfile
 import time
+from importlib import metadata
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -44,9 +55,15 @@ from .manifest import (
 #: Hashes of files this machine generated whose Pixel Data alone differs from the
 #: manifest (kept by a lenient build; git-ignored, like everything in data/).
 VARIANTS_NAME = ".pixel-variants.sha256"
+#: The groups this machine generated exactly as the manifest says, with the
+#: :func:`generator_fingerprint` they were generated under (git-ignored, in data/).
+GENERATED_NAME = ".generated-here.json"
+#: Environment variables that change which CPU code numpy or glibc's libm runs.
+DISPATCH_VARIABLES = ("NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES", "GLIBC_TUNABLES")
 
-__all__ = ["MANIFEST_NAME", "VARIANTS_NAME", "BuildReport", "DataError", "build",
-           "check_generators", "check_group", "read_manifest", "read_variants", "sha256_file"]
+__all__ = ["GENERATED_NAME", "MANIFEST_NAME", "VARIANTS_NAME", "BuildReport", "DataError",
+           "build", "check_generators", "check_group", "generated_here", "generator_fingerprint",
+           "read_manifest", "read_variants", "sha256_file"]
 
 
 def _groups() -> dict[str, tuple[Callable[..., None], int]]:
@@ -93,6 +110,50 @@ def _generate(names: list[str], staging: Callable[[str], Path]) -> dict[str, tup
         for name, future in futures:
             seconds[name] += future.result()
     return {name: (hash_tree(staging(name), name), seconds[name]) for name in names}
+
+
+def generator_fingerprint() -> str:
+    """SHA-256 of what decides the bytes the generators write on this machine: their
+    source (``helpers/data`` and ``helpers/paths.py``), every installed distribution and
+    its version, the Python version and machine, the CPU code numpy dispatches to
+    (``numpy.lib.introspect.opt_func_info``) and the variables that change dispatch."""
+    from numpy.lib.introspect import opt_func_info
+
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for source in sorted([*here.glob("*.py"), here.parent / "paths.py"]):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
+    dispatch = sorted({t["current"] for f in opt_func_info().values() for t in f.values()})
+    context = {"packages": packages, "python": sys.version, "machine": platform.machine(),
+               "dispatch": dispatch,
+               "variables": {v: os.environ.get(v) for v in DISPATCH_VARIABLES}}
+    digest.update(json.dumps(context, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _group_stamp(manifest: Manifest, name: str) -> str:
+    """The fingerprint of this machine and the group's manifest entries, together."""
+    entries = json.dumps(sorted(manifest.group(name).files.items())).encode()
+    return hashlib.sha256(generator_fingerprint().encode() + entries).hexdigest()
+
+
+def generated_here(data_dir: Path = DATA_DIR) -> list[str]:
+    """The groups a build generated on this machine exactly as the manifest says, under
+    the same :func:`generator_fingerprint` as now (see the module)."""
+    path = data_dir / GENERATED_NAME
+    if not path.is_file():
+        return []
+    recorded = json.loads(path.read_text())
+    manifest = read_manifest(data_dir)
+    return [name for name in _groups() if recorded.get(name) == _group_stamp(manifest, name)]
+
+
+def _record_generated(names: list[str], manifest: Manifest, data_dir: Path) -> None:
+    path = data_dir / GENERATED_NAME
+    recorded = json.loads(path.read_text()) if path.is_file() else {}
+    recorded.update({name: _group_stamp(manifest, name) for name in names})
+    path.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
 
 
 def read_variants(data_dir: Path = DATA_DIR) -> dict[str, str]:
@@ -172,6 +233,7 @@ def build(
     if update_manifest and groups is not None:
         raise DataError("--update-manifest regenerates every group; do not limit groups")
     to_build: list[str] = []
+    exact: list[str] = []  # groups generated here byte for byte as the manifest says
     for name in selected:
         expected = manifest.group(name).files
         if not update_manifest:
@@ -207,6 +269,8 @@ def build(
                     "(make venv)? If they are, please report it with the output of "
                     "`python -m helpers.data check`."
                 )
+            if not diff:
+                exact.append(name)
             for rel in list(variants):
                 if rel.startswith(name + "/"):
                     del variants[rel]
@@ -225,6 +289,10 @@ def build(
         log(f"{name}: {len(actual.files)} files written ({seconds:.1f} s of generator time)")
     if update_manifest:
         write_manifest(new_manifest, data_dir)
+        exact = list(to_build)
+    if exact:
+        _record_generated(exact, read_manifest(data_dir), data_dir)
+    if update_manifest:
         log(f"{MANIFEST_NAME}: {len(new_manifest.files)} files "
             f"({len(new_manifest.headers)} with a header hash) written")
     elif not strict:

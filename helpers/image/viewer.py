@@ -53,7 +53,7 @@ import traitlets
 from pydicom.dataset import Dataset
 
 from . import presets as _presets
-from .pixels import MONOCHROME, compact, to_hu, value_dtype, window, window_bounds
+from .pixels import MONOCHROME, compact, modality_values, value_dtype, window, window_bounds
 from .pixels import units as pixel_units
 from .volume import PLANES, Volume
 
@@ -96,7 +96,7 @@ class _Source:
 
 
 def _from_dataset(ds: Dataset) -> _Source:
-    hu = compact(to_hu(ds))
+    hu = compact(modality_values(ds))
     frames = hu if hu.ndim == 3 else hu[np.newaxis]
     spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
     pixel_mm = (1.0, 1.0)
@@ -498,7 +498,8 @@ def _canonical_affine(vol: Volume) -> np.ndarray:
 
 def _as_stored(values: np.ndarray, ds: Dataset | None) -> tuple[np.ndarray, float, float]:
     """Integers to send plus the slope and intercept that turn them back into exactly
-    ``values`` (float64 ``s * slope + intercept``, as :func:`helpers.image.pixels.to_hu`)."""
+    ``values`` (float64 ``s * slope + intercept``, as
+    :func:`helpers.image.pixels.modality_values`)."""
     if value_dtype(values).kind == "i":
         return compact(values), 1.0, 0.0
     if ds is not None and not ds.get("ModalityLUTSequence") and "RescaleSlope" in ds:
@@ -526,7 +527,7 @@ def _prepare(obj: object, photometric: str | None, pixel_mm: tuple[float, float]
                      tuple(obj.windows), obj)
     else:
         if ds is not None:
-            values = to_hu(ds)
+            values = modality_values(ds)
             spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
             mm = (1.0, 1.0)
             if spacing is not None and len(spacing) == 2 and min(map(float, spacing)) > 0:

@@ -1,7 +1,7 @@
 """The table layer: the header table (one row per instance) and what is done with it.
 
-- :mod:`.crawl`: runs the file layer over a folder on Dask: the header table and the
-  errors table.
+- :mod:`.crawl`: runs the file layer over a folder or a list of files on Dask: the
+  header table and the errors table.
 - :mod:`.hierarchy`: patient > study > series > instance over the header table.
 - :mod:`.organize`: files into patient > study > series > instance, from a folder or a
   DICOMDIR, as a tree for lessons.

@@ -86,21 +86,23 @@ def read_labels(path: str | os.PathLike[str]) -> pd.DataFrame:
 def one_hot(labels: pd.Series, findings: list[str] | None = None) -> pd.DataFrame:
     """One 0/1 column per finding from ``|``-joined labels; ``No Finding`` is all zeros.
 
-    Columns are ``findings`` (default :data:`FINDINGS`) in that order; a label
-    not in the list raises ``ValueError`` (a typo in the labels file must not be
+    pandas' ``Series.str.get_dummies("|")`` makes the columns; this adds what a
+    training table needs on top: columns are ``findings`` (default :data:`FINDINGS`)
+    in that order, even for a finding no row has, and a label not in the list (or an
+    empty one, which get_dummies makes a column ``""``) raises ``ValueError`` naming
+    its row (a typo in the labels file must not become a column of its own, or be
     dropped silently).
     """
     findings = FINDINGS if findings is None else findings
-    out = pd.DataFrame(0, index=labels.index, columns=findings, dtype="int8")
-    for i, text in labels.items():
-        for label in str(text).split("|"):
-            label = label.strip()
-            if label == NO_FINDING:
-                continue
-            if label not in out.columns:
-                raise ValueError(f"row {i}: unknown finding {label!r} in {text!r}")
-            out.loc[i, label] = 1
-    return out
+    text = labels.astype(str).str.replace(r"\s*\|\s*", "|", regex=True).str.strip()
+    dummies = text.str.get_dummies("|")
+    unknown = [c for c in dummies.columns if c not in findings and c != NO_FINDING]
+    bad = dummies[unknown].sum(axis=1) > 0
+    if bad.any():
+        i = bad.idxmax()
+        label = next(c for c in unknown if dummies.at[i, c])
+        raise ValueError(f"row {i}: unknown finding {label!r} in {labels[i]!r}")
+    return dummies.reindex(columns=findings, fill_value=0).astype("int8")
 
 
 # ---------------------------------------------------------------------------

@@ -362,19 +362,24 @@ def _deidentify(ds: Dataset, key: str | None) -> Dataset:
 # Finding PHI
 
 
-def _walk(ds: Dataset, prefix: str = "") -> Iterator[tuple[str, DataElement]]:
-    """Every element of ``ds`` and its sequences, with a readable path."""
+def element_paths(ds: Dataset, prefix: str = "") -> Iterator[tuple[str, DataElement]]:
+    """pydicom's ``Dataset.iterall()`` (every element, sequence items depth first, in the
+    same order) with each element's path, e.g. ``OtherPatientIDsSequence[0].PatientID``
+    (a private or unknown tag as ``(0009,0010)``).
+
+    ``iterall`` gives no path, and the path is what :func:`audit` reports (its ``where``
+    column) and how a top-level element is told from one inside a sequence.
+    """
     for elem in ds:
-        name = elem.keyword or f"({elem.tag.group:04X},{elem.tag.element:04X})"
-        where = f"{prefix}{name}"
+        where = f"{prefix}{elem.keyword or str(elem.tag)}"
         yield where, elem
         if elem.VR == "SQ":
             for i, item in enumerate(elem.value):
-                yield from _walk(item, f"{where}[{i}].")
+                yield from element_paths(item, f"{where}[{i}].")
 
 
 def _top(where: str) -> bool:
-    """True for a path of :func:`_walk` naming an element of the top-level dataset."""
+    """True for a path of :func:`element_paths` naming an element of the top-level dataset."""
     return "." not in where and "[" not in where
 
 
@@ -413,10 +418,10 @@ def phi_values(ds: Dataset) -> dict[str, str]:
         if len(text) >= minimum and text not in found:
             found[text] = keyword
 
-    elements = list(_walk(ds))
+    elements = list(element_paths(ds))
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
-        elements += list(_walk(meta, "file_meta."))
+        elements += list(element_paths(meta, "file_meta."))
     sop_class = str(ds.get("SOPClassUID", "") or "")
     for where, elem in elements:
         if elem.tag.is_private:  # removed whole; their values are mostly numbers
@@ -498,10 +503,10 @@ def audit(ds: Dataset, phi: dict[str, str] | None = None) -> pd.DataFrame:
 
     pid = str(ds.get("PatientID", "") or "")
     search = PhiSearch(phi or {})
-    elements = list(_walk(ds))
+    elements = list(element_paths(ds))
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
-        elements += list(_walk(meta, "file_meta."))
+        elements += list(element_paths(meta, "file_meta."))
     sop_class = str(ds.get("SOPClassUID", "") or "")
     for where, elem in elements:
         texts = _texts(elem)

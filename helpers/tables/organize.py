@@ -39,18 +39,11 @@ import pandas as pd
 from ..dicom.dicomio import read
 from ..dicom.errors import ERROR_COLUMNS, NotDicomError, UnreadableFileError
 from ..paths import shown
-from .crawl import scan
+from .crawl import HIERARCHY_FIELDS, scan
 from .hierarchy import hierarchy, series_of
 
 PathLike = str | os.PathLike[str]
 
-#: The header fields read for each instance, from the top of the hierarchy down.
-FIELDS = [
-    "PatientID", "PatientName",
-    "StudyInstanceUID", "StudyDate", "StudyDescription",
-    "SeriesInstanceUID", "SeriesNumber", "Modality", "SeriesDescription",
-    "SOPInstanceUID", "InstanceNumber",
-]
 _ORDER = ["PatientID", "StudyDate", "StudyInstanceUID", "SeriesNumber", "SeriesInstanceUID",
           "InstanceNumber", "path"]
 
@@ -59,14 +52,14 @@ _ORDER = ["PatientID", "StudyDate", "StudyInstanceUID", "SeriesNumber", "SeriesI
 class Organized:
     """Instances placed in the hierarchy, and the files that could not be."""
 
-    instances: pd.DataFrame  #: one row per instance: ``path`` and :data:`FIELDS`
+    instances: pd.DataFrame  #: one row per instance: ``path`` and :data:`HIERARCHY_FIELDS`
     #: :data:`~helpers.dicom.errors.ERROR_COLUMNS`, one row per file not placed
     errors: pd.DataFrame
 
     @property
     def series(self) -> pd.DataFrame:
         """One row per series with its patient, study and ``instances`` count."""
-        cols = [c for c in FIELDS if c not in ("SOPInstanceUID", "InstanceNumber")]
+        cols = [c for c in HIERARCHY_FIELDS if c not in ("SOPInstanceUID", "InstanceNumber")]
         return series_of(self.instances)[[*cols, "instances"]]
 
     @property
@@ -95,14 +88,14 @@ def _number(value: object) -> int | None:
 
 def _row(path: str, get) -> dict[str, object]:
     row: dict[str, object] = {"path": path}
-    for field in FIELDS:
+    for field in HIERARCHY_FIELDS:
         value = get(field)
         row[field] = _number(value) if field.endswith("Number") else _text(value)
     return row
 
 
 def _finish(rows: list[dict[str, object]], errors: list[dict[str, str]]) -> Organized:
-    instances = pd.DataFrame(rows, columns=["path", *FIELDS])
+    instances = pd.DataFrame(rows, columns=["path", *HIERARCHY_FIELDS])
     for col in ("SeriesNumber", "InstanceNumber"):
         instances[col] = instances[col].astype("Int64")
     instances = instances.sort_values(_ORDER, kind="stable").reset_index(drop=True)
@@ -122,7 +115,7 @@ def organize_folder(folder: PathLike) -> Organized:
     root = Path(folder)
     if not root.is_dir():
         raise NotDicomError(root, "is not a folder")
-    table, errors = scan(root, progress=False, fields=FIELDS)
+    table, errors = scan(root, progress=False, fields=HIERARCHY_FIELDS)
     placed = hierarchy(table)
     failed = [{"path": shown(root / row["path"], root), "kind": row["kind"],
                "error": row["error"]}

@@ -39,7 +39,7 @@ import pydicom
 import pytest
 
 from helpers import data
-from helpers.image.pixels import to_hu, window
+from helpers.image.pixels import modality_values, window
 from helpers.image.volume import load_series
 
 pytestmark = pytest.mark.browser
@@ -371,7 +371,7 @@ def run_in_kernel(page, code: str) -> str:
 def test_file_viewer_exact_and_equal_to_dcm2pnm(page, n, name, dcmtk_window, screenshots):
     path = data.real(name)
     ds = pydicom.dcmread(path)
-    values = to_hu(ds)
+    values = modality_values(ds)
     reference = dcmtk_window if name != "MR2_UNCI.dcm" else None  # dcm2pnm: whole values
     r = root(page, n)
     r.scroll_into_view_if_needed()

@@ -16,14 +16,6 @@ def fuzz_stats() -> Counter[str]:
     return _FUZZ_STATS
 
 
-@pytest.fixture(scope="session")
-def lessons_run(tmp_path_factory):
-    """Every lesson executed once, with data/ read-only (see readonly.py)."""
-    from readonly import run_lessons
-
-    return run_lessons(tmp_path_factory.mktemp("lessons"))
-
-
 def pytest_terminal_summary(terminalreporter) -> None:
     if _FUZZ_STATS["cases"]:
         calls = sum(v for k, v in _FUZZ_STATS.items() if k != "cases")

@@ -73,7 +73,7 @@ def _organize(path: Path) -> None:
 
 def _window(path: Path) -> None:
     ds = dicomio.read(path)
-    hu = pixels.to_hu(ds)
+    hu = pixels.modality_values(ds)
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
     pixels.window(hu, 40, 400, photometric if photometric in pixels.MONOCHROME else "MONOCHROME2")
 
@@ -84,10 +84,11 @@ TARGETS: dict[str, Callable[[Path], object]] = {
     "dicomio.read(stop_before_pixels)": lambda p: dicomio.read(p, stop_before_pixels=True),
     "dicomio.read(force)": lambda p: dicomio.read(p, force=True),
     "dicomio.pixels": lambda p: dicomio.pixels(dicomio.read(p)),
-    "pixels.to_hu": lambda p: pixels.to_hu(dicomio.read(p)),
+    "pixels.modality_values": lambda p: pixels.modality_values(dicomio.read(p)),
     "pixels.window": _window,
-    "part10_bytes.walk": lambda p: part10_bytes.walk(p),
-    "part10_bytes.walk(all)": lambda p: part10_bytes.walk(p, stop_at_pixel_data=False),
+    "part10_bytes.read_elements": lambda p: part10_bytes.read_elements(p),
+    "part10_bytes.read_elements(all)":
+        lambda p: part10_bytes.read_elements(p, stop_at_pixel_data=False),
     "crawl.read_header": lambda p: crawl.read_header(p),
     "read_header raw text == pydicom": raw_text_equals_pydicom,
     "crawl.scan": _scan,

@@ -1,7 +1,7 @@
 """Malformed input: real DICOM files, mutated, through every public helper.
 
 Each mutation family below is a hypothesis property: for every mutated file,
-every target in ``fuzz_targets.TARGETS`` (reading, pixels, ``to_hu``,
+every target in ``fuzz_targets.TARGETS`` (reading, pixels, ``modality_values``,
 ``window``, the byte-level walker, ``crawl.scan``, ``organize_folder``,
 ``load_series``, ...) either succeeds or raises a documented
 :class:`helpers.dicom.errors.WorkbookError` naming the file and the problem, without
@@ -230,64 +230,27 @@ def harness(tmp_path_factory, fuzz_stats):
     fuzz_stats.update(h.stats)
 
 
-@FUZZ
-@given(truncations())
-def test_truncated_anywhere(harness, mutation):
-    _check(harness, mutation)
+#: The mutation families (README: Fuzzing), one hypothesis property each.
+FAMILIES = {
+    "truncated anywhere": truncations(),
+    "flipped preamble": flips("preamble"),
+    "flipped file meta": flips("meta"),
+    "wrong element lengths": lengths(),
+    "huge declared lengths": lengths(huge_only=True),
+    "wrong VRs": vrs(),
+    "flipped pixel data": flips("pixels"),
+    "wrong transfer syntax": transfer_syntaxes(),
+    "lying header values": header_values(),
+    "flipped anywhere": flips("anywhere"),
+}
 
 
 @FUZZ
-@given(flips("preamble"))
-def test_flipped_preamble(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(flips("meta"))
-def test_flipped_file_meta(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(lengths())
-def test_wrong_element_lengths(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(lengths(huge_only=True))
-def test_huge_declared_lengths(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(vrs())
-def test_wrong_vrs(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(flips("pixels"))
-def test_flipped_pixel_data(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(transfer_syntaxes())
-def test_wrong_transfer_syntax(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(header_values())
-def test_lying_header_values(harness, mutation):
-    _check(harness, mutation)
-
-
-@FUZZ
-@given(flips("anywhere"))
-def test_flipped_anywhere(harness, mutation):
-    _check(harness, mutation)
+@pytest.mark.parametrize("family", FAMILIES)
+@given(data=st.data())
+def test_mutated_files(harness, family, data):
+    """EXAMPLES mutated files of one family through every target (see _check)."""
+    _check(harness, data.draw(FAMILIES[family], label=family))
 
 
 # --------------------------------------------------------------------------- the harness itself
@@ -347,7 +310,7 @@ REGRESSIONS = {
         lambda: _value("MR_small.dcm", 0x00020010, b"not a uid"),
     "Transfer Syntax UID with VR PN (AttributeError in dicomio.pixels)":
         lambda: _vr("MR_small.dcm", 0x00020010, b"PN"),
-    "text Rescale Intercept (ValueError in pixels.to_hu)":
+    "text Rescale Intercept (ValueError in pixels.modality_values)":
         lambda: _value("CT_small.dcm", 0x00281052, b"PALETTE COLOR"),
     "one number in Image Position (TypeError in volume.load_series)":
         lambda: _value("MR_small.dcm", 0x00200032, b"-0.0"),
@@ -379,7 +342,8 @@ def test_read_refuses_an_element_longer_than_the_file(name: str, tmp_path: Path)
     put_int(data, f.length_at, f.length_size, (1 << (8 * f.length_size)) - 16, f.little)
     path = tmp_path / name
     path.write_bytes(bytes(data))
-    with pytest.raises(TruncatedFileError, match=rf"^{name}: data element \(0008,0018\)"):
+    with pytest.raises(TruncatedFileError,
+                       match=rf"^{name}: truncated: data element \(0008,0018\)"):
         dicomio.read(path)
 
 
@@ -395,7 +359,7 @@ def test_walker_small_max_value_bytes_keeps_the_encoding(name: str) -> None:
     from helpers.dicom import part10_bytes
 
     path = DATA_DIR / "real" / name
-    short = part10_bytes.walk(path, stop_at_pixel_data=False, max_value_bytes=0)
-    full = part10_bytes.walk(path, stop_at_pixel_data=False)
+    short = part10_bytes.read_elements(path, stop_at_pixel_data=False, max_value_bytes=0)
+    full = part10_bytes.read_elements(path, stop_at_pixel_data=False)
     assert [(r.offset, r.tag, r.vr, r.length) for r in short] == \
         [(r.offset, r.tag, r.vr, r.length) for r in full]

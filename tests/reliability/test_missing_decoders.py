@@ -6,7 +6,7 @@ Python hides them with an import hook (a ``sys.meta_path`` finder that refuses
 ``jpeg_ls``) before pydicom looks for them, which is what pydicom sees on a
 machine where they were never installed. In that subprocess pydicom must agree
 that no decoder is available (so the test cannot pass by accident), and
-``helpers.dicom.dicomio.pixels`` / ``helpers.image.pixels.to_hu`` must raise
+``helpers.dicom.dicomio.pixels`` / ``helpers.image.pixels.modality_values`` must raise
 :class:`helpers.dicom.errors.MissingDecoderError` naming the file and the package to
 ``pip install``. The same files decode in the normal environment.
 """
@@ -73,7 +73,8 @@ _PROBE = textwrap.dedent("""
         row = {"syntax": str(ds.file_meta.TransferSyntaxUID),
                "available": get_decoder(ds.file_meta.TransferSyntaxUID).is_available}
         for label, call in (("pixels", lambda: dicomio.pixels(ds)),
-                            ("to_hu", lambda: pixels.to_hu(dicomio.read(path)))):
+                            ("modality_values",
+                             lambda: pixels.modality_values(dicomio.read(path)))):
             try:
                 call()
                 row[label] = ["decoded", ""]
@@ -107,7 +108,7 @@ def test_missing_plugin_names_file_and_package(hidden: dict, name: str) -> None:
     row = hidden[name]
     assert row["syntax"] == syntax
     assert row["available"] is False, "the hook did not hide the decoder from pydicom"
-    for call in ("pixels", "to_hu"):
+    for call in ("pixels", "modality_values"):
         kind, message = row[call]
         assert kind == "MissingDecoderError", f"{call}: {kind}: {message}"
         assert message.startswith(f"{shown(_path(name))}: "), message

@@ -1,9 +1,10 @@
 """Nothing is lost: the lessons never modify a source file; writers refuse to overwrite.
 
-``test_every_notebook_leaves_the_data_untouched`` hashes (SHA-256) every file under
-``data/``, runs every lesson (a copy of ``notebooks/*.ipynb`` in a temporary
-folder, with ``DICOM_WORKBOOK_OUTPUT`` pointing to a temporary output folder) with
-the data folder made read-only, then hashes again: same files, same hashes.
+``test_every_notebook_leaves_the_data_untouched`` takes each lesson's one run of the
+session (``lesson_runs.py``: a copy of the lesson in a temporary folder, with
+``DICOM_WORKBOOK_OUTPUT`` pointing to a temporary output folder, data/ made
+read-only) and the SHA-256 of every file under ``data/`` before and after it: same
+files, same hashes.
 
 Read-only, even for root (CI runs as root, and root ignores permission bits), by
 the strongest means available:
@@ -29,22 +30,31 @@ import shutil
 from pathlib import Path
 
 import pytest
-from readonly import NOTEBOOKS, LessonsRun
+from lesson_runs import LESSONS, errors_of
 
 from helpers.dicom import dicomio
 from helpers.dicom.errors import OverwriteError
 from helpers.paths import DATA_DIR
 
 
+def test_there_are_lessons_and_data() -> None:
+    """Guard for the test below, which is parametrised over the lessons: fail, not skip."""
+    assert LESSONS, "no lessons in notebooks/"
+    assert DATA_DIR.is_dir(), "data/ is missing: run `make data`"
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(not NOTEBOOKS, reason="no lessons in notebooks/ yet")
-@pytest.mark.skipif(not DATA_DIR.is_dir(), reason="data/ is missing: run `make data`")
-def test_every_notebook_leaves_the_data_untouched(lessons_run: LessonsRun) -> None:
-    run = lessons_run
-    print(f"{len(NOTEBOOKS)} notebooks run with data/ protected by {run.how}")
+@pytest.mark.lessons
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_every_notebook_leaves_the_data_untouched(lesson: Path, lesson_runs) -> None:
+    run = lesson_runs.get(lesson)
+    print(f"{lesson.name} run with data/ protected by {run.how}")
     assert run.before, "data/ holds no files"
     assert run.returncode != 97, "data/ could still be written: the protection did not work"
-    assert run.returncode == 0, f"a notebook failed with data/ read-only:\n{run.stderr[-4000:]}"
+    assert run.returncode == 0 and run.executed is not None, (
+        f"{lesson.name} did not run with data/ read-only:\n{run.stderr[-4000:]}")
+    raised = [f"cell {i}: {e}" for i, c in enumerate(run.executed.cells) if (e := errors_of(c))]
+    assert not raised, f"{lesson.name} failed with data/ read-only:\n" + "\n".join(raised)[-4000:]
     before, after = run.before, run.after
     assert sorted(after) == sorted(before), (
         f"files appeared: {sorted(set(after) - set(before))}, "

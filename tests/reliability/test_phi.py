@@ -1,5 +1,5 @@
 """PHI: no committed notebook shows the synthetic patients' identities beyond an
-explicit allow-list, and lesson 4's de-identified outputs show none at all.
+explicit allow-list, and the de-identification lesson's de-identified outputs show none.
 
 The PHI values are read from the generated files' headers in ``data/``
 (independently of the lessons and of ``helpers.tables.deid``): for every synthetic CT
@@ -16,7 +16,8 @@ Allow-list (lessons show some PHI on purpose, to teach what it is):
 
 - ``01_dicom_standard``: the synthetic CT patient's name and ID (the Patient
   level of the information model, and what PHI looks like);
-- ``04_non_image_data``:
+- the de-identification lesson (``05_non_image_data``; found as the one lesson whose
+  code calls ``deidentify_table``, so a renumbering cannot skip these tests):
   - every value of the *example patient*, the patient of
     ``cxr_cohort/images/00000001_000.dcm`` (the first row of the crawl table:
     parsing PN and DA, and the before/after of de-identification);
@@ -26,10 +27,10 @@ Allow-list (lessons show some PHI on purpose, to teach what it is):
     value of at most 120 years, or more than a year off the age the birth and
     study dates give (the lesson computes their age from the dates).
 
-Anything else is a failure. Lesson 4's de-identified outputs (the code cells
+Anything else is a failure. That lesson's de-identified outputs (the code cells
 from the first call of ``deidentify_table`` up to the exercises, and every file
-the lesson writes under ``output/lesson4`` when run) must show no PHI at all,
-not even the example patient's.
+the lesson writes when run, in its run of ``lesson_runs.py``) must show no PHI at
+all, not even the example patient's.
 """
 
 from __future__ import annotations
@@ -42,17 +43,29 @@ from pathlib import Path
 import nbformat
 import pydicom
 import pytest
+from lesson_runs import LESSONS
 
-from helpers.paths import DATA_DIR, REPO_ROOT
+from helpers.paths import DATA_DIR
 
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = LESSONS
 CT = DATA_DIR / "ct_chest"
 CXR = DATA_DIR / "cxr_cohort" / "images"
-LESSON4 = "04_non_image_data.ipynb"
 EXAMPLE = "00000001_000.dcm"
 
-pytestmark = pytest.mark.skipif(not (CT.is_dir() and CXR.is_dir()),
-                                reason="synthetic data missing: run `make data`")
+
+def deid_lesson() -> Path:
+    """The one lesson whose code de-identifies (calls ``deidentify_table``); fails, never
+    skips, when there is none or more than one (a rename must not hide these tests)."""
+    found = [p for p in NOTEBOOKS if any(
+        c.cell_type == "code" and "deidentify_table(" in c.source
+        for c in nbformat.read(p, as_version=4).cells)]
+    assert len(found) == 1, f"expected one lesson calling deidentify_table, found {found}"
+    return found[0]
+
+
+def test_synthetic_data_is_there() -> None:
+    """The tests below read the synthetic patients from data/: fail, not skip, without it."""
+    assert CT.is_dir() and CXR.is_dir(), "synthetic data missing: run `make data`"
 
 
 def _headers(folder: Path) -> list[tuple[str, pydicom.Dataset]]:
@@ -132,7 +145,7 @@ def phi() -> dict:
                   if kind in ("PatientName", "PatientID")}
     allowed = {
         "01_dicom_standard.ipynb": ct_patient,
-        LESSON4: set(example) | head_ids | ageless_births,
+        deid_lesson().name: set(example) | head_ids | ageless_births,
     }
     return {"patient": patient, "all": {**context, **patient}, "allowed": allowed}
 
@@ -176,7 +189,7 @@ def test_notebook_outputs_show_only_allowed_phi(phi: dict, notebook: Path) -> No
 
 
 def _deidentified_cells(nb) -> list[tuple[int, object]]:
-    """Lesson 4's code cells from the first ``deidentify_table`` call up to the exercises."""
+    """The code cells from the first ``deidentify_table`` call up to the exercises."""
     cells, inside = [], False
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown" and re.match(r"#+ *Exercises", cell.source):
@@ -188,27 +201,28 @@ def _deidentified_cells(nb) -> list[tuple[int, object]]:
     return cells
 
 
-@pytest.mark.skipif(not (REPO_ROOT / "notebooks" / LESSON4).exists(), reason="no lesson 4 yet")
-def test_lesson4_deidentified_outputs_show_no_phi(phi: dict) -> None:
-    nb = nbformat.read(REPO_ROOT / "notebooks" / LESSON4, as_version=4)
+def test_deid_lesson_outputs_show_no_phi(phi: dict) -> None:
+    lesson = deid_lesson()
+    nb = nbformat.read(lesson, as_version=4)
     cells = _deidentified_cells(nb)
-    assert cells, "lesson 4 has no cell calling deidentify_table"
-    assert any(_texts(c) for _, c in cells), "lesson 4's de-identified cells show nothing"
+    assert cells, f"{lesson.name} has no cell calling deidentify_table"
+    assert any(_texts(c) for _, c in cells), f"{lesson.name}'s de-identified cells show nothing"
     find = _finder(phi["all"])
     leaks = [f"cell {i}: {phi['all'][v]} {v!r}" for i, c in cells for t in _texts(c)
              for v in sorted(find(t))]
-    assert not leaks, "lesson 4's de-identified outputs show PHI:\n" + "\n".join(leaks)
+    assert not leaks, f"{lesson.name}'s de-identified outputs show PHI:\n" + "\n".join(leaks)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (REPO_ROOT / "notebooks" / LESSON4).exists(), reason="no lesson 4 yet")
-def test_lesson4_written_files_hold_no_phi(phi: dict, lessons_run) -> None:
-    assert lessons_run.returncode == 0, lessons_run.stderr[-3000:]
-    written = sorted(p for p in (lessons_run.output / "lesson4").rglob("*") if p.is_file())
-    assert written, "lesson 4 wrote nothing under output/lesson4"
+@pytest.mark.lessons
+def test_deid_lesson_written_files_hold_no_phi(phi: dict, lesson_runs) -> None:
+    run = lesson_runs.get(deid_lesson())
+    assert run.returncode == 0, run.stderr[-3000:]
+    written = sorted(p for p in run.output.rglob("*") if p.is_file())
+    assert written, f"{run.lesson.name} wrote nothing under its output folder"
     find = _finder(phi["all"])
     leaks = []
     for p in written:
         text = p.read_bytes().decode("utf-8", errors="replace")
         leaks += [f"{p.name}: {phi['all'][v]} {v!r}" for v in sorted(find(text))]
-    assert not leaks, "lesson 4's de-identified files hold PHI:\n" + "\n".join(leaks[:50])
+    assert not leaks, f"{run.lesson.name}'s written files hold PHI:\n" + "\n".join(leaks[:50])

@@ -31,7 +31,7 @@ from pydicom.tag import Tag
 
 from helpers import data
 from helpers.image.pixels import window
-from helpers.lessons.checks import lesson0, lesson1, lesson2, lesson3, lesson4, lesson5
+from helpers.lessons.checks import lesson0, lesson1, lesson2, lesson3, lesson4, lesson5, lesson6
 from helpers.lessons.feedback import Feedback
 
 # ---------------------------------------------------------------------------
@@ -241,19 +241,6 @@ def _cases() -> Iterator[Case]:
     grey = window(np.array([float(lesson3.GREY_HU)]), c, w)
     yield ("l3 grey", lesson3.check_grey,
            lambda: itertools.chain(count_forms(int(grey[0])), [grey, grey[0]]), ())
-    headers = _oblique()
-    along = sorted(_along(h) for h in headers.values())
-    yield ("l3 stack extent", lesson3.check_stack_extent,
-           lambda: number_forms(along[-1] - along[0]), ())
-    o = np.array(next(iter(headers.values())).ImageOrientationPatient, dtype=float)
-    normal = np.cross(o[:3], o[3:])
-    tilt = float(np.degrees(np.arccos(abs(normal[2]) / np.linalg.norm(normal))))
-    yield ("l3 tilt", lesson3.check_tilt, lambda: number_forms(tilt), ())
-    last = max(headers, key=lambda n: _along(headers[n]))
-    yield ("l3 last slice", lesson3.check_last_slice,
-           lambda: itertools.chain(text_forms(last, case_free=True),
-                                   [data.ct_series("oblique") / last, Path(last)]), ())
-
     def loader(ds, center, width):
         grey = window(ds.pixel_array * float(ds.get("RescaleSlope", 1))
                       + float(ds.get("RescaleIntercept", 0)), center, width)
@@ -261,11 +248,22 @@ def _cases() -> Iterator[Case]:
     yield ("l3 loader", lesson3.check_loader,
            lambda: [loader, lambda ds, c, w: loader(ds, c, w).tolist(),
                     lambda ds, c, w: loader(ds, c, w).astype(np.float64)], ())
-    left = [368, 215, 40]   # clicked in the browser; tested in test_checks_lesson3.py
-    yield ("l3 left lung", lesson3.check_left_lung,
-           lambda: sequence_forms(tuple(left), whole=True), ())
     # lesson 4
-    yield ("l4 age", lesson4.check_age_years,
+    headers = _oblique()
+    o = np.array(next(iter(headers.values())).ImageOrientationPatient, dtype=float)
+    normal = np.cross(o[:3], o[3:])
+    tilt = float(np.degrees(np.arccos(abs(normal[2]) / np.linalg.norm(normal))))
+    yield ("l4 tilt", lesson4.check_tilt, lambda: number_forms(tilt), ())
+    last = max(headers, key=lambda n: _along(headers[n]))
+    yield ("l4 last slice", lesson4.check_last_slice,
+           lambda: itertools.chain(text_forms(last, case_free=True),
+                                   [data.ct_series("oblique") / last, Path(last)]), ())
+
+    left = [368, 215, 40]   # clicked in the browser; tested in test_checks_lesson4.py
+    yield ("l4 left lung", lesson4.check_left_lung,
+           lambda: sequence_forms(tuple(left), whole=True), ())
+    # lesson 5
+    yield ("l5 age", lesson5.check_age_years,
            lambda: itertools.chain(number_forms(36 * 7 / 365.25), number_forms(36 * 7 / 365),
                                    ["0.69", 0.69, np.float64(0.690)]), ())
     dropped, kept = set(), set()
@@ -274,22 +272,22 @@ def _cases() -> Iterator[Case]:
         part = str(ds.get("BodyPartExamined", "") or "").upper()
         excluded = ds.ViewPosition in ("LL", "RL") or part not in ("", "CHEST", "THORAX")
         (dropped if excluded else kept).add(str(ds.PatientID))
-    yield ("l4 excluded", lesson4.check_excluded_patients,
+    yield ("l5 excluded", lesson5.check_excluded_patients,
            lambda: count_forms(len(dropped & kept)), ())
     patients = pd.Series(["a", "a", "b", "b", "c", "d", "d"])
     split = pd.Series(["train", "validation", "train", "train", "validation", "validation",
                        "train"])
-    yield ("l4 leaked", lesson4.check_leaked_patients, lambda: count_forms(2), (patients, split))
+    yield ("l5 leaked", lesson5.check_leaked_patients, lambda: count_forms(2), (patients, split))
     key = "lesson-4-example-key"
     from helpers.tables.deid import deidentify
-    old = pydicom.dcmread(data.cohort_images() / lesson4.SHIFT_FILE, stop_before_pixels=True)
+    old = pydicom.dcmread(data.cohort_images() / lesson5.SHIFT_FILE, stop_before_pixels=True)
     new = deidentify(old, key=key)
     day = [dt.datetime.strptime(str(d.StudyDate), "%Y%m%d").date() for d in (old, new)]
-    yield ("l4 shift", lesson4.check_date_shift,
+    yield ("l5 shift", lesson5.check_date_shift,
            lambda: itertools.chain(days_forms((day[1] - day[0]).days), [day[1] - day[0]]),
            (key,))
     hidden = {"ImageComments", "OtherPatientIDsSequence", "(0019,1001)"}
-    yield ("l4 hidden phi", lesson4.check_hidden_phi,
+    yield ("l5 hidden phi", lesson5.check_hidden_phi,
            lambda: itertools.chain(
                name_set_forms(hidden),
                [{"ImageComments", "OtherPatientIDsSequence[0].PatientID", "(0019,1001)"},
@@ -297,11 +295,11 @@ def _cases() -> Iterator[Case]:
                 {"ImageComments", "OtherPatientIDsSequence", "0019,1001"},
                 {"ImageComments", "OtherPatientIDsSequence", np.int64(0x00191001)},
                 {0x00204000, Tag(0x00101002), "0x00191001"}]), ())
-    # lesson 5
+    # lesson 6
     rows = _labels_rows()
     ap = [r for r in rows if r["View Position"] == "AP"]
     prevalence = sum("Effusion" in r["Finding Labels"].split("|") for r in ap) / len(ap)
-    yield ("l5 prevalence", lesson5.check_prevalence, lambda: number_forms(prevalence), ())
+    yield ("l6 prevalence", lesson6.check_prevalence, lambda: number_forms(prevalence), ())
     pairs: dict[tuple[str, str], int] = {}
     for r in rows:
         if r["Patient Gender"] == "F":
@@ -309,7 +307,7 @@ def _cases() -> Iterator[Case]:
             for p in itertools.combinations(found, 2):
                 pairs[p] = pairs.get(p, 0) + 1
     best = max(pairs, key=pairs.get)
-    yield ("l5 top pair", lesson5.check_top_pair,
+    yield ("l6 top pair", lesson6.check_top_pair,
            lambda: itertools.chain(name_set_forms(set(best)),
                                    [best[::-1], "|".join(best),
                                     tuple(b.replace("_", " ") for b in best)]), ())
@@ -317,13 +315,13 @@ def _cases() -> Iterator[Case]:
     idc = pd.read_parquet(idc_index_data.IDC_INDEX_PARQUET_FILEPATH,
                           columns=["Modality", "BodyPartExamined"])
     chest = int((idc["Modality"].isin(["CR", "DX"]) & idc["BodyPartExamined"].eq("CHEST")).sum())
-    yield ("l5 chest series", lesson5.check_chest_xray_series, lambda: count_forms(chest), ())
+    yield ("l6 chest series", lesson6.check_chest_xray_series, lambda: count_forms(chest), ())
     views: dict[str, set[str]] = {}
     for path in sorted(data.cohort_images().glob("*.dcm")):
         ds = pydicom.dcmread(path, stop_before_pixels=True)
         views.setdefault(str(ds.PatientID), set()).add(str(ds.ViewPosition))
     both = sum({"AP", "PA"} <= v for v in views.values())
-    yield ("l5 both views", lesson5.check_both_views,
+    yield ("l6 both views", lesson6.check_both_views,
            lambda: itertools.chain(count_forms(both), [(both,), (np.int64(both),)]), ())
 
 
@@ -334,21 +332,19 @@ def cases() -> dict[str, Case]:
 
 CASE_NAMES = ["l0 bone window", "l0 header window", "l0 predict", "l1 lookup", "l1 decode",
               "l1 phi", "l1 series", "l1 offset", "l2 shape", "l2 ybr", "l2 counts",
-              "l3 hu", "l3 grey", "l3 stack extent", "l3 tilt", "l3 last slice", "l3 loader",
-              "l3 left lung", "l4 age", "l4 excluded", "l4 leaked", "l4 shift",
-              "l4 hidden phi", "l5 prevalence", "l5 top pair", "l5 chest series",
-              "l5 both views"]
+              "l3 hu", "l3 grey", "l3 loader", "l4 tilt", "l4 last slice", "l4 left lung",
+              "l5 age", "l5 excluded", "l5 leaked", "l5 shift", "l5 hidden phi",
+              "l6 prevalence", "l6 top pair", "l6 chest series", "l6 both views"]
 
 
 def test_every_check_is_in_the_matrix():
     """All exercise checks of every lesson (the copy of lesson 2 in its own test)."""
-    checks = {name for m in (lesson0, lesson1, lesson2, lesson3, lesson4, lesson5)
+    checks = {name for m in (lesson0, lesson1, lesson2, lesson3, lesson4, lesson5, lesson6)
               for name in dir(m) if name.startswith("check_")}
     covered = {case[1].__name__ for case in _cases()} | {"check_modified_copy"}
     assert checks == covered
     assert set(CASE_NAMES) == {case[0] for case in _cases()}
-    assert len(CASE_NAMES) + 1 == len(covered) == 28   # 27 exercises; lesson 3's exercise 3
-    # has two checks while lesson 3 moves from the stack extent to the tilt
+    assert len(CASE_NAMES) + 1 == len(covered) == 27   # 27 exercises, one check each
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)

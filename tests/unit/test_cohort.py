@@ -96,15 +96,21 @@ def test_disagreements_match_the_truth(table: pd.DataFrame, labels: pd.DataFrame
         assert set(found.loc[found["field"] == field, "Image Index"]) == names, field
 
 
-def test_one_hot_matches_pandas(labels: pd.DataFrame) -> None:
+def test_one_hot_has_a_one_exactly_for_each_label(labels: pd.DataFrame) -> None:
+    """Per row, the columns holding 1 are the row's labels split at ``|`` (plain Python,
+    not pandas' get_dummies, which one_hot uses), No Finding none; every finding is a
+    column in FINDINGS' order; a typo or an empty label is refused naming its row."""
     ours = cohort.one_hot(labels["Finding Labels"])
-    ref = labels["Finding Labels"].str.get_dummies("|").drop(columns=cohort.NO_FINDING)
     assert list(ours.columns) == cohort.FINDINGS
     assert set(cohort.FINDINGS) == set(PLAN_FINDINGS)
-    assert (ours[ref.columns].to_numpy() == ref.to_numpy()).all()
-    assert (ours.drop(columns=ref.columns) == 0).all().all()
-    with pytest.raises(ValueError, match="Efusion"):
+    for i, text in labels["Finding Labels"].items():
+        expected = set(text.split("|")) - {cohort.NO_FINDING}
+        assert set(ours.columns[ours.loc[i] == 1]) == expected, text
+    assert set(ours.to_numpy().ravel()) <= {0, 1}
+    with pytest.raises(ValueError, match="row 0: unknown finding 'Efusion'"):
         cohort.one_hot(pd.Series(["Efusion|Mass"]))
+    with pytest.raises(ValueError, match="row 1: unknown finding ''"):
+        cohort.one_hot(pd.Series(["Mass", "Mass||Effusion"]))
 
 
 def _random_cohort(rng: np.random.Generator, patients: int) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from helpers import data
 from helpers.data.real_files import DICOMDIR_TREE
 from helpers.dicom import errors as workbook_errors
 from helpers.dicom.errors import OverwriteError, UnreadableFileError, WorkbookError
-from helpers.tables.crawl import BATCH, read_header, scan, write_parquet
+from helpers.tables.crawl import BATCH, read_header, scan, scan_files, write_parquet
 
 #: Real files covering several transfer syntaxes, multi-frame, SR, RT, waveform.
 REAL = [
@@ -242,7 +242,7 @@ def test_unreadable_and_vanishing(tmp_path: Path) -> None:
     if os.geteuid() != 0:  # root reads everything
         assert errors.set_index("path").loc["locked/", "kind"] == "UnreadableFileError"
     assert "ok.dcm" in set(table["path"])
-    with pytest.raises(UnreadableFileError, match="vanished"):
+    with pytest.raises(UnreadableFileError, match="removed after it was listed"):
         read_header(tmp_path / "gone.dcm")
 
 
@@ -308,3 +308,16 @@ def test_a_script_without_main_guard_can_scan(mixed: Path, scanned, tmp_path: Pa
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == [str(len(scanned[0])), str(len(scanned[1]))]
+
+
+def test_scan_files_gives_the_rows_scan_gives(tmp_path: Path) -> None:
+    """A list of files crawls into the rows a crawl of their folder gives, paths relative
+    to their common folder; a missing file is a row of the errors table."""
+    folder = data.ct_series("axial")
+    files = sorted(folder.glob("*.dcm"))[:5]
+    whole, _ = scan(folder, progress=False)
+    table, errors = scan_files([*files, folder / "nowhere.dcm"], progress=False)
+    assert table.attrs["root"] == str(folder)
+    expected = whole[whole.path.isin([f.name for f in files])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(table, expected)
+    assert errors.path.tolist() == ["nowhere.dcm"]

@@ -15,6 +15,7 @@ from helpers.data.build import (
     DataError,
     build,
     check_generators,
+    generated_here,
     read_manifest,
 )
 from helpers.paths import DATA_DIR, REPO_ROOT
@@ -49,6 +50,30 @@ def test_build_real_group_twice_then_heal_a_corrupted_file(data_copy: Path):
     healed = build(groups=["real"], data_dir=data_copy, log=lambda _: None)
     assert healed.actions == {"real": "rebuilt"}
     assert hashlib.sha256(victim.read_bytes()).hexdigest() == expected
+
+
+def test_a_group_generated_exactly_is_recorded_under_this_machines_fingerprint(
+        data_copy: Path, monkeypatch):
+    """What lets the portability test skip regenerating: recorded only for a group the
+    build generated exactly as the manifest says, and void once the dispatch, the
+    manifest or the record change."""
+    assert generated_here(data_copy) == []
+    build(groups=["real"], data_dir=data_copy, log=lambda _: None)
+    assert generated_here(data_copy) == ["real"]
+    monkeypatch.setenv("NPY_DISABLE_CPU_FEATURES", "AVX2")  # another dispatch
+    assert generated_here(data_copy) == []
+    monkeypatch.delenv("NPY_DISABLE_CPU_FEATURES")
+    _tamper(data_copy, "real/CT_small.dcm", header=True)  # another manifest
+    assert generated_here(data_copy) == []
+
+
+def test_a_group_that_differs_is_not_recorded(data_copy: Path):
+    _tamper(data_copy, "real/CT_small.dcm", header=False)
+    with pytest.raises(DataError):
+        build(groups=["real"], data_dir=data_copy, strict=True, log=lambda _: None)
+    assert generated_here(data_copy) == []
+    build(groups=["real"], data_dir=data_copy, log=lambda _: None)  # lenient: kept, warned
+    assert generated_here(data_copy) == []
 
 
 def test_missing_file_is_rebuilt(data_copy: Path):

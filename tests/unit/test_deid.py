@@ -29,6 +29,7 @@ from helpers.tables.deid import (
     audit_table,
     deidentify,
     deidentify_table,
+    element_paths,
     phi_values,
     profile_table,
     pseudonym,
@@ -68,6 +69,24 @@ def phi_dataset() -> Dataset:
     ds.ReferencedImageSequence = [ref]
     ds.AcquisitionDateTime = "20040119072731"
     return ds
+
+
+def test_element_paths_is_iterall_with_paths() -> None:
+    """The same elements in the same order as pydicom's Dataset.iterall, and each path
+    names its element: following it with pydicom's own indexing finds that element."""
+    ds = phi_dataset()
+    found = list(element_paths(ds))
+    assert [id(e) for _, e in found] == [id(e) for e in ds.iterall()]
+    assert len(found) > len(ds)  # sequence items included
+    for path, elem in found:
+        node: object = ds
+        for step in path.split("."):
+            name, _, index = step.partition("[")
+            key = Tag(int(name[1:5], 16), int(name[6:10], 16)) if name.startswith("(") else name
+            node = node[key]  # type: ignore[index]
+            if index:
+                node = node.value[int(index.rstrip("]"))]  # type: ignore[attr-defined]
+        assert node is elem, path
 
 
 def test_input_untouched() -> None:

@@ -32,10 +32,28 @@ def _dicomdir_files() -> list[Path]:
                   for rec in ds.DirectoryRecordSequence if "ReferencedFileID" in rec)
 
 
-def test_dicomdir_matches_the_files_it_references() -> None:
-    org = organize_dicomdir(data.dicomdir())
+# The DICOMDIR tree is read once per module: by organize_dicomdir, by organize_folder,
+# and by pydicom (the reference); each test checks its own property of those readings.
+@pytest.fixture(scope="module")
+def by_dicomdir():
+    return organize_dicomdir(data.dicomdir())
+
+
+@pytest.fixture(scope="module")
+def by_folder():
+    return organize_folder(data.dicomdir().parent)
+
+
+@pytest.fixture(scope="module")
+def referenced() -> tuple[list[Path], Counter]:
+    """The files the DICOMDIR references and pydicom's series counts of them."""
     files = _dicomdir_files()
-    expected = _reference_series(files)
+    return files, _reference_series(files)
+
+
+def test_dicomdir_matches_the_files_it_references(by_dicomdir, referenced) -> None:
+    org = by_dicomdir
+    files, expected = referenced
     got = Counter({(r.PatientID, r.StudyInstanceUID, r.SeriesInstanceUID): r.instances
                    for r in org.series.itertuples()})
     assert got == expected
@@ -50,10 +68,8 @@ def test_dicomdir_matches_the_files_it_references() -> None:
         == headers
 
 
-def test_folder_and_dicomdir_agree_on_the_same_tree() -> None:
-    tree = data.dicomdir().parent
-    by_dir = organize_dicomdir(data.dicomdir())
-    by_folder = organize_folder(tree)
+def test_folder_and_dicomdir_agree_on_the_same_tree(by_dicomdir, by_folder) -> None:
+    by_dir = by_dicomdir
     listed = set(by_dir.instances["path"])
     folder_rows = by_folder.instances[by_folder.instances["path"].isin(listed)]
     cols = ["path", "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"]
@@ -62,9 +78,9 @@ def test_folder_and_dicomdir_agree_on_the_same_tree() -> None:
     assert left.equals(right)
 
 
-def test_folder_counts_match_pydicom() -> None:
+def test_folder_counts_match_pydicom(by_folder) -> None:
     tree = data.dicomdir().parent
-    org = organize_folder(tree)
+    org = by_folder
     readable = []
     for f in sorted(p for p in tree.rglob("*") if p.is_file()):
         try:
@@ -138,10 +154,9 @@ def test_not_a_dicomdir_or_not_a_folder() -> None:
         organize_folder(data.real("CT_small.dcm"))
 
 
-def test_tree_text_lists_every_series_with_its_count() -> None:
-    org = organize_dicomdir(data.dicomdir())
-    text = tree_text(org, instances_shown=1)
-    expected = _reference_series(_dicomdir_files())
+def test_tree_text_lists_every_series_with_its_count(by_dicomdir, referenced) -> None:
+    text = tree_text(by_dicomdir, instances_shown=1)
+    _, expected = referenced
     for (_patient, study, series), n in expected.items():
         line = next(ln for ln in text.splitlines() if f"Series {series} " in ln)
         assert line.endswith(f"[{n} instance{'' if n == 1 else 's'}]")
@@ -150,18 +165,17 @@ def test_tree_text_lists_every_series_with_its_count() -> None:
     assert text.count("Patient ") == len({k[0] for k in expected})
 
 
-def test_tree_text_uid_tails() -> None:
-    org = organize_dicomdir(data.dicomdir())
-    text = tree_text(org, instances_shown=1, uid_tail=12)
-    for (_patient, study, series), _n in _reference_series(_dicomdir_files()).items():
+def test_tree_text_uid_tails(by_dicomdir, referenced) -> None:
+    text = tree_text(by_dicomdir, instances_shown=1, uid_tail=12)
+    for (_patient, study, series), _n in referenced[1].items():
         assert f"Series …{series[-12:]} " in text and series not in text
         assert f"Study …{study[-12:]} " in text
     assert all(len(word) <= 13 for line in text.splitlines() if "Instance …" in line
                for word in [line.split("Instance ")[1]])
 
 
-def test_path_of_finds_the_files_again() -> None:
-    org = organize_dicomdir(data.dicomdir())
+def test_path_of_finds_the_files_again(by_dicomdir) -> None:
+    org = by_dicomdir
     for path, uid in zip(org.instances["path"], org.instances["SOPInstanceUID"], strict=True):
         assert pydicom.dcmread(path_of(path), stop_before_pixels=True).SOPInstanceUID == uid
 

@@ -2,7 +2,7 @@
 
 - window(): pixel for pixel against DCMTK ``dcm2pnm +Ww C W`` on real files, and
   against pydicom.pixels.apply_windowing;
-- to_hu(): against pydicom.pixels.apply_modality_lut.
+- modality_values(): against pydicom.pixels.apply_modality_lut.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pydicom.pixels import apply_modality_lut, apply_windowing
 
 from helpers import data
 from helpers.dicom.errors import NoPixelDataError
-from helpers.image.pixels import to_hu, window, window_bounds
+from helpers.image.pixels import modality_values, window, window_bounds
 
 # Windows that exercise the corners of PS3.3 C.11.2.1.2.1: width 1 (a threshold),
 # width 2, odd and even widths, fractional values, centers far outside the data.
@@ -44,7 +44,7 @@ def synthetic_ct_slice() -> Path:
 @pytest.mark.parametrize("name", INTEGER_FILES)
 def test_window_equals_dcm2pnm_on_real_files(name, dcmtk_window):
     ds = pydicom.dcmread(data.real(name))
-    hu = to_hu(ds)
+    hu = modality_values(ds)
     photometric = ds.PhotometricInterpretation
     for center, width in WINDOWS:
         (expected,) = dcmtk_window(data.real(name), center, width)
@@ -59,7 +59,7 @@ def test_window_equals_dcm2pnm_on_real_files(name, dcmtk_window):
 def test_window_equals_dcm2pnm_on_synthetic_ct(dcmtk_window):
     path = synthetic_ct_slice()
     ds = pydicom.dcmread(path)
-    hu = to_hu(ds)
+    hu = modality_values(ds)
     for center, width in WINDOWS:
         (expected,) = dcmtk_window(path, center, width)
         assert np.array_equal(window(hu, center, width), expected), (center, width)
@@ -68,7 +68,7 @@ def test_window_equals_dcm2pnm_on_synthetic_ct(dcmtk_window):
 
 def test_window_equals_dcm2pnm_on_every_frame(dcmtk_window):
     path = data.real("emri_small.dcm")
-    hu = to_hu(pydicom.dcmread(path))
+    hu = modality_values(pydicom.dcmread(path))
     for center, width in [(200, 400), (1000, 2000), (31, 2)]:
         expected = dcmtk_window(path, center, width, "+Fa")
         assert len(expected) == hu.shape[0] == 10
@@ -81,7 +81,7 @@ def test_monochrome1_is_the_inverted_ramp_not_255_minus_the_ramp(dcmtk_window):
     path = data.real("RG1_UNCI.dcm")
     ds = pydicom.dcmread(path)
     assert ds.PhotometricInterpretation == "MONOCHROME1"
-    hu = to_hu(ds)
+    hu = modality_values(ds)
     (expected,) = dcmtk_window(path, 15000, 30000)
     assert np.array_equal(window(hu, 15000, 30000, "MONOCHROME1"), expected)
     naive = 255 - window(hu, 15000, 30000, "MONOCHROME2")
@@ -95,7 +95,7 @@ def test_non_integer_slope_dcmtk_truncates_modality_values(dcmtk_window):
     exact values differ by at most one grey level."""
     path = data.real("MR2_UNCI.dcm")
     ds = pydicom.dcmread(path)
-    hu = to_hu(ds)
+    hu = modality_values(ds)
     assert not np.all(hu == np.trunc(hu))
     for center, width in [(40, 400), (1000, 2000), (127.5, 256), (10, 2)]:
         (expected,) = dcmtk_window(path, center, width)
@@ -122,7 +122,7 @@ def test_window_agrees_with_pydicom_apply_windowing(name):
     the exact value is an integer and the two evaluation orders round to either
     side of it (none on these files). pydicom does not invert MONOCHROME1 (it is
     left to the caller), so the comparison is on the rising ramp."""
-    hu = to_hu(pydicom.dcmread(data.real(name)))
+    hu = modality_values(pydicom.dcmread(data.real(name)))
     for center, width in WINDOWS:
         y = pydicom_window(hu, center, width)
         got = window(hu, center, width)
@@ -212,33 +212,33 @@ def test_window_keeps_shape_and_returns_uint8():
     assert out.min() == 0 and out.max() == 255
 
 
-# ------------------------------------------------------------------------------- to_hu
+# ------------------------------------------------------------------------------- modality_values
 @pytest.mark.parametrize("name", ["CT_small.dcm", "693_UNCI.dcm", "MR2_UNCI.dcm",
                                   "mlut_18.dcm", "emri_small.dcm", "RG1_UNCI.dcm"])
-def test_to_hu_equals_pydicom_apply_modality_lut(name):
+def test_modality_values_equals_pydicom_apply_modality_lut(name):
     ds = pydicom.dcmread(data.real(name))
     expected = apply_modality_lut(ds.pixel_array, ds)
-    got = to_hu(ds)
+    got = modality_values(ds)
     assert got.dtype == np.float64 and got.shape == expected.shape
     assert np.array_equal(got, expected.astype(np.float64))
 
 
-def test_to_hu_uses_the_modality_lut_sequence():
+def test_modality_values_uses_the_modality_lut_sequence():
     ds = pydicom.dcmread(data.real("mlut_18.dcm"))
     assert "ModalityLUTSequence" in ds and "RescaleSlope" not in ds
-    assert not np.array_equal(to_hu(ds), ds.pixel_array)  # the table changes values
+    assert not np.array_equal(modality_values(ds), ds.pixel_array)  # the table changes values
 
 
-def test_to_hu_applies_rescale_to_every_frame():
+def test_modality_values_applies_rescale_to_every_frame():
     ds = pydicom.dcmread(data.real("emri_small.dcm"))
     ds.RescaleSlope, ds.RescaleIntercept = 2.5, -100
     expected = apply_modality_lut(ds.pixel_array, ds)
-    got = to_hu(ds)
+    got = modality_values(ds)
     assert got.shape == (10, 64, 64)
     assert np.array_equal(got, expected)
 
 
-def test_to_hu_per_frame_functional_groups():
+def test_modality_values_per_frame_functional_groups():
     """Enhanced multi-frame: slope/intercept per frame (PS3.3 C.7.6.16.2.9)."""
     ds = pydicom.dcmread(data.real("emri_small.dcm"))
     stored = ds.pixel_array
@@ -249,13 +249,13 @@ def test_to_hu_per_frame_functional_groups():
         item.PixelValueTransformationSequence = [pvt]
         per_frame.append(item)
     ds.PerFrameFunctionalGroupsSequence = per_frame
-    got = to_hu(ds, stored)
+    got = modality_values(ds, stored)
     for i, item in enumerate(per_frame):
         ref = apply_modality_lut(stored[i], item.PixelValueTransformationSequence[0])
         assert np.array_equal(got[i], ref)
 
 
-def test_to_hu_without_pixels_is_a_clear_error():
+def test_modality_values_without_pixels_is_a_clear_error():
     ds = pydicom.dcmread(data.real("rtplan.dcm"))
     with pytest.raises(NoPixelDataError, match="rtplan.dcm: holds no pixel data"):
-        to_hu(ds)
+        modality_values(ds)

@@ -16,8 +16,9 @@ import SimpleITK as sitk
 from helpers import data
 from helpers.dicom.dicomio import save_copy
 from helpers.dicom.errors import GeometryWarning, MissingTagError, SeriesError
-from helpers.image.volume import PLANES, SERIES_FIELDS, load_series
-from helpers.tables.crawl import scan
+from helpers.image.stack import Slice, slice_order
+from helpers.image.volume import PLANES, load_series
+from helpers.tables.crawl import GEOMETRY_FIELDS, scan
 
 
 def series_names() -> list[str]:
@@ -41,7 +42,7 @@ def sitk_read(folder):
 @pytest.fixture(scope="module")
 def study_table():
     """The synthetic CT study crawled once, as a learner does: ``(table, errors)``."""
-    return scan(data.ct_series("axial").parent, fields=SERIES_FIELDS, progress=False)
+    return scan(data.ct_series("axial").parent, fields=GEOMETRY_FIELDS, progress=False)
 
 
 def series_rows(table, name):
@@ -142,45 +143,51 @@ def test_two_series_in_one_folder(tmp_path):
     shutil.copy2(other, folder / "ZZ_other_series.dcm")
     with pytest.raises(SeriesError, match="holds 2 series, not one") as from_folder:
         load_series(folder)
-    table, errors = scan(folder, fields=SERIES_FIELDS, progress=False)
+    table, errors = scan(folder, fields=GEOMETRY_FIELDS, progress=False)
     assert errors.empty and len(table) == len(list(folder.iterdir()))
     with pytest.raises(SeriesError) as from_rows:
         load_series(table)
     assert str(from_rows.value) == str(from_folder.value)
 
 
-@needs_ct
-def test_a_slice_with_another_orientation(tmp_path):
-    folder = copy_series("axial", tmp_path / "tilted")
-    victim = sorted(folder.glob("*.dcm"))[5]
-    ds = pydicom.dcmread(victim)
+def _turn(ds):
     ds.ImageOrientationPatient = [1, 0, 0, 0, 0.8, -0.6]
-    victim.unlink()
-    save_copy(ds, folder / "tilted.dcm")
-    with pytest.raises(SeriesError, match="inconsistent orientation"):
-        load_series(folder)
 
 
-@needs_ct
-def test_a_duplicate_slice(tmp_path):
-    folder = copy_series("axial", tmp_path / "dup")
-    first = sorted(folder.glob("*.dcm"))[0]
-    ds = pydicom.dcmread(first)
+def _shrink(ds):
+    ds.PixelData = ds.pixel_array[:256, :256].tobytes()
+    ds.Rows = ds.Columns = 256
+
+
+def _copy_of(ds):
     ds.SOPInstanceUID = ds.SOPInstanceUID + ".1"
-    save_copy(ds, folder / "ZZ_duplicate.dcm")
-    with pytest.raises(SeriesError, match="same position"):
-        load_series(folder)
+
+
+#: A copy of the axial series with one slice changed: (which slice, change, whether the
+#: changed file replaces it, its new name, the error and its message).
+BROKEN = {
+    "another orientation": (5, _turn, True, "tilted.dcm", SeriesError,
+                            "inconsistent orientation"),
+    "a duplicate slice": (0, _copy_of, False, "ZZ_duplicate.dcm", SeriesError, "same position"),
+    "no position": (0, lambda ds: ds.__delattr__("ImagePositionPatient"), True,
+                    "no_position.dcm", MissingTagError, "no_position.dcm: ImagePositionPatient"),
+    "mixed sizes": (3, _shrink, True, "small.dcm", SeriesError,
+                    r"small.dcm: is 256x256 pixels .* mixed image sizes"),
+}
 
 
 @needs_ct
-def test_a_slice_without_position(tmp_path):
-    folder = copy_series("axial", tmp_path / "nopos")
-    victim = sorted(folder.glob("*.dcm"))[0]
+@pytest.mark.parametrize("case", BROKEN)
+def test_a_broken_slice_is_refused(tmp_path, case):
+    index, change, replaces, name, error, message = BROKEN[case]
+    folder = copy_series("axial", tmp_path / "series")
+    victim = sorted(folder.glob("*.dcm"))[index]
     ds = pydicom.dcmread(victim)
-    del ds.ImagePositionPatient
-    victim.unlink()
-    save_copy(ds, folder / "no_position.dcm")
-    with pytest.raises(MissingTagError, match="no_position.dcm: ImagePositionPatient"):
+    change(ds)
+    if replaces:
+        victim.unlink()
+    save_copy(ds, folder / name)
+    with pytest.raises(error, match=message):
         load_series(folder)
 
 
@@ -298,19 +305,6 @@ def test_a_missing_slice_is_refused_naming_its_neighbours(tmp_path, source, stud
 
 
 @needs_ct
-def test_mixed_sizes_are_refused(tmp_path):
-    folder = copy_series("axial", tmp_path / "sizes")
-    victim = sorted(folder.glob("*.dcm"))[3]
-    ds = pydicom.dcmread(victim)
-    ds.PixelData = ds.pixel_array[:256, :256].tobytes()
-    ds.Rows = ds.Columns = 256
-    victim.unlink()
-    save_copy(ds, folder / "small.dcm")
-    with pytest.raises(SeriesError, match=r"small.dcm: is 256x256 pixels .* mixed image sizes"):
-        load_series(folder)
-
-
-@needs_ct
 def test_files_are_named_relative_to_the_folder_given(tmp_path):
     """Two files may share a name in two sub-folders: messages must tell them apart."""
     first = sorted(data.ct_series("axial").glob("*.dcm"))[0]
@@ -384,7 +378,7 @@ def test_rows_lacking_geometry_are_refused_saying_how_to_get_it(study_table):
     default, _ = scan(folder, progress=False)  # the crawl's default fields: no geometry
     with pytest.raises(MissingTagError, match=(
             r"lack the columns ImagePositionPatient, ImageOrientationPatient; .*"
-            r"scan\(folder, fields=SERIES_FIELDS\)")):
+            r"scan\(folder, fields=GEOMETRY_FIELDS\)")):
         load_series(default)
     rows = series_rows(study_table[0], "axial").copy()
     with pytest.raises(MissingTagError, match=r"lack the column PixelSpacing;"):
@@ -411,3 +405,46 @@ def test_rows_paths_are_relative_to_the_crawled_folder(study_table):
     assert np.array_equal(load_series(absolute).affine, reference.affine)
     with pytest.raises(TypeError, match="folder= names the folder a table's paths"):
         load_series(data.ct_series("axial"), folder=data.ct_series("axial").parent)
+
+
+# ------------------------------------------------ the stack checks' public API (issue 23)
+@needs_ct
+def test_slice_order_takes_public_slices_built_from_pydicom():
+    """helpers.image.stack.slice_order on Slices made here from pydicom's reading of the
+    headers (not from a crawl) gives SimpleITK's order and spacing."""
+    image, files = sitk_read(data.ct_series("axial"))
+    shuffled = [files[i] for i in np.random.default_rng(5).permutation(len(files))]
+    heads = [pydicom.dcmread(f, stop_before_pixels=True) for f in shuffled]
+    found = [Slice(Path(f), str(h.SeriesInstanceUID),
+                   np.array([float(v) for v in h.ImageOrientationPatient]),
+                   np.array([float(v) for v in h.ImagePositionPatient]),
+                   np.array([float(v) for v in h.PixelSpacing]), (h.Rows, h.Columns))
+             for f, h in zip(shuffled, heads, strict=True)]
+    order, spacing = slice_order(found)
+    assert [shuffled[i] for i in order] == files
+    assert spacing == pytest.approx(image.GetSpacing()[2])
+
+
+@needs_ct
+def test_a_geometry_warning_points_at_the_callers_line(tmp_path):
+    """The warning names the learner's line (this file), not a line inside helpers."""
+    folder = moved_copy(tmp_path, "shifted", lambda k, p: p + ([0.2, 0, 0] if k == 7 else 0))
+    with pytest.warns(GeometryWarning) as caught:
+        load_series(folder)
+    assert {Path(w.filename).name for w in caught} == {Path(__file__).name}
+
+
+@needs_ct
+def test_a_folder_is_crawled_by_scan_in_this_process(monkeypatch):
+    """load_series(folder) reads its headers through helpers.tables.crawl.scan (the one
+    crawl), not a reader of its own: a scan that fails is the failure seen."""
+    from helpers.tables import crawl
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("scan was called")
+
+    monkeypatch.setattr(crawl, "_crawl", refuse)
+    with pytest.raises(RuntimeError, match="scan was called"):
+        load_series(data.ct_series("axial"))
+    with pytest.raises(RuntimeError, match="scan was called"):
+        load_series(sorted(data.ct_series("axial").glob("*.dcm"))[:3])

@@ -1,29 +1,27 @@
-"""Checks for Lesson 4, non-image data for machine learning.
+"""Checks for Lesson 4, geometry and volumes.
 
-The right answers come from somewhere other than the helpers the lesson uses:
-AS ages from the definition in PS3.5 Table 6.2-1, the excluded images from the
-cohort generator's own record of what it injected (:func:`helpers.data.cxr_plan.plan`),
-leaked patients and date shifts recomputed here with plain pandas and datetime, the
-hidden PHI by a plain search of every value for the original file's identifiers.
+Each check works the true answer out from the DICOM headers with pydicom alone, not with
+the helpers the lesson uses, and explains the usual mistakes: measuring the tilt of an
+oblique stack against the wrong axis or in radians, trusting file names or Instance
+Numbers, and reading the patient's left on the screen's left.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from functools import cache
+from pathlib import Path
 
-import pandas as pd
+import numpy as np
 import pydicom
-from pydicom.dataset import Dataset
+from pydicom.pixels import apply_modality_lut
 
+from ... import data
 from ..feedback import (
     Expected,
     Feedback,
-    as_count,
-    as_days,
-    as_names,
+    as_counts,
     as_number,
+    as_text,
     check,
     close_more_decimals,
     expects,
@@ -32,320 +30,172 @@ from ..feedback import (
     wrong,
 )
 
-#: The AS value of exercise 1 and its meaning (PS3.5 Table 6.2-1: nnnW = weeks); a
-#: week is 7 / 365.25 of a year, and 7/365 or 1/52 is accepted too.
-AGE_VALUE = "036W"
-AGE_YEARS = 36 * 7 / 365.25
-#: Exercise 4: the image whose patient's date shift the learner measures; the lesson's
-#: worked example is EXAMPLE_FILE.
-SHIFT_FILE = "00000002_000.dcm"
-EXAMPLE_FILE = "00000001_000.dcm"
-#: Exercise 5: the image whose carelessly cleaned header hides PHI.
-HIDDEN_PHI_FILE = "00000007_000.dcm"
-PRIVATE_CREATOR = "WORKBOOK PACS 1.0"
+#: Exercises 1 and 2: the series whose tilt the learner measures and whose stack the
+#: learner orders (its Instance Numbers do not follow position).
+STACK_SERIES = "oblique"
+#: Exercise 1: the oblique series' tilt is the angle between its slice normal and the
+#: patient's z axis.
+Z_AXIS = (0.0, 0.0, 1.0)
+#: Exercise 3: the series the lesson's viewer shows, and the HU range of lung (the range
+#: lesson 3's HU histogram searches for the lung peak), averaged over a small square so
+#: that one noisy voxel of air or a vessel's edge does not decide.
+VIEWER_SERIES = "axial"
+LUNG_HU = (-950.0, -700.0)
+LUNG_SQUARE = 5
 
 
-@expects(lambda: Expected(AGE_YEARS, near=r"(?i)year|036W|age"))
+def _stack(series: str) -> dict[str, tuple[float, float, int]]:
+    """Each file of ``series``: (position along the slice normal, z, Instance Number).
+
+    The normal is row direction x column direction of Image Orientation (Patient)
+    (PS3.3 C.7.6.2.1.1); a slice's position along it is Image Position (Patient) . normal.
+    """
+    out = {}
+    for f in sorted(data.ct_series(series).glob("*.dcm")):
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        o = [float(v) for v in ds.ImageOrientationPatient]
+        n = (o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3])
+        p = [float(v) for v in ds.ImagePositionPatient]
+        out[f.name] = (sum(a * b for a, b in zip(p, n, strict=True)), p[2],
+                       int(ds.InstanceNumber))
+    return out
+
+
+def _tilt_degrees(series: str) -> float:
+    """The angle between the slice normal of ``series`` (row direction x column direction
+    of Image Orientation (Patient), PS3.3 C.7.6.2.1.1) and the patient's z axis, 0..90."""
+    first = sorted(data.ct_series(series).glob("*.dcm"))[0]
+    o = [float(v) for v in pydicom.dcmread(first, stop_before_pixels=True)
+         .ImageOrientationPatient]
+    n = np.cross(o[:3], o[3:])
+    return float(np.degrees(np.arccos(min(1.0, abs(float(np.dot(n, Z_AXIS)))
+                                          / float(np.linalg.norm(n))))))
+
+
+def tilt_truth() -> float:
+    """The tilt of :data:`STACK_SERIES` in degrees."""
+    return _tilt_degrees(STACK_SERIES)
+
+
+@expects(lambda: Expected(tilt_truth(), near=r"(?i)tilt|angle|deg|°"))
 @check
-def check_age_years(answer: object) -> Feedback:
-    """Exercise 1: Patient's Age :data:`AGE_VALUE` in years (7/365.25, 7/365 or 1/52 of
-    a year per week all count, to two decimals or more; 0.7 is a near miss)."""
+def check_tilt(answer: object) -> Feedback:
+    """Exercise 1: by how many degrees the slices of :data:`STACK_SERIES` are tilted,
+    the angle between their normal and the patient's z axis (its depth would follow from
+    the series description and instance count printed earlier)."""
     value = as_number(answer)
     if value is None:
-        return wrong(f"give a number of years (a float), not {type(answer).__name__}.")
-    if abs(value - AGE_YEARS) <= 0.004:
-        return right(f"{AGE_VALUE} is 36 weeks (W): 36 x 7 / 365.25 = {AGE_YEARS:.3f} years, "
-                     "a baby of about 8 months.")
-    if math.isclose(value, 36):
-        return wrong("36 is the number, but the unit letter W means weeks, not years.")
-    if math.isclose(value, 3):
-        return wrong("36 months would be 3 years, but W means weeks; M is months.")
-    if math.isclose(value, 36 / 365.25, rel_tol=1e-3) or math.isclose(value, 36 / 365,
-                                                                        rel_tol=1e-3):
-        return wrong("that reads 036 as days; W means weeks (D is days).")
-    if rounded_from(value, AGE_YEARS) or abs(value - AGE_YEARS) < 0.01:
-        return close_more_decimals(value, AGE_YEARS)
-    if math.isclose(value, 36 * 7, rel_tol=1e-9):
-        return wrong("252 is the number of days; convert to years (divide by 365.25).")
-    if math.isclose(value, 36 / 12, rel_tol=1e-9) or math.isclose(value, 36 / 4.345,
-                                                                    rel_tol=1e-3):
-        return wrong("that treats the weeks as months; W means weeks (7 days each).")
-    return wrong(f"the last letter of an AS value is the unit (D days, W weeks, M months, "
-                 f"Y years); {AGE_VALUE} is 36 of them.")
+        return wrong("give one number: the angle in degrees.")
+    truth = tilt_truth()
+    close = lambda x: abs(value - x) < 1e-3  # noqa: E731
+    if close(truth):
+        return right(f"the normal (row direction x column direction) makes {truth:.2f} "
+                     "degrees with z: arccos of its z component. Slices tilted like this "
+                     "must be stacked along the normal, not along z.")
+    if close(180 - truth):
+        return wrong("that is the angle to -z: the normal points the other way along z. "
+                     "Take the absolute value of its z component (the tilt is at most 90).")
+    if close(90 - truth):
+        return wrong("that is the complement: the angle between the slice *plane* and z "
+                     "(or between the normal and the y axis). The tilt is between the "
+                     "*normal* and z.")
+    if close(math.radians(truth)):
+        return wrong("that is in radians; give degrees (np.degrees).")
+    if close(math.radians(90 - truth)) or close(math.radians(180 - truth)):
+        return wrong("that is in radians, and not the angle between the normal and z.")
+    if rounded_from(value, truth):
+        return close_more_decimals(value, truth)
+    if close(0):
+        return wrong("0 degrees would be an axial series; read this series' Image "
+                     "Orientation (Patient).")
+    return wrong(f"not {value:g}: take the cross product of the two direction vectors of "
+                 "Image Orientation (Patient), and the angle between it and (0, 0, 1).")
 
 
-@cache
-def _plan() -> pd.DataFrame:
-    from ...data.cxr_plan import plan
-
-    return plan()
-
-
-#: Defects that make an image something other than a frontal chest radiograph.
-EXCLUDING_DEFECTS = ("lateral", "body_part_abdomen", "body_part_cspine")
-
-
-def excluded_rows() -> pd.DataFrame:
-    """Plan rows the generator made lateral or gave another region's body part."""
-    plan = _plan()
-    return plan[plan["defect"].isin(EXCLUDING_DEFECTS)]
-
-
-def _patients_touched() -> tuple[set, set]:
-    """(patients with an excluded image, patients with a kept image), from the plan."""
-    excluded = excluded_rows()
-    kept = set(_plan().loc[~_plan().index.isin(excluded.index), "patient_number"])
-    return set(excluded["patient_number"]), kept
-
-
-def excluded_patients_truth() -> int:
-    """Patients who lose at least one image to the cleaning and keep at least one."""
-    dropped, kept = _patients_touched()
-    return len(dropped & kept)
-
-
-#: Images lesson 4's cleaning flags body_part_wrong (its problem table prints the count):
-#: every Body Part Examined but CHEST, although THORAX and empty ones are kept.
-BODY_PART_DEFECTS = ("body_part_abdomen", "body_part_cspine", "body_part_thorax",
-                     "body_part_empty")
-
-
-@expects(lambda: Expected(excluded_patients_truth(), near=r"(?i)patient"))
+@expects(lambda: Expected(_last_slice_name(), near=r"(?i)oblique|last|farthest"))
 @check
-def check_excluded_patients(answer: object) -> Feedback:
-    """Exercise 2: how many patients the frontal chest set still has, but not whole: at
-    least one image excluded by the cleaning (lateral views, other body regions) and at
-    least one kept. Patients, not images."""
-    value = as_count(answer)
-    if value is None:
-        return wrong("give a whole number of patients.")
-    excluded = excluded_rows()
-    dropped, kept = _patients_touched()
-    truth = len(dropped & kept)
-    lose_all = len(dropped - kept)
-    if value == truth:
-        return right(f"{truth} patients keep some images and lose others ({len(excluded)} "
-                     f"images are dropped in all); {lose_all} more lose every image and "
-                     "leave the set. The generator's own record agrees.")
-    flagged = int(_plan()["defect"].isin(BODY_PART_DEFECTS).sum())
-    if value == len(dropped):
-        also = (f" ({value} is also the body_part_wrong count printed above, which "
-                "includes THORAX and empty body parts: those images are kept)"
-                if value == flagged else "")
-        return wrong(f"that counts every patient with an excluded image, including the "
-                     f"{lose_all} who lose all of theirs and are not in the set at all{also}; "
-                     "keep those who still have a kept image.")
-    if value == flagged:
-        return wrong("that is the body_part_wrong count of images printed above: it includes "
-                     "THORAX and empty body parts, which the cleaning keeps. Count patients.")
-    if value == len(excluded):
-        return wrong("that counts images; several excluded images can belong to one "
-                     "patient. Count the distinct Patient IDs of the excluded rows.")
-    if value == len(_plan()) - len(excluded):
-        return wrong("that is the number of images kept; the question asks about the "
-                     "patients of the excluded images.")
-    if value == lose_all:
-        return wrong("that counts the patients who lose every image; the question asks for "
-                     "those who lose some and keep some.")
-    lateral = set(_plan().loc[_plan()["defect"] == "lateral", "patient_number"])
-    if value in (len(lateral), len(lateral & kept)):
-        return wrong("that counts only the patients with a lateral view; images of another "
-                     "body region (ABDOMEN, CSPINE) are dropped too.")
-    other = set(excluded.loc[excluded["defect"] != "lateral", "patient_number"])
-    if value in (len(other), len(other & kept)):
-        return wrong("that counts only the patients with an image of another body region; "
-                     "lateral views are dropped too.")
-    if value == len(kept):
-        return wrong("that counts every patient still in the set; keep only those who also "
-                     "lost an image.")
-    return wrong("take the Patient IDs of the rows whose `keep` column is False and of those "
-                 "whose `keep` is True, and count the IDs in both sets.")
+def check_last_slice(answer: object) -> Feedback:
+    """Exercise 2: the file of :data:`STACK_SERIES` farthest along its normal (the last
+    slice of the sorted stack)."""
+    text = as_text(answer)
+    if not text:
+        return wrong("give the file name as a string, like 'CT000001.dcm'.")
+    stack = _stack(STACK_SERIES)
+    last = _last_slice_name()
+    name = Path(text).name
+    name = {n.lower(): n for n in stack}.get(name.lower(), name)  # case carries no meaning
+    if name == last:
+        return right(f"{last} is {stack[last][0]:g} mm along the normal, the largest; its "
+                     f"Instance Number is {stack[last][2]}, which says nothing about where it "
+                     "lies.")
+    if name not in stack:
+        return wrong(f"{name!r} is not a file of the {STACK_SERIES} series.")
+    numbers = {n: v[2] for n, v in stack.items()}
+    if name == max(numbers, key=numbers.get):
+        return wrong("that has the highest Instance Number, but this series was numbered in "
+                     "two passes: Instance Number says in which order the images were made, "
+                     "not where they lie (PS3.3 C.7.6.1). Use Image Position (Patient).")
+    if name == min(numbers, key=numbers.get):
+        return wrong("that is Instance Number 1: numbers need not follow position. Compare "
+                     "Image Position (Patient) projected on the normal.")
+    if name == sorted(stack)[-1] or name == sorted(stack)[0]:
+        return wrong("that is picked by its file name; names say nothing about position.")
+    if name == min(stack, key=lambda n: stack[n][0]):
+        return wrong("that is the first slice along the normal; you want the last (the "
+                     "largest projection).")
+    return wrong(f"{name} lies {stack[name][0]:g} mm along the normal; look for the largest.")
 
 
-def leaked_patients(patients: pd.Series, split: pd.Series) -> int:
-    """Patients with images on both sides of ``split`` (recomputed with plain pandas)."""
-    sides = pd.DataFrame({"p": list(patients), "s": list(split)}).groupby("p")["s"].nunique()
-    return int((sides > 1).sum())
+def _last_slice_name() -> str:
+    """The file of :data:`STACK_SERIES` farthest along its normal."""
+    stack = _stack(STACK_SERIES)
+    return max(stack, key=lambda name: stack[name][0])
 
 
-@expects(lambda patients, split: Expected(leaked_patients(patients, split),
-                                          near=r"(?i)patient|both|leak"))
+def _axial_voxel(series: str, voxel: tuple[int, int, int]) -> tuple[float, np.ndarray, float]:
+    """(x in LPS mm, the slice in HU, the voxel in HU) for a voxel
+    ``(column, row, slice)`` of ``series``, slices sorted along the normal, from the
+    headers alone: position = Image Position (Patient) + column x column spacing x row
+    direction + row x row spacing x column direction (PS3.3 C.7.6.2.1.1)."""
+    stack = _stack(series)
+    names = sorted(stack, key=lambda n: stack[n][0])
+    column, row, k = voxel
+    ds = pydicom.dcmread(data.ct_series(series) / names[k])
+    o = [float(v) for v in ds.ImageOrientationPatient]
+    row_mm, col_mm = (float(v) for v in ds.PixelSpacing)
+    x = float(ds.ImagePositionPatient[0]) + column * col_mm * o[0] + row * row_mm * o[3]
+    hu = apply_modality_lut(ds.pixel_array, ds).astype(np.float64)
+    return x, hu, float(hu[row, column])
+
+
+@expects(lambda: Expected(None, why_none="any voxel of the left lung is right"))
 @check
-def check_leaked_patients(answer: object, patients: pd.Series, split: pd.Series) -> Feedback:
-    """Exercise 3: patients on both sides of an image-level random split."""
-    value = as_count(answer)
-    if value is None:
-        return wrong("give a whole number of patients.")
-    truth = leaked_patients(patients, split)
-    if int(value) == truth:
-        total = pd.Series(list(patients)).nunique()
-        return right(f"{truth} of {total} patients have images in both train and validation: "
-                     "a model could be validated on patients it has already seen.")
-    leaked_images = int(pd.Series(list(patients)).isin(
-        pd.Series(list(patients))[pd.Series(list(split)) == "validation"]).sum())
-    if int(value) == leaked_images:
-        return wrong("that counts images; count distinct patients.")
-    sides = pd.DataFrame({"p": list(patients), "s": list(split)})
-    seen = sides.loc[sides["s"] == "validation", "p"].isin(
-        set(sides.loc[sides["s"] == "train", "p"]))
-    if int(value) == int(seen.sum()):
-        return wrong("that counts validation images of leaked patients (printed in section "
-                     "6); count distinct patients.")
-    if int(value) == int(sides.groupby("p")["s"].nunique().eq(1).sum()):
-        return wrong("that counts the patients on one side only; the question asks for "
-                     "those on both sides.")
-    return wrong("group by patient and count the distinct sides: "
-                 "`df.groupby('PatientID')['naive'].nunique().gt(1).sum()`.")
-
-
-def _shift_days(name: str, key: str) -> int:
-    from ...data import cohort_images
-    from ...tables.deid import deidentify
-
-    original = pydicom.dcmread(cohort_images() / name, stop_before_pixels=True)
-    new = deidentify(original, key=key)
-
-    def day(text: str) -> dt.date:
-        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-
-    return (day(str(new.StudyDate)) - day(str(original.StudyDate))).days
-
-
-@expects(lambda key: Expected(_shift_days(SHIFT_FILE, key), near=r"(?i)day|moved|shift"))
-@check
-def check_date_shift(answer: object, key: str) -> Feedback:
-    """Exercise 4: by how many days de-identification with ``key`` moved the dates of the
-    patient of :data:`SHIFT_FILE` (new date minus original date): a number of days or a
-    ``timedelta``."""
-    value = as_days(answer)
-    if value is None:
-        return wrong("give a whole number of days (negative if the dates moved back), or "
-                     "the timedelta itself.")
-    truth = _shift_days(SHIFT_FILE, key)
-    if int(value) == truth:
-        return right(f"{truth} days: every date of this patient moves by the same amount, so "
-                     "the intervals between follow-ups are kept (PS3.15 E.3.6).")
-    if int(value) == -truth:
-        return wrong("right size, wrong sign: new date minus original date.")
-    if abs(int(value)) == abs(truth) * 86400:
-        return wrong("that is in seconds; give days (timedelta.days).")
-    if abs(int(value) - truth) == 1:
-        return wrong("off by one day: subtract the two dates, do not count both ends.")
-    example = _shift_days(EXAMPLE_FILE, key)
-    if int(value) == -example:
-        return wrong(f"{value} is the lesson's example patient's shift with its sign "
-                     "flipped (section 7 printed it); this patient has their own shift, and "
-                     "the answer is new date minus original date.")
-    if int(value) == example:
-        return wrong("that is the shift of the lesson's example patient. Each patient gets "
-                     "their own shift from the keyed hash, so that a shift learnt for one "
-                     "patient reveals nothing about another.")
-    return wrong("parse both Study Date values (DA, YYYYMMDD) into dates and subtract: "
-                 "`(parse_date(new.StudyDate) - parse_date(old.StudyDate)).days`.")
-
-
-def hidden_phi_header() -> Dataset:
-    """The header of :data:`HIDDEN_PHI_FILE` after a careless clean-up: Patient's Name,
-    Patient ID and Birth Date replaced, but the name left in a free-text comment and the
-    ID copied into a private element, as real PACS exports do. A new dataset; the file on
-    disk is not touched."""
-    from ...data import cohort_images
-
-    ds = pydicom.dcmread(cohort_images() / HIDDEN_PHI_FILE, stop_before_pixels=True)
-    name = ds.PatientName
-    ds.ImageComments = f"Follow-up of {name.given_name} {name.family_name}, compare with prior"
-    block = ds.private_block(0x0019, PRIVATE_CREATOR, create=True)
-    block.add_new(0x01, "LO", str(ds.PatientID))
-    ds.PatientName, ds.PatientID, ds.PatientBirthDate = "ANONYMOUS", "ANON", ""
-    return ds
-
-
-def _identifiers(ds: Dataset) -> list[str]:
-    """The patient's name parts, IDs (Patient ID and Other Patient IDs) and birth date."""
-    name = ds.PatientName
-    found = [name.family_name, name.given_name, str(ds.PatientID), str(ds.PatientBirthDate)]
-    found += [str(item.PatientID) for item in ds.get("OtherPatientIDsSequence", [])]
-    return [v for v in found if len(v) >= 3]
-
-
-def _label(element: pydicom.DataElement) -> str:
-    return element.keyword or f"({element.tag.group:04X},{element.tag.element:04X})"
-
-
-def _holds(element: pydicom.DataElement, values: list[str]) -> bool:
-    if element.VR == "SQ":
-        return any(_holds(e, values) for item in element.value for e in item)
-    text = str(element.value)
-    return any(v in text for v in values)
-
-
-def _normalise(label: object) -> str:
-    """A label as :func:`_label` writes it, from a keyword in any letter case, a nested
-    path as ``deid.audit`` names it (``OtherPatientIDsSequence[0].PatientID``: the
-    top-level element holds it), or a tag as a number or text ('(0019,1001)',
-    '0019,1001', '0x00191001')."""
-    from pydicom.datadict import keyword_for_tag
-
-    if isinstance(label, int) and not isinstance(label, bool):
-        keyword = keyword_for_tag(label)
-        return keyword or f"({label >> 16:04X},{label & 0xFFFF:04X})"
-    text = str(label).strip()
-    text = text.split("[")[0].split(".")[0].strip() if "[" in text else text
-    digits = text.upper().replace("0X", "")
-    for ch in "(), ":
-        digits = digits.replace(ch, "")
-    if len(digits) == 8 and all(c in "0123456789ABCDEF" for c in digits):
-        keyword = keyword_for_tag(int(digits, 16))
-        return keyword or f"({digits[:4]},{digits[4:]})"
-    return _KEYWORDS_BY_CASE.get(text.lower(), text)
-
-
-#: Keywords a learner may write in another letter case, by their lower-case form.
-_KEYWORDS_BY_CASE = {k.lower(): k for k in (
-    "ImageComments", "OtherPatientIDsSequence", "PatientName", "PatientID",
-    "PatientBirthDate", "InstitutionName", "ReferringPhysicianName", "StudyDescription")}
-
-
-def hidden_phi_truth() -> set[str]:
-    """The labels of the elements of :func:`hidden_phi_header` that hold the patient's
-    name, an ID or the birth date."""
-    from ...data import cohort_images
-
-    original = pydicom.dcmread(cohort_images() / HIDDEN_PHI_FILE, stop_before_pixels=True)
-    values = _identifiers(original)
-    return {_label(e) for e in hidden_phi_header() if _holds(e, values)}
-
-
-@expects(lambda: Expected(sorted(hidden_phi_truth())))
-@check
-def check_hidden_phi(answer: object) -> Feedback:
-    """Exercise 5: the elements of :func:`hidden_phi_header` that still hold the patient's
-    name, an ID or the birth date (keywords in any letter case, a nested element as the
-    audit names it, private elements as '(gggg,eeee)' or their tag number)."""
-    names = as_names(answer)
-    if names is None:
-        return wrong("give a set of keywords, private elements as '(0019,1001)'.")
-    chosen = {_normalise(a) for a in names}
-    truth = hidden_phi_truth()
-    if chosen == truth:
-        return right(f"{', '.join(sorted(truth))}: free text, a sequence and a private "
-                     "element. PS3.15 Table E.1-1 removes each of them (X), and removes private "
-                     "elements unless an option keeps them: blanking three named attributes "
-                     "is not de-identification.")
-    missed, extra = truth - chosen, chosen - truth
-    hints = []
-    for label in sorted(missed):
-        if label.startswith("("):
-            hints.append(f"{label} is a private element: vendors copy IDs into them, and "
-                         "only their documentation says so")
-        elif label == "OtherPatientIDsSequence":
-            hints.append("OtherPatientIDsSequence nests another identifier of the patient "
-                         "inside an item: look inside sequences")
-        else:
-            hints.append(f"{label} is free text, and free text can hold a name")
-    for label in sorted(extra):
-        if label in ("PatientName", "PatientID", "PatientBirthDate"):
-            hints.append(f"{label} was already replaced")
-        else:
-            hints.append(f"{label} holds none of this patient's name, IDs or birth date")
-    return wrong("; ".join(hints) + ".")
+def check_left_lung(answer: object) -> Feedback:
+    """Exercise 3: ``viewer.crosshair`` (column, row, slice of the :data:`VIEWER_SERIES`
+    volume) on the patient's left lung: LPS x > 0 (PS3.3 C.7.6.2.1.1) and lung HU."""
+    voxel = as_counts(answer, 3)
+    if voxel is None:
+        return wrong(f"give the crosshair, three whole numbers [column, row, slice] "
+                     f"(answer = viewer.crosshair); you gave {answer!r}.")
+    column, row, k = voxel
+    stack = _stack(VIEWER_SERIES)
+    first = pydicom.dcmread(sorted(data.ct_series(VIEWER_SERIES).glob("*.dcm"))[0],
+                            stop_before_pixels=True)
+    if not (0 <= column < first.Columns and 0 <= row < first.Rows and 0 <= k < len(stack)):
+        return wrong(f"[{column}, {row}, {k}] is outside the volume ({first.Columns} columns, "
+                     f"{first.Rows} rows, {len(stack)} slices).")
+    x, hu, value = _axial_voxel(VIEWER_SERIES, (column, row, k))
+    h = LUNG_SQUARE // 2
+    around = float(hu[max(row - h, 0):row + h + 1, max(column - h, 0):column + h + 1].mean())
+    lo, hi = LUNG_HU
+    if not lo <= around <= hi:
+        return wrong(f"that voxel holds {value:g} HU ({around:.0f} HU on average around it): "
+                     f"not lung, which is about {lo:g} to {hi:g} HU. Click inside the dark "
+                     "lung, away from vessels and the chest wall, and read the value under "
+                     "the pointer in the status line first.")
+    if x < 0:
+        return wrong(f"that is lung, but at x = {x:.1f} mm: the patient's right. The axial "
+                     "view is seen from the feet, so the patient's left is on the screen's "
+                     "right, where the letter L is.")
+    return right(f"lung ({value:g} HU) at x = {x:.1f} mm, on the patient's left (+x points "
+                 "to the patient's Left, PS3.3 C.7.6.2.1.1), shown on the screen's right.")

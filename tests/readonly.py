@@ -1,6 +1,7 @@
-"""Run every lesson once with data/ read-only (shared by test_nothing_lost and test_phi).
+"""Run a command with data/ read-only, and hash data/ (for the lesson runs of lesson_runs.py).
 
-See ``test_nothing_lost.py`` for what "read-only" means here and how it is enforced.
+See ``reliability/test_nothing_lost.py`` for what "read-only" means here and how it is
+enforced.
 """
 
 from __future__ import annotations
@@ -11,13 +12,9 @@ import shlex
 import shutil
 import stat
 import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.paths import DATA_DIR, REPO_ROOT
-
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from helpers.paths import DATA_DIR
 
 
 def hashes(root: Path) -> dict[str, str]:
@@ -98,30 +95,3 @@ def run_read_only(command: list[str], env: dict[str, str]) -> tuple[str, subproc
         for p, mode in modes.items():
             p.chmod(mode)
     return "chmod a-w" + (" and setpriv without CAP_DAC_OVERRIDE" if prefix else ""), proc
-
-
-@dataclass
-class LessonsRun:
-    how: str                   #: how data/ was made read-only
-    returncode: int
-    stderr: str
-    before: dict[str, str]     #: SHA-256 of every data/ file before the run
-    after: dict[str, str]      #: ... and after
-    notebooks: Path            #: the executed copies
-    output: Path               #: DICOM_WORKBOOK_OUTPUT of the run
-
-
-def run_lessons(work: Path) -> LessonsRun:
-    """Copy every lesson to ``work/notebooks``, execute them all with data/ read-only and
-    ``DICOM_WORKBOOK_OUTPUT=work/output``, hashing data/ before and after."""
-    before = hashes(DATA_DIR)
-    notebooks = work / "notebooks"
-    notebooks.mkdir(parents=True)
-    for nb in NOTEBOOKS:
-        shutil.copyfile(nb, notebooks / nb.name)
-    env = dict(os.environ, DICOM_WORKBOOK_OUTPUT=str(work / "output"))
-    command = [sys.executable, "-m", "helpers.lessons.notebooks", "execute",
-               *(str(notebooks / nb.name) for nb in NOTEBOOKS)]
-    how, proc = run_read_only(command, env)
-    return LessonsRun(how, proc.returncode, proc.stderr, before, hashes(DATA_DIR), notebooks,
-                      work / "output")
