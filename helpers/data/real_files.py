@@ -24,9 +24,11 @@ REAL_FILES: dict[str, str] = {
     "JPGExtended.dcm": "JPEG extended (process 2 and 4), 12-bit, decodable with pylibjpeg",
     "JPEG2000.dcm": "JPEG 2000",
     "JPEG-LL.dcm": "JPEG lossless, process 14",
-    "693_UNCI.dcm": "CT 512x512, implicit VR",
-    "693_J2KR.dcm": "a CT 512x512, JPEG 2000 lossless (its pixels differ from 693_UNCI's)",
-    "RG1_UNCI.dcm": "real chest CR, MONOCHROME1",
+    "693_UNCI.dcm": "693_J2KR's slice, implicit VR, decompressed from lossy JPEG 2000 "
+                    "(Lossy Image Compression 01)",
+    "693_J2KR.dcm": "a head CT slice 512x512, JPEG 2000 lossless: the original pixels",
+    "RG1_UNCI.dcm": "real chest CR, MONOCHROME1, decompressed from lossy JPEG 2000 "
+                    "(Lossy Image Compression 01)",
     "MR2_UNCI.dcm": "MR with a non-integer rescale slope",
     "emri_small.dcm": "multi-frame MR (10 frames)",
     "emri_small_RLE.dcm": "the same multi-frame MR, RLE",

@@ -26,6 +26,14 @@ def test_hu():
                                 - float(ds.RescaleIntercept)).message
     assert not L.check_hu("a lot")
     assert "no answer" in L.check_hu(...).message
+    swapped = int(ds.pixel_array[L.HU_PIXEL[::-1]]) + float(ds.RescaleIntercept)
+    assert swapped != hu and "swapped" in L.check_hu(swapped).message
+    lossy = pydicom.dcmread(data.real(L.LOSSY_COPY_FILE))
+    assert lossy.LossyImageCompression == "01"        # the same slice, a lossy copy
+    lossy_hu = int(lossy.pixel_array[L.HU_PIXEL]) * float(lossy.RescaleSlope) + float(
+        lossy.RescaleIntercept)
+    if lossy_hu != hu:
+        assert "lossy copy" in L.check_hu(lossy_hu).message
 
 
 def test_grey_level_matches_window():
@@ -41,6 +49,11 @@ def test_grey_level_matches_window():
     assert "textbook" in L.check_grey(round(textbook)).message
     assert not L.check_grey(300)
     assert "whole number" in L.check_grey(12.5).message
+    assert "truncate" in L.check_grey(exact).message        # the real-valued y
+    assert "truncate" in L.check_grey(round(exact, 2)).message
+    assert "HU value itself" in L.check_grey(L.GREY_HU).message
+    lesson0 = int(window(np.array([L.GREY_HU]), 40, 100)[0])
+    assert lesson0 != grey and "lesson 0" in L.check_grey(lesson0).message
 
 
 def _windowed(ds, c, w):

@@ -25,19 +25,21 @@ def _along(ds):
     return float(np.dot(np.array(ds.ImagePositionPatient, dtype=float), np.cross(o[:3], o[3:])))
 
 
-def test_stack_extent():
+def test_tilt():
+    """The angle between the oblique normal and z, from numpy's cross product and the
+    dot product with (0, 0, 1); radians, the complement and -z each get their hint."""
     headers = _headers(L.STACK_SERIES)
-    d = sorted(_along(h) for h in headers.values())
-    gap = d[1] - d[0]
-    assert L.check_stack_extent(d[-1] - d[0])
-    assert "gaps" in L.check_stack_extent(len(d) * gap).message
-    z = sorted(float(h.ImagePositionPatient[2]) for h in headers.values())
-    assert z[-1] - z[0] != d[-1] - d[0], "the series must be oblique for this hint"
-    assert "difference in z" in L.check_stack_extent(z[-1] - z[0]).message
-    by_number = sorted(headers.values(), key=lambda h: int(h.InstanceNumber))
-    assert "Instance Numbers" in L.check_stack_extent(
-        abs(_along(by_number[-1]) - _along(by_number[0]))).message
-    assert not L.check_stack_extent("far")
+    o = np.array(next(iter(headers.values())).ImageOrientationPatient, dtype=float)
+    n = np.cross(o[:3], o[3:])
+    tilt = float(np.degrees(np.arccos(abs(n[2]) / np.linalg.norm(n))))
+    assert 0 < tilt < 90 and abs(tilt - 45) > 1     # oblique, and not its own complement
+    assert L.check_tilt(tilt)
+    assert "radians" in L.check_tilt(np.radians(tilt)).message
+    assert "complement" in L.check_tilt(90 - tilt).message
+    assert "-z" in L.check_tilt(180 - tilt).message
+    assert "keep more decimals" in L.check_tilt(round(tilt)).message
+    assert "axial" in L.check_tilt(0).message
+    assert "cross product" in L.check_tilt(12.0).message
 
 
 def test_last_slice():
@@ -53,6 +55,7 @@ def test_last_slice():
         numbers[0], numbers[-1], min(headers), max(headers))
     assert "not a file" in L.check_last_slice("nonsense.dcm").message
     assert "string" in L.check_last_slice(42).message
+    assert L.check_last_slice(f" {ordered[-1].lower()} ")
 
 
 def test_left_lung():
@@ -79,11 +82,11 @@ def test_left_lung():
     assert vol.to_patient(*air)[0] > 0 and vol.array[air[2], air[1], air[0]] < -950
     assert "not lung" in L.check_left_lung(air).message
     assert "outside the volume" in L.check_left_lung([vol.shape[2], 0, 0]).message
-    assert "three whole numbers" in L.check_left_lung([368.0, 215, 40]).message
+    assert L.check_left_lung([368.0, 215, 40])          # integral floats are whole numbers
+    assert "three whole numbers" in L.check_left_lung([368.5, 215, 40]).message
     assert "three whole numbers" in L.check_left_lung("left").message
 
 
-@pytest.mark.parametrize("check", [L.check_stack_extent, L.check_last_slice,
-                                   L.check_left_lung])
+@pytest.mark.parametrize("check", [L.check_tilt, L.check_last_slice, L.check_left_lung])
 def test_placeholder(check):
     assert "no answer" in check(None).message

@@ -13,7 +13,20 @@ import re
 import pydicom
 from pydicom.datadict import get_entry, keyword_for_tag
 
-from ..feedback import Feedback, check, right, wrong
+from ..feedback import (
+    Expected,
+    Feedback,
+    as_choice,
+    as_count,
+    as_names,
+    as_sequence,
+    as_text,
+    check,
+    expects,
+    plain,
+    right,
+    wrong,
+)
 
 #: The keyword the learner looks up in the data dictionary (exercise 1).
 LOOKUP_KEYWORD = "ImagePositionPatient"
@@ -34,54 +47,92 @@ SERIES_OPTIONS: dict[str, str] = {
 #: The header of the PHI exercise: the first file (by name) of the synthetic axial CT,
 #: whose fields the lesson does not print.
 PHI_SERIES = "axial"
-#: Candidate header fields for the PHI exercise, with why each one is or is not
-#: protected health information (PS3.15 Annex E, Table E.1-1, Basic Profile). The
-#: lesson's own PHI table (section 3) lists none of them.
-PHI_REASONS: dict[str, str] = {
-    "InstitutionAddress": "the hospital's street address says where the patient was treated",
-    "AcquisitionDate": "a date of care: dates are identifiers (HIPAA), shifted or removed",
-    "SeriesDate": "a date of care too, often the same as the study date",
-    "StudyID": "a hospital-assigned study identifier (often the order number): it links to "
-               "the hospital's records",
+#: Candidate header fields of the PHI exercise with their action in the Basic Profile,
+#: PS3.15 Table E.1-1 (X remove, Z empty or dummy, D dummy, compound codes by the
+#: attribute's type in the IOD), and what makes each one identifying. An attribute the
+#: table lists is PHI-bearing: the profile removes or replaces it.
+PHI_ACTIONS: dict[str, tuple[str, str]] = {
+    "InstitutionAddress": ("X", "the hospital's street address says where the patient was "
+                                "treated"),
+    "AcquisitionDate": ("X/Z", "a date of care: dates are identifiers (HIPAA), shifted or "
+                               "removed"),
+    "SeriesDate": ("X/D", "a date of care too, often the same as the study date"),
+    "StudyID": ("Z", "a hospital-assigned study identifier (often the order number): it "
+                     "links to the hospital's records"),
+    "ProtocolName": ("X/D", "sites type free text into it (a research study, a reason for "
+                            "the scan, sometimes a name), so the profile does not trust it"),
 }
+#: Candidates Table E.1-1 does not list: the Basic Profile keeps them.
 NOT_PHI_REASONS: dict[str, str] = {
     "SliceThickness": "an acquisition parameter",
     "KVP": "the X-ray tube voltage is an acquisition parameter",
     "ConvolutionKernel": "the reconstruction filter, a property of the image",
-    "Manufacturer": "the scanner's maker is kept by the Basic Profile",
-    "ManufacturerModelName": "the scanner model is kept by the Basic Profile",
+    "Manufacturer": "the scanner's maker, which Table E.1-1 does not list",
+    "ManufacturerModelName": "the scanner model, which Table E.1-1 does not list",
     "BodyPartExamined": "what was imaged, not who",
     "PixelSpacing": "the pixel size in mm is a property of the image",
     "PatientPosition": "how the patient lay in the scanner (e.g. HFS), not who they are",
-    "ProtocolName": "the scan protocol's name (here 'Chest routine'), not the patient's",
 }
-PHI_CANDIDATES: list[str] = sorted([*PHI_REASONS, *NOT_PHI_REASONS])
+PHI_REASONS: dict[str, str] = {k: why for k, (_action, why) in PHI_ACTIONS.items()}
+PHI_CANDIDATES: list[str] = sorted([*PHI_ACTIONS, *NOT_PHI_REASONS])
 
 
 def _as_tag(value: object) -> int | None:
-    """An int tag from an int, a pydicom Tag, or text like '(0028,0030)' / '00280030'."""
+    """An int tag from an int (numpy's too), a pydicom Tag, an integral float, or text
+    like '(0028,0030)', '0028,0030', '0x00280030', '00280030' or the decimal digits an
+    array of mixed items turns an int into."""
+    value = plain(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return int(value)
     if isinstance(value, str):
-        digits = re.sub(r"[\s(),x]", "", value.lower().replace("0x", ""))
+        text = value.strip().lower()
+        digits = re.sub(r"[\s(),]", "", text.replace("0x", ""))
         if re.fullmatch(r"[0-9a-f]{8}", digits):
             return int(digits, 16)
+        if re.fullmatch(r"\d{1,10}", text):
+            return int(text)
     return None
+
+
+def _vm_text(value: object) -> str | None:
+    """A VM as the dictionary writes it ('3', '1-n'), from text or a whole number."""
+    count = as_count(value)
+    if count is not None:
+        return str(count)
+    return as_text(value, case="lower")
+
+
+def _hex_read_as_decimal(tag: int) -> int | None:
+    """The number a learner gets by reading the tag's 8 hex digits as decimal (for
+    (0020,0032): 200032), or None when a digit is a letter."""
+    digits = f"{tag:08X}"
+    return int(digits) if digits.isdigit() else None
 
 
 def _tag_text(tag: int) -> str:
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
+def lookup_truth() -> tuple[int, str, str]:
+    """(tag, VR, VM) of :data:`LOOKUP_KEYWORD` in pydicom's data dictionary (PS3.6)."""
+    tag = pydicom.datadict.tag_for_keyword(LOOKUP_KEYWORD)
+    vr, vm, *_ = get_entry(tag)
+    return tag, vr, vm
+
+
+@expects(lambda: Expected(_tag_text(lookup_truth()[0])))
 @check
 def check_lookup(answer: object) -> Feedback:
     """Exercise 1: (tag, VR, VM) of :data:`LOOKUP_KEYWORD`, from pydicom's data dictionary."""
-    if not isinstance(answer, tuple | list) or len(answer) != 3:
+    items = as_sequence(answer)
+    if items is None or len(items) != 3:
         return wrong("give three things in a tuple: (tag, VR, VM), e.g. "
                      "(0x00100010, 'PN', '1') for PatientName.")
-    tag_given, vr, vm = answer
-    tag = pydicom.datadict.tag_for_keyword(LOOKUP_KEYWORD)
-    true_vr, true_vm, name, _retired, _kw = get_entry(tag)
+    tag_given, vr_given, vm_given = items
+    tag, true_vr, true_vm = lookup_truth()
+    name = get_entry(tag)[2]
     got = _as_tag(tag_given)
     if got is None:
         return wrong(f"the tag {tag_given!r} is not a tag: write it as an integer like "
@@ -91,24 +142,29 @@ def check_lookup(answer: object) -> Feedback:
         if swapped == tag:
             return wrong(f"{_tag_text(got)} has group and element swapped: the group "
                          "(which module family) comes first.")
+        if got == _hex_read_as_decimal(tag):
+            return wrong(f"{got} is the tag's hex digits read as a decimal number: write "
+                         f"0x{tag:08X} (with 0x), or the text '{_tag_text(tag)}'.")
         other = keyword_for_tag(got)
         if other == "ImageOrientationPatient":
             return wrong(f"{_tag_text(got)} is Image Orientation (Patient), the two direction "
-                         "vectors; Image Position (Patient) is the position of the first "
-                         "pixel's centre.")
+                         "vectors printed in section 5; Image Position (Patient) is the "
+                         "position of the first pixel's centre.")
         return wrong(f"{_tag_text(got)} is {other or 'not in the dictionary'}, not "
                      f"{name}; look it up with pydicom.datadict.tag_for_keyword.")
-    if str(vr).upper() != true_vr:
+    vr = as_text(vr_given, case="upper")
+    if vr != true_vr:
         hint = (f" {name} is written as text: decimal strings like '-178.85'."
-                if str(vr).upper() in ("FL", "FD") else "")
-        return wrong(f"the VR of {name} is not {vr!r}.{hint} pydicom.datadict."
+                if vr in ("FL", "FD") else "")
+        return wrong(f"the VR of {name} is not {vr_given!r}.{hint} pydicom.datadict."
                      "dictionary_VR gives it.")
-    if str(vm) != true_vm:
-        if str(vm) == "6":
+    vm = _vm_text(vm_given)
+    if vm != true_vm:
+        if vm == "6":
             return wrong("VM 6 belongs to Image Orientation (Patient) (two vectors); a "
                          "position is one point.")
-        return wrong(f"VM {vm!r} is not right: {name} holds x, y and z of one point, so VM "
-                     f"is {true_vm!r} (give the dictionary's text, like '1' or '2').")
+        return wrong(f"VM {vm_given!r} is not right: {name} holds x, y and z of one point, "
+                     f"so VM is {true_vm!r} (give the dictionary's text, like '1' or '2').")
     return right(f"{name} is {_tag_text(tag)}, VR {true_vr} (decimal string), VM {true_vm}: "
                  "x, y, z in mm of the centre of the first pixel sent, in the patient's LPS "
                  "coordinates (PS3.3 C.7.6.2.1.1).")
@@ -125,15 +181,17 @@ def _decode_reference() -> tuple[int, str, int, int]:
     return int(element.tag), element.VR, int(raw.length), int(element.value)
 
 
+@expects(lambda: Expected(_decode_reference(), near=r"(?i)columns|\(0028,0011\)"))
 @check
 def check_decoded_element(answer: object) -> Feedback:
     """Exercise 2: decode 10 bytes of explicit VR little endian by hand.
 
     The answer is ``(tag, VR, length, value)``.
     """
-    if not isinstance(answer, tuple | list) or len(answer) != 4:
+    items = as_sequence(answer)
+    if items is None or len(items) != 4:
         return wrong("give four things in a tuple: (tag, VR, length, value).")
-    tag_given, vr, length, value = answer
+    tag_given, vr_given, length_given, value_given = items
     tag, true_vr, true_length, true_value = _decode_reference()
     got = _as_tag(tag_given)
     if got is None:
@@ -148,57 +206,93 @@ def check_decoded_element(answer: object) -> Feedback:
         if got == (tag & 0xFFFF) << 16 | tag >> 16:
             return wrong(f"{_tag_text(got)} reads the 4 tag bytes as one number; they are two "
                          "2-byte numbers, the group first, then the element.")
+        if got == _hex_read_as_decimal(tag):
+            return wrong(f"{got} is the tag's hex digits read as a decimal number: write "
+                         f"0x{tag:08X} (with 0x).")
         return wrong(f"{_tag_text(got)} is not the tag in these bytes: the first two bytes "
                      "are the group, the next two the element, each little endian.")
-    if str(vr) != true_vr:
+    vr = as_text(vr_given, case="upper")
+    if vr != true_vr:
+        if vr == true_vr[::-1]:
+            return wrong(f"{vr_given!r} reads the two VR letters backwards: a VR is two "
+                         "ASCII characters in the order they are stored, not a little "
+                         "endian number.")
         return wrong(f"the VR is the two ASCII letters after the tag (bytes 5 and 6); they "
-                     f"spell {true_vr!r}, not {vr!r}.")
+                     f"spell {true_vr!r}, not {vr_given!r}.")
+    length = as_count(length_given)
     if length != true_length:
         if length == 10:
             return wrong("10 is the size of the whole element; the length field counts only "
                          "the value bytes that follow it.")
+        if length == int.from_bytes(true_length.to_bytes(2, "little"), "big"):
+            return wrong(f"{length} reads the length big endian; little endian puts the low "
+                         "byte first.")
         return wrong(f"the length is the 2-byte little endian number after the VR; "
-                     f"{length!r} is not it.")
+                     f"{length_given!r} is not it.")
+    value = as_count(value_given)
     if value != true_value:
         if value == int.from_bytes(true_value.to_bytes(2, "little"), "big"):
             return wrong(f"{value} reads the value big endian; little endian puts the low "
                          "byte first.")
-        return wrong(f"{value!r} is not the value: it is a US (unsigned 16-bit) number "
-                     "made of the last two bytes, low byte first.")
+        if value is not None and value == int(f"{true_value:x}"):
+            return wrong(f"{value} is the hex byte {true_value:02x} read as a decimal "
+                         f"number: 0x{true_value:02x} is {true_value}.")
+        return wrong(f"{value_given!r} is not the value: it is a US (unsigned 16-bit) "
+                     "number made of the last two bytes, low byte first.")
     return right(f"{_tag_text(tag)} {DECODE_KEYWORD}, VR {true_vr}, length {true_length}, "
                  f"value {true_value}: the image has {true_value} columns (pydicom agrees).")
 
 
+def _as_keyword(name: object) -> str | None:
+    """A candidate keyword from its keyword in any letter case, or its tag
+    ('(0008,0081)', 0x00080081)."""
+    tag = _as_tag(name) if not (isinstance(name, str) and name.isalpha()) else None
+    if tag is not None:
+        name = keyword_for_tag(tag) or name
+    text = str(name).strip()
+    by_case = {k.lower(): k for k in PHI_CANDIDATES}
+    return by_case.get(text.lower(), text)
+
+
+@expects(lambda: Expected(sorted(PHI_ACTIONS)))
 @check
 def check_phi(answer: object) -> Feedback:
-    """Exercise 3: which of :data:`PHI_CANDIDATES` are protected health information."""
-    if isinstance(answer, str) or not hasattr(answer, "__iter__"):
+    """Exercise 3: which of :data:`PHI_CANDIDATES` are protected health information, as
+    PS3.15 Table E.1-1 grades them (:data:`PHI_ACTIONS`: listed, so removed or replaced
+    by the Basic Profile)."""
+    names = as_names(answer)
+    if names is None:
         return wrong("give a set of keywords, e.g. {'PatientName', 'Rows'}.")
-    chosen = {str(k) for k in answer}  # type: ignore[union-attr]
-    unknown = sorted(chosen - set(PHI_CANDIDATES))
+    chosen = {_as_keyword(k) for k in names}
+    unknown = sorted(str(k) for k in chosen - set(PHI_CANDIDATES))
     if unknown:
         return wrong(f"{', '.join(unknown)} is not one of the candidates; choose from "
                      "PHI_CANDIDATES.")
-    missed = sorted(set(PHI_REASONS) - chosen)
-    extra = sorted(chosen - set(PHI_REASONS))
+    missed = sorted(set(PHI_ACTIONS) - chosen)
+    extra = sorted(chosen - set(PHI_ACTIONS))
     if not missed and not extra:
-        return right(f"all {len(PHI_REASONS)} identify a person or link to one; the rest "
-                     "describe the image or the machine.")
+        actions = ", ".join(f"{k} {a}" for k, (a, _) in sorted(PHI_ACTIONS.items()))
+        return right(f"PS3.15 Table E.1-1 lists all {len(PHI_ACTIONS)} ({actions}): each "
+                     "identifies a person or may, so the Basic Profile removes or replaces "
+                     "it; the rest describe the image or the machine, and the table does "
+                     "not list them.")
     parts = []
     if missed:
-        parts.append("missing: " + "; ".join(f"{k} ({PHI_REASONS[k]})" for k in missed))
+        parts.append("missing: " + "; ".join(
+            f"{k} (Table E.1-1: {PHI_ACTIONS[k][0]}; {PHI_ACTIONS[k][1]})" for k in missed))
     if extra:
         parts.append("not PHI: " + "; ".join(f"{k} ({NOT_PHI_REASONS[k]})" for k in extra))
     return wrong(". ".join(parts) + ".")
 
 
+@expects(lambda: Expected(None, why_none="a letter among the options the cell prints"))
 @check
 def check_series_convention(answer: object) -> Feedback:
     """Exercise 4 (multiple choice, :data:`SERIES_OPTIONS`): how many series the four
     views of one mammography exam make. PS3.3 C.7.3.1 defines a series by its Series
     Instance UID and its General Series attributes; it sets no count of images per series."""
-    choice = str(answer).strip().lower().strip("()")
-    if choice not in SERIES_OPTIONS:
+    choice = as_choice(answer, SERIES_OPTIONS)
+    if choice is None:
         return wrong(f"give one letter: {', '.join(SERIES_OPTIONS)}.")
     if choice == "d":
         return right("nothing in DICOM fixes the number of images in a series (PS3.3 "
@@ -217,26 +311,50 @@ def check_series_convention(answer: object) -> Feedback:
                  "its own.")
 
 
+def dataset_offset_truth(name: str = OFFSET_FILE) -> tuple[int, int]:
+    """(where the dataset of ``name`` starts, its File Meta Information Group Length)."""
+    from ...data import real
+
+    meta = pydicom.filereader.read_file_meta_info(real(name))
+    group_length = int(meta.FileMetaInformationGroupLength)
+    # 128 preamble + 4 'DICM' + the (0002,0000) element itself (12 bytes) + the rest
+    return 128 + 4 + 12 + group_length, group_length
+
+
+#: The file whose dataset start lesson 1 works out in its text (a hint names it).
+SHOWN_OFFSET_FILE = "CT_small.dcm"
+
+
+@expects(lambda: Expected(dataset_offset_truth()[0],
+                          near=r"(?i)byte|offset|dataset|start|meta group"))
 @check
 def check_dataset_offset(answer: object) -> Feedback:
     """Exercise 5: the byte where the dataset starts in :data:`OFFSET_FILE`."""
-    if not isinstance(answer, int) or isinstance(answer, bool):
+    value = as_count(answer)
+    if value is None:
         return wrong("give the offset as a whole number of bytes from the start of the file.")
-    from ...data import real
-
-    meta = pydicom.filereader.read_file_meta_info(real(OFFSET_FILE))
-    group_length = int(meta.FileMetaInformationGroupLength)
-    # 128 preamble + 4 'DICM' + the (0002,0000) element itself (12 bytes) + the rest
-    start = 128 + 4 + 12 + group_length
-    if answer == start:
+    start, group_length = dataset_offset_truth()
+    if value == start:
         return right(f"128 (preamble) + 4 ('DICM') + 12 (the group length element) + "
                      f"{group_length} (what it counts) = {start}.")
-    if answer == 128:
+    if value == 128:
         return wrong("128 is where 'DICM' starts, right after the preamble.")
-    if answer == 132:
+    if value == 132:
         return wrong("132 is where the file meta group starts; the dataset comes after it.")
-    if answer == 132 + group_length:
+    if value == 132 + group_length:
         return wrong("close: (0002,0000) counts the bytes after itself, so add the 12 bytes "
                      "of the group length element too.")
-    return wrong(f"{answer} is not it: add the preamble, 'DICM', and the whole meta group "
+    if value == 144:
+        return wrong("144 is where the second meta element starts: add the group length, the "
+                     "bytes of the rest of the meta group.")
+    if value == group_length:
+        return wrong(f"{group_length} is the group length alone; the dataset starts after "
+                     "the preamble, 'DICM', the (0002,0000) element and the bytes it counts.")
+    if value == dataset_offset_truth(SHOWN_OFFSET_FILE)[0]:
+        return wrong(f"{value} is where {SHOWN_OFFSET_FILE}'s dataset starts (section 6); "
+                     f"{OFFSET_FILE} has a meta group of another length.")
+    if value in (start - 1, start + 1):
+        return wrong(f"off by one: offsets count from 0, and the dataset's first byte is "
+                     f"the one right after the meta group's last ({value} is not it).")
+    return wrong(f"{value} is not it: add the preamble, 'DICM', and the whole meta group "
                  "(its (0002,0000) element says how long the rest of it is).")

@@ -2,9 +2,9 @@
 
 Each check works the true answer out from the DICOM files with pydicom alone
 (or with exact fractions for the window formula), not with the helpers the lesson
-uses, and explains the usual mistakes: forgetting the intercept, rounding instead
-of truncating, ignoring the half-unit shift of the window, and inverting a MONOCHROME1
-image at the wrong step.
+uses, and explains the usual mistakes: forgetting the intercept, reading the lossy
+copy of the slice, rounding instead of truncating, ignoring the half-unit shift of
+the window, and inverting a MONOCHROME1 image at the wrong step.
 """
 
 from __future__ import annotations
@@ -17,11 +17,24 @@ import pydicom
 from pydicom.pixels import apply_modality_lut
 
 from ... import data
-from ..feedback import Feedback, as_number, check, exact_grey, right, wrong
+from ..feedback import (
+    Expected,
+    Feedback,
+    as_count,
+    as_number,
+    check,
+    exact_grey,
+    expects,
+    right,
+    rounded_from,
+    wrong,
+)
 
 #: Exercise 1: the CT file and the pixel (row, column) whose HU the learner computes.
 HU_FILE = "693_J2KR.dcm"
 HU_PIXEL = (300, 200)
+#: The lossy copy of the same slice, which the lesson loads as ``ct``: a hint names it.
+LOSSY_COPY_FILE = "693_UNCI.dcm"
 #: Exercise 2: the HU value and the window (brain preset) of the grey-level question,
 #: chosen so that the exact, rounded and textbook results are three different greys.
 GREY_HU = 60
@@ -31,16 +44,21 @@ GREY_WINDOW = (40, 80)
 LOADER_CASES = (("RG1_UNCI.dcm", (12712.0, 21755.0)), ("CT_small.dcm", (40.0, 400.0)))
 
 
+def _hu_of(name: str, pixel: tuple[int, int]) -> tuple[int, float, float, float]:
+    """(stored value, slope, intercept, HU) of one pixel of ``name``, by pydicom."""
+    ds = pydicom.dcmread(data.real(name))
+    return (int(ds.pixel_array[pixel]), float(ds.RescaleSlope), float(ds.RescaleIntercept),
+            float(apply_modality_lut(ds.pixel_array, ds)[pixel]))
+
+
+@expects(lambda: Expected(_hu_of(HU_FILE, HU_PIXEL)[3], near=r"(?i)HU|\(300, 200\)"))
 @check
 def check_hu(answer: object) -> Feedback:
     """Exercise 1: the HU of pixel ``HU_PIXEL`` of ``HU_FILE`` (Rescale Slope/Intercept)."""
     value = as_number(answer)
     if value is None:
         return wrong(f"give one number (the HU), not {type(answer).__name__}.")
-    ds = pydicom.dcmread(data.real(HU_FILE))
-    stored = int(ds.pixel_array[HU_PIXEL])
-    slope, intercept = float(ds.RescaleSlope), float(ds.RescaleIntercept)
-    truth = float(apply_modality_lut(ds.pixel_array, ds)[HU_PIXEL])
+    stored, slope, intercept, truth = _hu_of(HU_FILE, HU_PIXEL)
     if abs(value - truth) < 1e-6:
         return right(f"stored value {stored} x slope {slope:g} + intercept {intercept:g} = "
                      f"{truth:g} HU (PS3.3 C.11.1.1.2).")
@@ -49,20 +67,33 @@ def check_hu(answer: object) -> Feedback:
                      "stored x Rescale Slope + Rescale Intercept.")
     if abs(value - (stored * slope - intercept)) < 1e-6:
         return wrong("check the sign: the intercept is added, and here it is negative.")
+    if abs(value - _hu_of(HU_FILE, HU_PIXEL[::-1])[3]) < 1e-6:
+        return wrong(f"that is the pixel at row {HU_PIXEL[1]}, column {HU_PIXEL[0]}: row "
+                     "and column swapped. Arrays are indexed [row, column].")
+    if abs(value - _hu_of(LOSSY_COPY_FILE, HU_PIXEL)[3]) < 1e-6:
+        return wrong(f"that is the pixel of {LOSSY_COPY_FILE} (`ct`), the lossy copy of "
+                     f"the same slice: its values differ. Read {HU_FILE}.")
     return wrong(f"not {value:g}. Read ds.pixel_array[{HU_PIXEL[0]}, {HU_PIXEL[1]}], "
                  "ds.RescaleSlope and ds.RescaleIntercept, then apply HU = stored x slope "
                  "+ intercept.")
 
 
+@expects(lambda: Expected(exact_grey(GREY_HU, *GREY_WINDOW), near=r"(?i)grey|gray|level"))
 @check
 def check_grey(answer: object) -> Feedback:
     """Exercise 2: the 8-bit grey level of ``GREY_HU`` in window ``GREY_WINDOW``."""
-    value = as_number(answer)
-    if value is None or value != int(value):
-        return wrong("give a whole number between 0 and 255 (a grey level).")
     c, w = GREY_WINDOW
     truth = exact_grey(GREY_HU, c, w)
     exact = ((GREY_HU - (c - 0.5)) / (w - 1) + 0.5) * 255
+    number = as_number(answer)
+    if number is not None and number != int(number):
+        if abs(number - exact) < 0.01 or rounded_from(number, exact):
+            return wrong(f"{number:g} is the real-valued y; the grey level is a whole number: "
+                         "truncate it as DCMTK does (int(...)).")
+        return wrong("give a whole number between 0 and 255 (a grey level).")
+    value = as_count(answer)
+    if value is None:
+        return wrong("give a whole number between 0 and 255 (a grey level).")
     if value == truth:
         return right(f"(({GREY_HU} - ({c} - 0.5)) / ({w} - 1) + 0.5) x 255 = {exact:.2f}, "
                      f"truncated to {truth}.")
@@ -75,6 +106,12 @@ def check_grey(answer: object) -> Feedback:
                      "C.11.2.1.2.1 defines a real-valued output and leaves the step to an "
                      "integer to the implementation: DCMTK truncates, pydicom returns the "
                      "float, other viewers round. This exercise asks for DCMTK's truncation.")
+    if value == GREY_HU:
+        return wrong(f"{GREY_HU} is the HU value itself; the window maps HU onto the grey "
+                     "levels 0..255.")
+    if value == exact_grey(GREY_HU, 40, 100):
+        return wrong("that is the grey in lesson 0's brain window (40, 100); this exercise's "
+                     f"window is ({c}, {w}).")
     if not 0 <= value <= 255:
         return wrong("a grey level is between 0 (black) and 255 (white).")
     return wrong(f"not {value:g}: apply ((x - (c - 0.5)) / (w - 1) + 0.5) x 255 with "
@@ -95,6 +132,7 @@ def _reference_display(ds: pydicom.Dataset, center: float, width: float) -> np.n
     return grey
 
 
+@expects(lambda: Expected(None, why_none="a function the learner writes"))
 @check
 def check_loader(answer: object) -> Feedback:
     """Exercise 3: a fixed ``load_for_display(ds, center, width)`` that shows both a

@@ -1,13 +1,14 @@
 """Checks for Lesson 4, geometry and volumes.
 
 Each check works the true answer out from the DICOM headers with pydicom alone, not with
-the helpers the lesson uses, and explains the usual mistakes: measuring an oblique stack
-along z, counting slices instead of gaps, trusting file names or Instance Numbers, and
-reading the patient's left on the screen's left.
+the helpers the lesson uses, and explains the usual mistakes: measuring the tilt of an
+oblique stack against the wrong axis or in radians, trusting file names or Instance
+Numbers, and reading the patient's left on the screen's left.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +16,26 @@ import pydicom
 from pydicom.pixels import apply_modality_lut
 
 from ... import data
-from ..feedback import Feedback, as_number, check, right, wrong
+from ..feedback import (
+    Expected,
+    Feedback,
+    as_counts,
+    as_number,
+    as_text,
+    check,
+    close_more_decimals,
+    expects,
+    right,
+    rounded_from,
+    wrong,
+)
 
-#: Exercises 1 and 2: the series whose stack the learner measures and orders (its
-#: Instance Numbers do not follow position).
+#: Exercises 1 and 2: the series whose tilt the learner measures and whose stack the
+#: learner orders (its Instance Numbers do not follow position).
 STACK_SERIES = "oblique"
+#: Exercise 1: the oblique series' tilt is the angle between its slice normal and the
+#: patient's z axis.
+Z_AXIS = (0.0, 0.0, 1.0)
 #: Exercise 3: the series the lesson's viewer shows, and the HU range of lung (the range
 #: lesson 3's HU histogram searches for the lung peak), averaged over a small square so
 #: that one noisy voxel of air or a vessel's edge does not decide.
@@ -45,49 +61,69 @@ def _stack(series: str) -> dict[str, tuple[float, float, int]]:
     return out
 
 
+def _tilt_degrees(series: str) -> float:
+    """The angle between the slice normal of ``series`` (row direction x column direction
+    of Image Orientation (Patient), PS3.3 C.7.6.2.1.1) and the patient's z axis, 0..90."""
+    first = sorted(data.ct_series(series).glob("*.dcm"))[0]
+    o = [float(v) for v in pydicom.dcmread(first, stop_before_pixels=True)
+         .ImageOrientationPatient]
+    n = np.cross(o[:3], o[3:])
+    return float(np.degrees(np.arccos(min(1.0, abs(float(np.dot(n, Z_AXIS)))
+                                          / float(np.linalg.norm(n))))))
+
+
+def tilt_truth() -> float:
+    """The tilt of :data:`STACK_SERIES` in degrees."""
+    return _tilt_degrees(STACK_SERIES)
+
+
+@expects(lambda: Expected(tilt_truth(), near=r"(?i)tilt|angle|deg|°"))
 @check
-def check_stack_extent(answer: object) -> Feedback:
-    """Exercise 1: the distance (mm) between the centres of the two outermost slices of
-    :data:`STACK_SERIES`, measured along its normal."""
+def check_tilt(answer: object) -> Feedback:
+    """Exercise 1: by how many degrees the slices of :data:`STACK_SERIES` are tilted,
+    the angle between their normal and the patient's z axis (its depth would follow from
+    the series description and instance count printed earlier)."""
     value = as_number(answer)
     if value is None:
-        return wrong("give one number: the distance in millimetres.")
-    stack = _stack(STACK_SERIES)
-    along = sorted(v[0] for v in stack.values())
-    truth = along[-1] - along[0]
-    gap = along[1] - along[0]
-    close = lambda x: abs(value - x) < 1e-3 * max(1.0, abs(x))  # noqa: E731
+        return wrong("give one number: the angle in degrees.")
+    truth = tilt_truth()
+    close = lambda x: abs(value - x) < 1e-3  # noqa: E731
     if close(truth):
-        return right(f"{len(along)} slices, {len(along) - 1} gaps of {gap:g} mm: "
-                     f"{truth:g} mm from the first slice's centre to the last's, along the "
-                     "normal.")
-    if close(len(along) * gap):
-        return wrong(f"{len(along)} x {gap:g} counts slices, but between {len(along)} "
-                     f"slice centres there are {len(along) - 1} gaps.")
-    z = sorted(v[1] for v in stack.values())
-    if close(z[-1] - z[0]):
-        return wrong("that is the difference in z only. This series is oblique: its normal is "
-                     "tilted, so measure along the normal (Image Position . normal), not "
-                     "along z.")
-    by_number = sorted(stack.values(), key=lambda v: v[2])
-    if close(abs(by_number[-1][0] - by_number[0][0])):
-        return wrong("that is the distance between Instance Numbers 1 and the last: in this "
-                     "series they are not the outermost slices. Sort by position.")
-    return wrong(f"not {value:g}: project each Image Position (Patient) on the normal "
-                 "(row direction x column direction) and take the largest minus the smallest.")
+        return right(f"the normal (row direction x column direction) makes {truth:.2f} "
+                     "degrees with z: arccos of its z component. Slices tilted like this "
+                     "must be stacked along the normal, not along z.")
+    if close(180 - truth):
+        return wrong("that is the angle to -z: the normal points the other way along z. "
+                     "Take the absolute value of its z component (the tilt is at most 90).")
+    if close(90 - truth):
+        return wrong("that is the complement: the angle between the slice *plane* and z "
+                     "(or between the normal and the y axis). The tilt is between the "
+                     "*normal* and z.")
+    if close(math.radians(truth)):
+        return wrong("that is in radians; give degrees (np.degrees).")
+    if close(math.radians(90 - truth)) or close(math.radians(180 - truth)):
+        return wrong("that is in radians, and not the angle between the normal and z.")
+    if rounded_from(value, truth):
+        return close_more_decimals(value, truth)
+    if close(0):
+        return wrong("0 degrees would be an axial series; read this series' Image "
+                     "Orientation (Patient).")
+    return wrong(f"not {value:g}: take the cross product of the two direction vectors of "
+                 "Image Orientation (Patient), and the angle between it and (0, 0, 1).")
 
 
+@expects(lambda: Expected(_last_slice_name(), near=r"(?i)oblique|last|farthest"))
 @check
 def check_last_slice(answer: object) -> Feedback:
     """Exercise 2: the file of :data:`STACK_SERIES` farthest along its normal (the last
     slice of the sorted stack)."""
-    if isinstance(answer, Path):
-        answer = answer.name
-    if not isinstance(answer, str):
+    text = as_text(answer)
+    if not text:
         return wrong("give the file name as a string, like 'CT000001.dcm'.")
     stack = _stack(STACK_SERIES)
-    last = max(stack, key=lambda name: stack[name][0])
-    name = Path(answer).name
+    last = _last_slice_name()
+    name = Path(text).name
+    name = {n.lower(): n for n in stack}.get(name.lower(), name)  # case carries no meaning
     if name == last:
         return right(f"{last} is {stack[last][0]:g} mm along the normal, the largest; its "
                      f"Instance Number is {stack[last][2]}, which says nothing about where it "
@@ -110,6 +146,12 @@ def check_last_slice(answer: object) -> Feedback:
     return wrong(f"{name} lies {stack[name][0]:g} mm along the normal; look for the largest.")
 
 
+def _last_slice_name() -> str:
+    """The file of :data:`STACK_SERIES` farthest along its normal."""
+    stack = _stack(STACK_SERIES)
+    return max(stack, key=lambda name: stack[name][0])
+
+
 def _axial_voxel(series: str, voxel: tuple[int, int, int]) -> tuple[float, np.ndarray, float]:
     """(x in LPS mm, the slice in HU, the voxel in HU) for a voxel
     ``(column, row, slice)`` of ``series``, slices sorted along the normal, from the
@@ -126,16 +168,16 @@ def _axial_voxel(series: str, voxel: tuple[int, int, int]) -> tuple[float, np.nd
     return x, hu, float(hu[row, column])
 
 
+@expects(lambda: Expected(None, why_none="any voxel of the left lung is right"))
 @check
 def check_left_lung(answer: object) -> Feedback:
     """Exercise 3: ``viewer.crosshair`` (column, row, slice of the :data:`VIEWER_SERIES`
     volume) on the patient's left lung: LPS x > 0 (PS3.3 C.7.6.2.1.1) and lung HU."""
-    if (not isinstance(answer, list | tuple) or len(answer) != 3
-            or not all(isinstance(v, int | np.integer) and not isinstance(v, bool)
-                       for v in answer)):
+    voxel = as_counts(answer, 3)
+    if voxel is None:
         return wrong(f"give the crosshair, three whole numbers [column, row, slice] "
                      f"(answer = viewer.crosshair); you gave {answer!r}.")
-    column, row, k = (int(v) for v in answer)
+    column, row, k = voxel
     stack = _stack(VIEWER_SERIES)
     first = pydicom.dcmread(sorted(data.ct_series(VIEWER_SERIES).glob("*.dcm"))[0],
                             stop_before_pixels=True)

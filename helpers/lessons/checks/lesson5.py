@@ -17,7 +17,20 @@ import pandas as pd
 import pydicom
 from pydicom.dataset import Dataset
 
-from ..feedback import Feedback, as_number, check, right, wrong
+from ..feedback import (
+    Expected,
+    Feedback,
+    as_count,
+    as_days,
+    as_names,
+    as_number,
+    check,
+    close_more_decimals,
+    expects,
+    right,
+    rounded_from,
+    wrong,
+)
 
 #: The AS value of exercise 1 and its meaning (PS3.5 Table 6.2-1: nnnW = weeks); a
 #: week is 7 / 365.25 of a year, and 7/365 or 1/52 is accepted too.
@@ -32,9 +45,11 @@ HIDDEN_PHI_FILE = "00000007_000.dcm"
 PRIVATE_CREATOR = "WORKBOOK PACS 1.0"
 
 
+@expects(lambda: Expected(AGE_YEARS, near=r"(?i)year|036W|age"))
 @check
 def check_age_years(answer: object) -> Feedback:
-    """Exercise 1: Patient's Age :data:`AGE_VALUE` in years."""
+    """Exercise 1: Patient's Age :data:`AGE_VALUE` in years (7/365.25, 7/365 or 1/52 of
+    a year per week all count, to two decimals or more; 0.7 is a near miss)."""
     value = as_number(answer)
     if value is None:
         return wrong(f"give a number of years (a float), not {type(answer).__name__}.")
@@ -48,6 +63,13 @@ def check_age_years(answer: object) -> Feedback:
     if math.isclose(value, 36 / 365.25, rel_tol=1e-3) or math.isclose(value, 36 / 365,
                                                                         rel_tol=1e-3):
         return wrong("that reads 036 as days; W means weeks (D is days).")
+    if rounded_from(value, AGE_YEARS) or abs(value - AGE_YEARS) < 0.01:
+        return close_more_decimals(value, AGE_YEARS)
+    if math.isclose(value, 36 * 7, rel_tol=1e-9):
+        return wrong("252 is the number of days; convert to years (divide by 365.25).")
+    if math.isclose(value, 36 / 12, rel_tol=1e-9) or math.isclose(value, 36 / 4.345,
+                                                                    rel_tol=1e-3):
+        return wrong("that treats the weeks as months; W means weeks (7 days each).")
     return wrong(f"the last letter of an AS value is the unit (D days, W weeks, M months, "
                  f"Y years); {AGE_VALUE} is 36 of them.")
 
@@ -69,33 +91,75 @@ def excluded_rows() -> pd.DataFrame:
     return plan[plan["defect"].isin(EXCLUDING_DEFECTS)]
 
 
+def _patients_touched() -> tuple[set, set]:
+    """(patients with an excluded image, patients with a kept image), from the plan."""
+    excluded = excluded_rows()
+    kept = set(_plan().loc[~_plan().index.isin(excluded.index), "patient_number"])
+    return set(excluded["patient_number"]), kept
+
+
+def excluded_patients_truth() -> int:
+    """Patients who lose at least one image to the cleaning and keep at least one."""
+    dropped, kept = _patients_touched()
+    return len(dropped & kept)
+
+
+#: Images lesson 5's cleaning flags body_part_wrong (its problem table prints the count):
+#: every Body Part Examined but CHEST, although THORAX and empty ones are kept.
+BODY_PART_DEFECTS = ("body_part_abdomen", "body_part_cspine", "body_part_thorax",
+                     "body_part_empty")
+
+
+@expects(lambda: Expected(excluded_patients_truth(), near=r"(?i)patient"))
 @check
 def check_excluded_patients(answer: object) -> Feedback:
-    """Exercise 2: how many patients have at least one image the cleaning excludes from
-    a frontal chest set (lateral views, other body regions): patients, not images."""
-    value = as_number(answer)
-    if value is None or value != int(value):
+    """Exercise 2: how many patients the frontal chest set still has, but not whole: at
+    least one image excluded by the cleaning (lateral views, other body regions) and at
+    least one kept. Patients, not images."""
+    value = as_count(answer)
+    if value is None:
         return wrong("give a whole number of patients.")
     excluded = excluded_rows()
-    truth = int(excluded["patient_number"].nunique())
-    kept = set(_plan().loc[~_plan().index.isin(excluded.index), "patient_number"])
-    lose_all = len(set(excluded["patient_number"]) - kept)
-    if int(value) == truth:
-        return right(f"{truth} patients lose {len(excluded)} images between them; "
-                     f"{lose_all} of them lose every image and leave the training set. "
-                     "The generator's own record agrees.")
-    if int(value) == len(excluded):
+    dropped, kept = _patients_touched()
+    truth = len(dropped & kept)
+    lose_all = len(dropped - kept)
+    if value == truth:
+        return right(f"{truth} patients keep some images and lose others ({len(excluded)} "
+                     f"images are dropped in all); {lose_all} more lose every image and "
+                     "leave the set. The generator's own record agrees.")
+    flagged = int(_plan()["defect"].isin(BODY_PART_DEFECTS).sum())
+    if value == len(dropped):
+        also = (f" ({value} is also the body_part_wrong count printed above, which "
+                "includes THORAX and empty body parts: those images are kept)"
+                if value == flagged else "")
+        return wrong(f"that counts every patient with an excluded image, including the "
+                     f"{lose_all} who lose all of theirs and are not in the set at all{also}; "
+                     "keep those who still have a kept image.")
+    if value == flagged:
+        return wrong("that is the body_part_wrong count of images printed above: it includes "
+                     "THORAX and empty body parts, which the cleaning keeps. Count patients.")
+    if value == len(excluded):
         return wrong("that counts images; several excluded images can belong to one "
                      "patient. Count the distinct Patient IDs of the excluded rows.")
-    if int(value) == len(_plan()) - len(excluded):
+    if value == len(_plan()) - len(excluded):
         return wrong("that is the number of images kept; the question asks about the "
                      "patients of the excluded images.")
-    if int(value) == lose_all:
-        return wrong("that counts only the patients who lose every image; count every "
-                     "patient with at least one excluded image.")
-    return wrong("take the rows whose `keep` column is False and count their distinct "
-                 "`PatientID` values, e.g. `cleaned.loc[~cleaned['keep'], 'PatientID']"
-                 ".nunique()`.")
+    if value == lose_all:
+        return wrong("that counts the patients who lose every image; the question asks for "
+                     "those who lose some and keep some.")
+    lateral = set(_plan().loc[_plan()["defect"] == "lateral", "patient_number"])
+    if value in (len(lateral), len(lateral & kept)):
+        return wrong("that counts only the patients with a lateral view; images of another "
+                     "body region (ABDOMEN, CSPINE) are dropped too.")
+    other = set(excluded.loc[excluded["defect"] != "lateral", "patient_number"])
+    if value in (len(other), len(other & kept)):
+        return wrong("that counts only the patients with an image of another body region; "
+                     "lateral views are dropped too.")
+    if value == len(kept):
+        return wrong("that counts every patient still in the set; keep only those who also "
+                     "lost an image.")
+    return wrong("take the Patient IDs of the rows whose `keep` column is False and of those "
+                 "whose `keep` is True, and count the IDs in both sets.")
 
 
 def leaked_patients(patients: pd.Series, split: pd.Series) -> int:
@@ -104,11 +168,13 @@ def leaked_patients(patients: pd.Series, split: pd.Series) -> int:
     return int((sides > 1).sum())
 
 
+@expects(lambda patients, split: Expected(leaked_patients(patients, split),
+                                          near=r"(?i)patient|both|leak"))
 @check
 def check_leaked_patients(answer: object, patients: pd.Series, split: pd.Series) -> Feedback:
     """Exercise 3: patients on both sides of an image-level random split."""
-    value = as_number(answer)
-    if value is None or value != int(value):
+    value = as_count(answer)
+    if value is None:
         return wrong("give a whole number of patients.")
     truth = leaked_patients(patients, split)
     if int(value) == truth:
@@ -119,6 +185,15 @@ def check_leaked_patients(answer: object, patients: pd.Series, split: pd.Series)
         pd.Series(list(patients))[pd.Series(list(split)) == "validation"]).sum())
     if int(value) == leaked_images:
         return wrong("that counts images; count distinct patients.")
+    sides = pd.DataFrame({"p": list(patients), "s": list(split)})
+    seen = sides.loc[sides["s"] == "validation", "p"].isin(
+        set(sides.loc[sides["s"] == "train", "p"]))
+    if int(value) == int(seen.sum()):
+        return wrong("that counts validation images of leaked patients (printed in section "
+                     "6); count distinct patients.")
+    if int(value) == int(sides.groupby("p")["s"].nunique().eq(1).sum()):
+        return wrong("that counts the patients on one side only; the question asks for "
+                     "those on both sides.")
     return wrong("group by patient and count the distinct sides: "
                  "`df.groupby('PatientID')['naive'].nunique().gt(1).sum()`.")
 
@@ -136,20 +211,32 @@ def _shift_days(name: str, key: str) -> int:
     return (day(str(new.StudyDate)) - day(str(original.StudyDate))).days
 
 
+@expects(lambda key: Expected(_shift_days(SHIFT_FILE, key), near=r"(?i)day|moved|shift"))
 @check
 def check_date_shift(answer: object, key: str) -> Feedback:
     """Exercise 4: by how many days de-identification with ``key`` moved the dates of the
-    patient of :data:`SHIFT_FILE` (new date minus original date)."""
-    value = as_number(answer)
-    if value is None or value != int(value):
-        return wrong("give a whole number of days (negative if the dates moved back).")
+    patient of :data:`SHIFT_FILE` (new date minus original date): a number of days or a
+    ``timedelta``."""
+    value = as_days(answer)
+    if value is None:
+        return wrong("give a whole number of days (negative if the dates moved back), or "
+                     "the timedelta itself.")
     truth = _shift_days(SHIFT_FILE, key)
     if int(value) == truth:
         return right(f"{truth} days: every date of this patient moves by the same amount, so "
                      "the intervals between follow-ups are kept (PS3.15 E.3.6).")
     if int(value) == -truth:
         return wrong("right size, wrong sign: new date minus original date.")
-    if int(value) == _shift_days(EXAMPLE_FILE, key):
+    if abs(int(value)) == abs(truth) * 86400:
+        return wrong("that is in seconds; give days (timedelta.days).")
+    if abs(int(value) - truth) == 1:
+        return wrong("off by one day: subtract the two dates, do not count both ends.")
+    example = _shift_days(EXAMPLE_FILE, key)
+    if int(value) == -example:
+        return wrong(f"{value} is the lesson's example patient's shift with its sign "
+                     "flipped (section 7 printed it); this patient has their own shift, and "
+                     "the answer is new date minus original date.")
+    if int(value) == example:
         return wrong("that is the shift of the lesson's example patient. Each patient gets "
                      "their own shift from the keyed hash, so that a shift learnt for one "
                      "patient reveals nothing about another.")
@@ -193,28 +280,53 @@ def _holds(element: pydicom.DataElement, values: list[str]) -> bool:
 
 
 def _normalise(label: object) -> str:
+    """A label as :func:`_label` writes it, from a keyword in any letter case, a nested
+    path as ``deid.audit`` names it (``OtherPatientIDsSequence[0].PatientID``: the
+    top-level element holds it), or a tag as a number or text ('(0019,1001)',
+    '0019,1001', '0x00191001')."""
+    from pydicom.datadict import keyword_for_tag
+
     if isinstance(label, int) and not isinstance(label, bool):
-        return f"({label >> 16:04X},{label & 0xFFFF:04X})"
+        keyword = keyword_for_tag(label)
+        return keyword or f"({label >> 16:04X},{label & 0xFFFF:04X})"
     text = str(label).strip()
-    digits = text.upper().replace("(", "").replace(")", "").replace(",", "").replace(" ", "")
+    text = text.split("[")[0].split(".")[0].strip() if "[" in text else text
+    digits = text.upper().replace("0X", "")
+    for ch in "(), ":
+        digits = digits.replace(ch, "")
     if len(digits) == 8 and all(c in "0123456789ABCDEF" for c in digits):
-        return f"({digits[:4]},{digits[4:]})"
-    return text
+        keyword = keyword_for_tag(int(digits, 16))
+        return keyword or f"({digits[:4]},{digits[4:]})"
+    return _KEYWORDS_BY_CASE.get(text.lower(), text)
 
 
-@check
-def check_hidden_phi(answer: object) -> Feedback:
-    """Exercise 5: the elements of :func:`hidden_phi_header` that still hold the patient's
-    name, an ID or the birth date (keywords; private elements as '(gggg,eeee)')."""
-    if isinstance(answer, str) or not hasattr(answer, "__iter__"):
-        return wrong("give a set of keywords, private elements as '(0019,1001)'.")
-    chosen = {_normalise(a) for a in answer}  # type: ignore[union-attr]
+#: Keywords a learner may write in another letter case, by their lower-case form.
+_KEYWORDS_BY_CASE = {k.lower(): k for k in (
+    "ImageComments", "OtherPatientIDsSequence", "PatientName", "PatientID",
+    "PatientBirthDate", "InstitutionName", "ReferringPhysicianName", "StudyDescription")}
+
+
+def hidden_phi_truth() -> set[str]:
+    """The labels of the elements of :func:`hidden_phi_header` that hold the patient's
+    name, an ID or the birth date."""
     from ...data import cohort_images
 
     original = pydicom.dcmread(cohort_images() / HIDDEN_PHI_FILE, stop_before_pixels=True)
     values = _identifiers(original)
-    suspect = hidden_phi_header()
-    truth = {_label(e) for e in suspect if _holds(e, values)}
+    return {_label(e) for e in hidden_phi_header() if _holds(e, values)}
+
+
+@expects(lambda: Expected(sorted(hidden_phi_truth())))
+@check
+def check_hidden_phi(answer: object) -> Feedback:
+    """Exercise 5: the elements of :func:`hidden_phi_header` that still hold the patient's
+    name, an ID or the birth date (keywords in any letter case, a nested element as the
+    audit names it, private elements as '(gggg,eeee)' or their tag number)."""
+    names = as_names(answer)
+    if names is None:
+        return wrong("give a set of keywords, private elements as '(0019,1001)'.")
+    chosen = {_normalise(a) for a in names}
+    truth = hidden_phi_truth()
     if chosen == truth:
         return right(f"{', '.join(sorted(truth))}: free text, a sequence and a private "
                      "element. PS3.15 Table E.1-1 removes each of them (X), and removes private "
