@@ -670,6 +670,49 @@ def record(results: dict, volume) -> None:
     print("\n".join(lines))
 
 
+def test_thick_slab_mip_minip_and_cine(page, volume, screenshots):
+    """t cycles MIP, MinIP, off: every view shows window() of numpy's max (min) over the
+    planes index - half ... index + half of Volume.plane; [ ] change half; p plays."""
+    r = root(page, 0)
+    activate(page, 0)
+    page.keyboard.press("a")
+
+    def check_slab(reduce, half):
+        st = state(page, 0)
+        for name in ("axial", "coronal", "sagittal"):
+            k, n = st["crosshair"][AXIS[name]], volume.n_planes(name)
+            stack = [volume.plane(name, j).image
+                     for j in range(max(0, k - half), min(n - 1, k + half) + 1)]
+            expected = window(reduce(np.stack(stack), axis=0), st["center"], st["width"],
+                              photometric(volume.photometric, st))
+            bad = int((canvas(page, 0, name) != expected).sum())
+            assert bad == 0, f"{name} {k} slab {half}: {bad} pixels differ"
+
+    page.keyboard.press("t")
+    assert r.evaluate("(e) => e.dataset.slab") == "mip:2"
+    check_slab(np.max, 2)
+    shot(page, 0, "viewer_mip", screenshots)
+    page.keyboard.press("t")
+    check_slab(np.min, 2)
+    page.keyboard.press("]")
+    assert r.evaluate("(e) => e.dataset.slab") == "minip:3"
+    check_slab(np.min, 3)
+    page.keyboard.press("[")
+    page.keyboard.press("t")
+    assert r.evaluate("(e) => e.dataset.slab") == ""
+    check_volume(page, volume)
+    # cine: p plays the active plane's slices, p stops
+    before = state(page, 0)["slice"]
+    page.keyboard.press("p")
+    page.wait_for_timeout(700)
+    page.keyboard.press("p")
+    assert r.evaluate("(e) => e.dataset.cine") == "false"
+    moved = state(page, 0)["slice"]
+    page.wait_for_timeout(300)
+    assert state(page, 0)["slice"] == moved != before  # it moved, then stopped
+    check_volume(page, volume)
+
+
 # --------------------------------------------------------------------------- good citizen
 def test_keys_typed_into_an_active_viewer_leave_the_notebook_unchanged(
         page, lab_with_viewer_notebook, volume, screenshots):
