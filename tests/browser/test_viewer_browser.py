@@ -372,6 +372,28 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     click = check_volume(page, volume)
     i, j, _ = click["crosshair"]
     assert abs(i - volume.shape[2] * 0.25) <= 1 and abs(j - volume.shape[1] * 0.75) <= 1
+    # reference lines: in each view, the two other planes, where the crosshair puts them,
+    # in the colour of that plane's name in its own view
+    for name in ("axial", "coronal", "sagittal"):
+        view = r.locator(f".dv-view[data-plane='{name}']")
+        shown = r.locator(f"canvas.dv-canvas[data-plane='{name}']")
+        sb, vb = shown.bounding_box(), view.bounding_box()
+        rows, cols = canvas(page, 0, name).shape
+        for line in view.locator(".dv-cross line").all():
+            other = line.get_attribute("data-plane")
+            colour = r.locator(f".dv-view[data-plane='{other}'] .dv-tr").evaluate(
+                "(e) => getComputedStyle(e).color")
+            stroke = line.evaluate("(e) => getComputedStyle(e).stroke")
+            assert other != name and stroke == colour, (name, other, stroke, colour)
+            k = click["crosshair"][AXIS[other]]
+            x1, y1 = float(line.get_attribute("x1")), float(line.get_attribute("y1"))
+            x2 = float(line.get_attribute("x2"))
+            if x1 == x2:  # vertical: a column of this view
+                col = (x1 + vb["x"] - sb["x"]) / sb["width"] * cols - 0.5
+                assert abs(col - k) < 0.05, (name, other, col, k)  # layout rounds to 1/64 px
+            else:  # horizontal: a row, counted from the head when rows run from S to I
+                row = (y1 + vb["y"] - sb["y"]) / sb["height"] * rows - 0.5
+                assert abs(row - (k if name == "axial" else rows - 1 - k)) < 0.05
     shot(page, 0, "viewer_crosshair", screenshots)
 
     # the value under the cursor, in HU, with LPS millimetres

@@ -21,6 +21,8 @@
 // no wheel event, so the page scrolls over it.
 
 const TYPES = { int16: Int16Array, int32: Int32Array, float64: Float64Array };
+// each plane's colour: its name in its view's corner, and its reference line in the other views
+const PLANE_COLOURS = { axial: "#4ea5ff", coronal: "#5fd35f", sagittal: "#ffb03b", frame: "#4ea5ff" };
 // uid -> Store, shared by the views of one viewer. anywidget may load this module once
 // per viewer, so the map lives on the page, where every copy of the module finds it.
 const stores = (globalThis.__dicomViewerStores = globalThis.__dicomViewerStores || new Map());
@@ -223,6 +225,7 @@ class View {
     });
     // four-corner overlays: patient and series; slice and its position; window; zoom
     this.corners = ["tl", "tr", "bl", "br"].map((c) => el("div", `dv-corner dv-${c}`, this.box));
+    if (name !== "frame") this.corners[1].style.color = PLANE_COLOURS[name]; // as its reference lines
     this.scale = el("div", "dv-scale", this.box);
     this.scaleLabel = el("span", null, this.scale);
     this.mark = document.createElementNS("http://www.w3.org/2000/svg", "g");
@@ -393,10 +396,18 @@ class View {
     const html = parts.join("");
     if (this.marksHtml !== html) { this.mark.innerHTML = html; this.marksHtml = html; }
   }
-  drawCross(L) {
+  drawCross(L) { // reference lines: where the two other planes cut this one
     const show = this.app.views.length > 1;
     this.svg.style.display = show ? "" : "none";
     if (!show) return;
+    if (!this.lineColours) { // the plane held fixed along this view's rows (h) and columns (v)
+      const by = (p) => this.app.views.find((v) => v.axes.axis === p);
+      for (const [line, p] of [[this.h, this.axes.row], [this.v, this.axes.col]]) {
+        line.setAttribute("stroke", PLANE_COLOURS[by(p).name]);
+        line.dataset.plane = by(p).name;
+      }
+      this.lineColours = true;
+    }
     const [col, row] = this.pixel(this.app.point);
     const x = L.x + ((col + 0.5) / L.cols) * L.w, y = L.y + ((row + 0.5) / L.rows) * L.h;
     const set = (line, a) => Object.entries(a).forEach(([k, v]) => line.setAttribute(k, v));
