@@ -372,6 +372,28 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     click = check_volume(page, volume)
     i, j, _ = click["crosshair"]
     assert abs(i - volume.shape[2] * 0.25) <= 1 and abs(j - volume.shape[1] * 0.75) <= 1
+    # reference lines: in each view, the two other planes, where the crosshair puts them,
+    # in the colour of that plane's name in its own view
+    for name in ("axial", "coronal", "sagittal"):
+        view = r.locator(f".dv-view[data-plane='{name}']")
+        shown = r.locator(f"canvas.dv-canvas[data-plane='{name}']")
+        sb, vb = shown.bounding_box(), view.bounding_box()
+        rows, cols = canvas(page, 0, name).shape
+        for line in view.locator(".dv-cross line").all():
+            other = line.get_attribute("data-plane")
+            colour = r.locator(f".dv-view[data-plane='{other}'] .dv-tr").evaluate(
+                "(e) => getComputedStyle(e).color")
+            stroke = line.evaluate("(e) => getComputedStyle(e).stroke")
+            assert other != name and stroke == colour, (name, other, stroke, colour)
+            k = click["crosshair"][AXIS[other]]
+            x1, y1 = float(line.get_attribute("x1")), float(line.get_attribute("y1"))
+            x2 = float(line.get_attribute("x2"))
+            if x1 == x2:  # vertical: a column of this view
+                col = (x1 + vb["x"] - sb["x"]) / sb["width"] * cols - 0.5
+                assert abs(col - k) < 0.05, (name, other, col, k)  # layout rounds to 1/64 px
+            else:  # horizontal: a row, counted from the head when rows run from S to I
+                row = (y1 + vb["y"] - sb["y"]) / sb["height"] * rows - 0.5
+                assert abs(row - (k if name == "axial" else rows - 1 - k)) < 0.05
     shot(page, 0, "viewer_crosshair", screenshots)
 
     # the value under the cursor, in HU, with LPS millimetres
@@ -668,6 +690,49 @@ def record(results: dict, volume) -> None:
               + ", ".join(f"{k} {a} + {b}" for k, (a, b) in SPLIT.items())]
     (folder / "latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def test_thick_slab_mip_minip_and_cine(page, volume, screenshots):
+    """t cycles MIP, MinIP, off: every view shows window() of numpy's max (min) over the
+    planes index - half ... index + half of Volume.plane; [ ] change half; p plays."""
+    r = root(page, 0)
+    activate(page, 0)
+    page.keyboard.press("a")
+
+    def check_slab(reduce, half):
+        st = state(page, 0)
+        for name in ("axial", "coronal", "sagittal"):
+            k, n = st["crosshair"][AXIS[name]], volume.n_planes(name)
+            stack = [volume.plane(name, j).image
+                     for j in range(max(0, k - half), min(n - 1, k + half) + 1)]
+            expected = window(reduce(np.stack(stack), axis=0), st["center"], st["width"],
+                              photometric(volume.photometric, st))
+            bad = int((canvas(page, 0, name) != expected).sum())
+            assert bad == 0, f"{name} {k} slab {half}: {bad} pixels differ"
+
+    page.keyboard.press("t")
+    assert r.evaluate("(e) => e.dataset.slab") == "mip:2"
+    check_slab(np.max, 2)
+    shot(page, 0, "viewer_mip", screenshots)
+    page.keyboard.press("t")
+    check_slab(np.min, 2)
+    page.keyboard.press("]")
+    assert r.evaluate("(e) => e.dataset.slab") == "minip:3"
+    check_slab(np.min, 3)
+    page.keyboard.press("[")
+    page.keyboard.press("t")
+    assert r.evaluate("(e) => e.dataset.slab") == ""
+    check_volume(page, volume)
+    # cine: p plays the active plane's slices, p stops
+    before = state(page, 0)["slice"]
+    page.keyboard.press("p")
+    page.wait_for_timeout(700)
+    page.keyboard.press("p")
+    assert r.evaluate("(e) => e.dataset.cine") == "false"
+    moved = state(page, 0)["slice"]
+    page.wait_for_timeout(300)
+    assert state(page, 0)["slice"] == moved != before  # it moved, then stopped
+    check_volume(page, volume)
 
 
 # --------------------------------------------------------------------------- good citizen

@@ -21,6 +21,8 @@
 // no wheel event, so the page scrolls over it.
 
 const TYPES = { int16: Int16Array, int32: Int32Array, float64: Float64Array };
+// each plane's colour: its name in its view's corner, and its reference line in the other views
+const PLANE_COLOURS = { axial: "#4ea5ff", coronal: "#5fd35f", sagittal: "#ffb03b", frame: "#4ea5ff" };
 // uid -> Store, shared by the views of one viewer. anywidget may load this module once
 // per viewer, so the map lives on the page, where every copy of the module finds it.
 const stores = (globalThis.__dicomViewerStores = globalThis.__dicomViewerStores || new Map());
@@ -223,6 +225,7 @@ class View {
     });
     // four-corner overlays: patient and series; slice and its position; window; zoom
     this.corners = ["tl", "tr", "bl", "br"].map((c) => el("div", `dv-corner dv-${c}`, this.box));
+    if (name !== "frame") this.corners[1].style.color = PLANE_COLOURS[name]; // as its reference lines
     this.scale = el("div", "dv-scale", this.box);
     this.scaleLabel = el("span", null, this.scale);
     this.mark = document.createElementNS("http://www.w3.org/2000/svg", "g");
@@ -250,10 +253,36 @@ class View {
     const a = this.axes;
     return [point[a.col], a.row_flip ? this.size(a.row) - 1 - point[a.row] : point[a.row]];
   }
-  extract() { // the plane's stored values in display order (Pixels.cut), or null
-    const key = `${this.name}:${this.index()}`;
+  key() { // what extract() gives: the plane, its index, and the thick slab if any
+    const slab = this.app.slab;
+    return `${this.name}:${this.index()}${slab ? `:${slab.mode}:${slab.half}` : ""}`;
+  }
+  extract() { // the plane's stored values in display order (Pixels.cut), or null;
+    // with a thick slab, the maximum (MIP) or minimum (MinIP) over the planes
+    // index - half ... index + half (clamped to the volume), value by value
+    const key = this.key();
     if (this.values && this.valuesKey === key) return this.values;
-    const s = this.app.store, a = this.axes, k = this.index();
+    const slab = this.app.slab, k = this.index();
+    let out = this.cut(k);
+    if (out && slab) {
+      const acc = new out.constructor(out); // a copy: cut() may be a view of the store
+      // stored order is value order when the slope is positive (PS3.3 C.11.1.1.2)
+      const max = (slab.mode === "mip") === (this.app.meta.slope >= 0);
+      for (let j = Math.max(0, k - slab.half); j <= Math.min(this.count() - 1, k + slab.half); j++) {
+        if (j === k) continue;
+        const other = this.cut(j);
+        if (!other) return null;
+        const n = acc.length;
+        if (max) { for (let p = 0; p < n; p++) if (other[p] > acc[p]) acc[p] = other[p]; }
+        else { for (let p = 0; p < n; p++) if (other[p] < acc[p]) acc[p] = other[p]; }
+      }
+      out = acc;
+    }
+    if (out) { this.values = out; this.valuesKey = key; }
+    return out;
+  }
+  cut(k) { // the stored values of plane k in display order, or null while not here
+    const s = this.app.store, a = this.axes;
     let out = null;
     if (a.axis === 2) {
       out = s.slice(k);
@@ -268,7 +297,6 @@ class View {
         for (let c = 0; c < cols; c++) out[r * cols + c] = src[fixed + c * colStride];
       }
     }
-    if (out) { this.values = out; this.valuesKey = key; }
     return out;
   }
   layout() { // screen placement of the image inside the box
@@ -332,6 +360,8 @@ class View {
       where += `\n${"xyz"[axis]} = ${lps.toFixed(1)} mm`;
     }
     if (m.thickness) where += `${where ? "\n" : ""}thickness ${fmt(m.thickness)} mm`;
+    const slab = app.slab;
+    if (slab) where += `\n${slab.mode === "mip" ? "MIP" : "MinIP"} of ${2 * slab.half + 1} planes`;
     const c = app.model.get("center"), w = app.model.get("width");
     const zoom = L.w / L.cols; // screen pixels per image pixel
     const text = [`${m.patient}\n${m.series}`.trim(), where,
@@ -366,10 +396,18 @@ class View {
     const html = parts.join("");
     if (this.marksHtml !== html) { this.mark.innerHTML = html; this.marksHtml = html; }
   }
-  drawCross(L) {
+  drawCross(L) { // reference lines: where the two other planes cut this one
     const show = this.app.views.length > 1;
     this.svg.style.display = show ? "" : "none";
     if (!show) return;
+    if (!this.lineColours) { // the plane held fixed along this view's rows (h) and columns (v)
+      const by = (p) => this.app.views.find((v) => v.axes.axis === p);
+      for (const [line, p] of [[this.h, this.axes.row], [this.v, this.axes.col]]) {
+        line.setAttribute("stroke", PLANE_COLOURS[by(p).name]);
+        line.dataset.plane = by(p).name;
+      }
+      this.lineColours = true;
+    }
     const [col, row] = this.pixel(this.app.point);
     const x = L.x + ((col + 0.5) / L.cols) * L.w, y = L.y + ((row + 0.5) / L.rows) * L.h;
     const set = (line, a) => Object.entries(a).forEach(([k, v]) => line.setAttribute(k, v));
@@ -392,6 +430,7 @@ class App {
     this.boxSize = Math.min(this.meta.size, 320); // until fit() measures the cell
     this.active = false; // keys and wheel are the viewer's (after a click in it)
     this.tool = "wl";
+    this.slab = null; this.slabHalf = 2; this.cineTimer = 0;
     this.connected = this.store.live; // Python answers (else: reopened without its kernel)
     this.saved = !this.connected && savedWithoutKernel(model); // from the notebook's saved state
     if (this.saved) keepOpenedNotebookClean(model.widget_manager);
@@ -425,6 +464,7 @@ class App {
     document.removeEventListener("fullscreenchange", this.onWindow);
     document.removeEventListener("pointerdown", this.onOutside, true);
     clearTimeout(this.waitTimer);
+    clearInterval(this.cineTimer);
     if (this.frame) cancelAnimationFrame(this.frame);
     this.views.forEach((v) => { v.values = null; });
   }
@@ -492,6 +532,29 @@ class App {
   preset(n) {
     const p = this.meta.presets[n];
     if (p) this.set({ center: p.center, width: p.width });
+  }
+  setSlab(mode, half) { // thick slab: null, "mip" or "minip", over 2 * half + 1 planes
+    this.slab = mode ? { mode, half } : null;
+    this.root.dataset.slab = mode ? `${mode}:${half}` : "";
+  }
+  cycleSlab() {
+    const order = [null, "mip", "minip"];
+    this.setSlab(order[(order.indexOf(this.slab ? this.slab.mode : null) + 1) % 3], this.slabHalf);
+  }
+  slabThickness(delta) {
+    this.slabHalf = Math.max(1, Math.min(32, this.slabHalf + delta));
+    if (this.slab) this.setSlab(this.slab.mode, this.slabHalf);
+  }
+  cine() { // play the slices of the active plane, looping, until stopped
+    if (this.cineTimer) { clearInterval(this.cineTimer); this.cineTimer = 0; }
+    else {
+      this.cineTimer = setInterval(() => {
+        const plane = this.activePlane();
+        if (!this.step(plane, 1)) this.step(plane, 0, 0);
+        this.schedule("cine");
+      }, 1000 / 10);
+    }
+    this.root.dataset.cine = String(Boolean(this.cineTimer));
   }
   setTool(tool) { // "wl" (window/level drag), "ruler" or "roi"
     this.tool = this.tool === tool ? "wl" : tool;
@@ -670,7 +733,7 @@ class App {
     this.hovered = view;
     const px = view.toPixel(event);
     const values = view.values;
-    if (!px || !values || view.valuesKey !== `${view.name}:${view.index()}`) {
+    if (!px || !values || view.valuesKey !== view.key()) {
       this.cursorText = ""; this.updateStatus(); return;
     }
     const [col, row] = px;
@@ -705,6 +768,9 @@ class App {
       k.push([["PageDown"], "PgDn", "10 back", () => this.step(plane(), -10), "slice"]);
       k.push([["Home"], "Home", "first slice", () => this.step(plane(), 0, 0), "slice"]);
       k.push([["End"], "End", "last slice", () => this.step(plane(), 0, Infinity), "slice"]);
+      k.push([["p"], "p", "cine (play/stop)", () => this.cine(), "cine"]);
+      k.push([["t"], "t", "thick slab: MIP, MinIP, off", () => this.cycleSlab(), "slab"]);
+      k.push([["[", "]"], "[ ]", "slab thinner/thicker", (e) => this.slabThickness(e.key === "]" ? 1 : -1), "slab"]);
     }
     k.push([["1", "2", "3", "4", "5", "6", "7", "8", "9"], "1–9", "presets", (e) => this.preset(+e.key - 1), "preset"]);
     k.push([["i"], "i", "invert", () => this.set({ invert: !this.model.get("invert") }), "invert"]);
