@@ -136,6 +136,19 @@ def test_wado_series_equals_sent(orth, tmp_path):
         _same_instance(path, tmp_path / f"{uid}.dcm")
 
 
+def test_dicom_json_rows_equal_the_crawl(orth):
+    """WADO-RS metadata (DICOM JSON, PS3.18 F.2) read into rows equals the header reader's
+    rows of the files sent, on every default field."""
+    from helpers.dicom.header import FIELDS, read_header
+
+    for path in [CT_FILES[0], CXR_FILES[0], CXR_FILES[1]]:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        meta = dicomweb.series_metadata(orth, ds.StudyInstanceUID, ds.SeriesInstanceUID, FIELDS)
+        row = meta[meta.SOPInstanceUID == ds.SOPInstanceUID].iloc[0].to_dict()
+        expected = read_header(path)
+        assert {k: row[k] for k in FIELDS} == {k: expected[k] for k in FIELDS}
+
+
 def test_stow_then_qido_finds_it(orth):
     ds = pydicom.dcmread(CXR_FILES[1])
     ds.SOPInstanceUID = generate_uid()
