@@ -325,3 +325,29 @@ def test_stopped_on_keyboard_interrupt():
             raise KeyboardInterrupt
     assert not psutil.pid_exists(pid)
     assert not _listening(port)
+
+
+def test_retrieve_from_a_server_that_dies(tmp_path):
+    """The archive's process is killed half-way: the files that arrived are whole, nothing
+    partial is left, and the error says how many arrived."""
+    import os
+    import signal
+
+    study = pydicom.dcmread(CT_FILES[0], stop_before_pixels=True).StudyInstanceUID
+    with servers.qrscp() as server:
+        dimse.store(server, CT_FILES)
+
+        def kill_after_three(path):
+            if len(list(tmp_path.glob("*.dcm"))) == 3:
+                os.killpg(server.pid, signal.SIGKILL)
+
+        with pytest.raises(RetrieveIncompleteError) as info:
+            dimse.get(server, "STUDY", {"StudyInstanceUID": study}, tmp_path, timeout=3,
+                      on_file=kill_after_three)
+    arrived = sorted(tmp_path.iterdir())
+    assert info.value.completed == len(arrived) >= 3
+    assert len(arrived) < len(CT_FILES)
+    sent = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p for p in CT_FILES}
+    for path in arrived:
+        assert path.suffix == ".dcm"
+        _same_instance(sent[path.stem], path)  # whole: equal to the file sent
