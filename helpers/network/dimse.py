@@ -430,8 +430,8 @@ def find(server: Server, level: str, keys: Mapping[str, object], *,
                     if keyword == "Modality" else "")
             raise UnsupportedQueryError(
                 str(server), f"{keyword} is a {key_level}-level key: a C-FIND at the {level} "
-                             f"level cannot match on it (PS3.4 C.6.2.1.2); query at the "
-                             f"{key_level} level{hint}")
+                             "level cannot match on it (PS3.4 C.6, the keys of each level); "
+                             f"query at the {key_level} level{hint}")
     model = _models(level)[0]
     query = identifier(level, keys)
     rows = []
