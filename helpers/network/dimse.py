@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import socket
 import ssl
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -80,6 +81,8 @@ from .servers import LOCALHOST, WORKBOOK_AE, Server
 
 #: Seconds to wait for a connection, an association answer or a DIMSE response.
 TIMEOUT = 10.0
+#: Association attempts when the server closes the connection before its answer is read.
+_ATTEMPTS = 3
 #: The Query/Retrieve levels (PS3.4 C.6.1.1.1 and C.6.2.1.1).
 LEVELS: tuple[str, ...] = ("PATIENT", "STUDY", "SERIES", "IMAGE")
 #: The unique key of each level (PS3.4 C.6.1.1.2 to C.6.1.1.5).
@@ -201,20 +204,26 @@ def associate(server: Server, contexts: Sequence[PresentationContext], *,
     :class:`AssociationRejectedError` or :class:`NoPresentationContextError`.
     """
     called = called_ae if called_ae is not None else server.ae_title
-    ae = AE(ae_title=calling_ae)
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
-    ae.connection_timeout = timeout
-    ae.maximum_pdu_size = 0  # no limit: large PDUs, far fewer of them (PS3.8 D.1)
-    ae.requested_contexts = list(contexts)
-    answers = _Answers()
     where = f"{server.ae_title} at {server.host}:{server.port}"
-    assoc = ae.associate(server.host, server.port, ae_title=called, ext_neg=list(roles),
-                         evt_handlers=[*answers.handlers, *handlers],
-                         tls_args=(tls, server.host) if tls is not None else None)
-    if not assoc.is_established:
+    for _attempt in range(_ATTEMPTS):
+        ae = AE(ae_title=calling_ae)
+        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
+        ae.connection_timeout = timeout
+        ae.maximum_pdu_size = 0  # no limit: large PDUs, far fewer of them (PS3.8 D.1)
+        ae.requested_contexts = list(contexts)
+        answers = _Answers()
+        started = time.monotonic()
+        assoc = ae.associate(server.host, server.port, ae_title=called, ext_neg=list(roles),
+                             evt_handlers=[*answers.handlers, *handlers],
+                             tls_args=(tls, server.host) if tls is not None else None)
+        if assoc.is_established:
+            break
         ae.shutdown()
-        if answers.rejection is not None:
-            raise _rejection(server, called, calling_ae, answers.rejection)
+        # the A-ASSOCIATE response as the ACSE received it (set before is_rejected; the
+        # EVT_ACSE_RECV handler runs in another thread and may come later)
+        response = assoc.acceptor.primitive or answers.rejection
+        if response is not None and getattr(response, "result", None) in (1, 2):
+            raise _rejection(server, called, calling_ae, response)
         if not answers.connected:
             if _probe(server, min(timeout, 2.0)) == "refused":
                 raise ServerNotRunningError(
@@ -227,11 +236,15 @@ def associate(server: Server, contexts: Sequence[PresentationContext], *,
             raise NoPresentationContextError(
                 where, f"accepted none of the presentation contexts offered ({', '.join(offered)}"
                        "): it does not support them (PS3.8 9.3.3.2)")
-        if answers.aborted_by_peer and assoc.acceptor.primitive is not None:
-            raise AssociationRejectedError(where, "the server aborted the association "
-                                                  "(A-ABORT, PS3.8 9.3.8)")
-        raise NetworkTimeoutError(where, f"no answer to the association request within "
-                                         f"{timeout:g} s (ACSE timeout, PS3.8 9.1.5)")
+        if time.monotonic() - started >= timeout / 2:
+            raise NetworkTimeoutError(where, f"no answer to the association request within "
+                                             f"{timeout:g} s (ACSE timeout, PS3.8 9.1.5)")
+        # the connection closed at once with no response read: a server that rejects
+        # and closes quickly can close before pynetdicom reads its A-ASSOCIATE-RJ; ask again
+    else:
+        raise AssociationRejectedError(where, "the server closed the connection without an "
+                                              "answer pynetdicom could read, "
+                                              f"{_ATTEMPTS} times (PS3.8 9.3.8)")
     try:
         yield assoc
     except BaseException:
@@ -417,8 +430,8 @@ def find(server: Server, level: str, keys: Mapping[str, object], *,
                     if keyword == "Modality" else "")
             raise UnsupportedQueryError(
                 str(server), f"{keyword} is a {key_level}-level key: a C-FIND at the {level} "
-                             f"level cannot match on it (PS3.4 C.6.2.1.2); query at the "
-                             f"{key_level} level{hint}")
+                             "level cannot match on it (PS3.4 C.6, the keys of each level); "
+                             f"query at the {key_level} level{hint}")
     model = _models(level)[0]
     query = identifier(level, keys)
     rows = []

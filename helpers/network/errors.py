@@ -103,7 +103,7 @@ class UnsupportedQueryError(DimseStatusError, ValueError):
     """A query the archive cannot answer as asked (PS3.4 C.6): a Query/Retrieve Level it
     does not have, keys below the level (``0xA900`` Identifier Does Not Match SOP
     Class, ``0xC000`` Unable to Process), or a matching key it ignores (an optional key,
-    PS3.4 C.6.1.1.2.2 / C.2.2.1.3: the answer would hold non-matching records)."""
+    PS3.4 C.2.2.1.3: the answer would hold non-matching records)."""
 
 
 class RetrieveIncompleteError(DimseStatusError):

@@ -117,14 +117,26 @@ def is_stopped(server: Server) -> bool:
     return True
 
 
+def _libc_prctl():
+    """libc's ``prctl``, loaded here in the parent: the child between fork and exec must
+    not load a library (another thread may hold the loader's lock)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _libc_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     """Ask Linux to send SIGTERM to this child when its parent dies (prctl
     PR_SET_PDEATHSIG), so a killed kernel leaves no server behind."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(process: subprocess.Popen, state: Path) -> None:

@@ -136,6 +136,19 @@ def test_wado_series_equals_sent(orth, tmp_path):
         _same_instance(path, tmp_path / f"{uid}.dcm")
 
 
+def test_dicom_json_rows_equal_the_crawl(orth):
+    """WADO-RS metadata (DICOM JSON, PS3.18 F.2) read into rows equals the header reader's
+    rows of the files sent, on every default field."""
+    from helpers.dicom.header import FIELDS, read_header
+
+    for path in [CT_FILES[0], CXR_FILES[0], CXR_FILES[1]]:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        meta = dicomweb.series_metadata(orth, ds.StudyInstanceUID, ds.SeriesInstanceUID, FIELDS)
+        row = meta[meta.SOPInstanceUID == ds.SOPInstanceUID].iloc[0].to_dict()
+        expected = read_header(path)
+        assert {k: row[k] for k in FIELDS} == {k: expected[k] for k in FIELDS}
+
+
 def test_stow_then_qido_finds_it(orth):
     ds = pydicom.dcmread(CXR_FILES[1])
     ds.SOPInstanceUID = generate_uid()
@@ -312,3 +325,29 @@ def test_stopped_on_keyboard_interrupt():
             raise KeyboardInterrupt
     assert not psutil.pid_exists(pid)
     assert not _listening(port)
+
+
+def test_retrieve_from_a_server_that_dies(tmp_path):
+    """The archive's process is killed half-way: the files that arrived are whole, nothing
+    partial is left, and the error says how many arrived."""
+    import os
+    import signal
+
+    study = pydicom.dcmread(CT_FILES[0], stop_before_pixels=True).StudyInstanceUID
+    with servers.qrscp() as server:
+        dimse.store(server, CT_FILES)
+
+        def kill_after_three(path):
+            if len(list(tmp_path.glob("*.dcm"))) == 3:
+                os.killpg(server.pid, signal.SIGKILL)
+
+        with pytest.raises(RetrieveIncompleteError) as info:
+            dimse.get(server, "STUDY", {"StudyInstanceUID": study}, tmp_path, timeout=3,
+                      on_file=kill_after_three)
+    arrived = sorted(tmp_path.iterdir())
+    assert info.value.completed == len(arrived) >= 3
+    assert len(arrived) < len(CT_FILES)
+    sent = {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID: p for p in CT_FILES}
+    for path in arrived:
+        assert path.suffix == ".dcm"
+        _same_instance(sent[path.stem], path)  # whole: equal to the file sent
