@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pydicom
+from pydicom import uid
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
@@ -44,24 +45,32 @@ _PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 _SHORT_PIXELS = re.compile(r"less than expected \((\d+) vs (\d+) bytes\)")
 
 
+#: The pip packages that decode each compressed transfer syntax here: pylibjpeg with its
+#: libjpeg, openjpeg or rle backend, the plugins requirements.txt pins (PS3.5 A.4 lists
+#: the encapsulated transfer syntaxes). A syntax not listed has no pinned decoder.
+DECODER_PACKAGES: dict[str, str] = {
+    **dict.fromkeys([uid.JPEGBaseline8Bit, uid.JPEGExtended12Bit, uid.JPEGLossless,
+                     uid.JPEGLosslessSV1, uid.JPEGLSLossless, uid.JPEGLSNearLossless],
+                    "pylibjpeg pylibjpeg-libjpeg"),
+    **dict.fromkeys([uid.JPEG2000Lossless, uid.JPEG2000, uid.HTJ2KLossless,
+                     uid.HTJ2KLosslessRPCL, uid.HTJ2K], "pylibjpeg pylibjpeg-openjpeg"),
+    uid.RLELossless: "pylibjpeg pylibjpeg-rle",
+}
+
+
 def decoder_package(transfer_syntax: str) -> str | None:
-    """The package to ``pip install`` to decode ``transfer_syntax`` here, as pydicom's
-    own decoder reports it (``missing_dependencies`` of the pylibjpeg plugin, the
-    one the workbook pins); None when a decoder is available or none exists."""
+    """What to ``pip install`` to decode ``transfer_syntax`` here (:data:`DECODER_PACKAGES`),
+    when pydicom has no decoder available for it; None when one is available, or when
+    no pinned plugin decodes it."""
     from pydicom.pixels import get_decoder
 
     try:
         decoder = get_decoder(UID(str(transfer_syntax)))
     except NotImplementedError:
-        return None
+        return DECODER_PACKAGES.get(str(transfer_syntax))
     if decoder.is_available:
         return None
-    for entry in decoder.missing_dependencies:  # "pylibjpeg - requires pylibjpeg>=2.0 and ..."
-        plugin, _, needs = entry.partition(" - requires ")
-        if plugin == "pylibjpeg":
-            names = [re.split(r"[<>=!~ ]", need.strip())[0] for need in needs.split(" and ")]
-            return " ".join(n for n in names if n not in ("pylibjpeg", "numpy")) or plugin
-    return None
+    return DECODER_PACKAGES.get(str(transfer_syntax))
 
 
 def read(
@@ -149,13 +158,14 @@ def pixels(ds: Dataset, path: PathLike | None = None) -> np.ndarray:
             ) from None
         if not decoder.is_available:
             package = decoder_package(tsyntax)
-            hint = (f"pip install {package}" if package else
-                    "pydicom reports no missing package (a plugin was removed or failed to load)")
+            known = "; ".join(decoder.missing_dependencies)
+            if package:
+                raise MissingDecoderError(
+                    where, f"pixel data is compressed as {tsyntax.name} and no decoder plugin "
+                           f"for it is installed (pydicom: {known}): pip install {package}")
             raise MissingDecoderError(
-                where,
-                f"pixel data is compressed as {tsyntax.name} and no decoder plugin for it "
-                f"is installed (pydicom: {'; '.join(decoder.missing_dependencies)}): {hint}",
-            )
+                where, f"pixel data is compressed as {tsyntax.name}: no plugin the workbook "
+                       f"installs decodes it; pydicom knows: {known}")
     try:
         return ds.pixel_array
     except (ValueError, EOFError) as exc:
