@@ -213,14 +213,15 @@ def _transfer_syntax(ds: Dataset, where: PathLike | None) -> UID | None:
 def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
     """Write ``ds`` to a new file at ``path`` and return the path.
 
-    The workbook's one writer rule (also :func:`write_table`'s): a write never
-    replaces other content -- :class:`OverwriteError` when ``path`` holds different
-    bytes, unless ``overwrite=True`` -- and writing the same bytes again is allowed
-    and changes nothing (a lesson can be re-run). It always refuses to write over
-    the file ``ds`` was read from, so a source file is never replaced. A dataset
-    pydicom cannot write as a Part 10 file (PS3.10 7.1: e.g. one holding command
-    group elements (0000,eeee)) raises :class:`InvalidValueError` naming the file,
-    and leaves no partial copy.
+    The workbook's one writer rule (also :func:`write_table`'s, and the Parquet
+    writer's): a write never replaces an existing file -- :class:`OverwriteError` --
+    unless ``overwrite=True`` says so (a lesson that re-runs deletes or overwrites its
+    own earlier output explicitly); and it always refuses to write over the file
+    ``ds`` was read from, so a source file is never replaced, whatever ``overwrite``
+    says. A dataset pydicom cannot write as a Part 10 file (PS3.10 7.1: e.g. one
+    holding command group elements (0000,eeee)) raises :class:`InvalidValueError`
+    naming the file, and leaves no partial copy (it is encoded before anything is
+    written).
     """
     p = Path(path)
     source = getattr(ds, "filename", None)
@@ -242,14 +243,10 @@ def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
 
 
 def _write_bytes(p: Path, data: bytes, *, overwrite: bool) -> Path:
-    """The writer rule: same bytes -> nothing to do; other bytes -> OverwriteError
-    unless ``overwrite``; no file -> created (never truncating one that appeared)."""
-    if p.exists():
-        if p.is_file() and p.stat().st_size == len(data) and p.read_bytes() == data:
-            return p
-        if not overwrite:
-            raise OverwriteError(p, "already exists with other content; choose a new name or "
-                                    "pass overwrite=True")
+    """The writer rule: an existing file -> OverwriteError unless ``overwrite``; else the
+    file is created exclusively (never truncating one that appeared meanwhile)."""
+    if p.exists() and not overwrite:
+        raise OverwriteError(p, "already exists; choose a new name or pass overwrite=True")
     p.parent.mkdir(parents=True, exist_ok=True)
     with open(p, "wb" if overwrite else "xb") as fh:
         fh.write(data)
@@ -258,10 +255,8 @@ def _write_bytes(p: Path, data: bytes, *, overwrite: bool) -> Path:
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike[str], *,
                 overwrite: bool = False) -> Path:
-    """Write ``table`` as CSV (UTF-8, no index) to ``path``, never replacing other content.
-
-    The writer rule of :func:`save_copy`: writing the same table again is allowed (a
-    lesson can be re-run); a file with different content is not replaced
+    """Write ``table`` as CSV (UTF-8, no index) to ``path``; the writer rule of
+    :func:`save_copy`: an existing file is not replaced
     (:class:`helpers.dicom.errors.OverwriteError`) unless ``overwrite=True``.
     """
     text = table.to_csv(index=False, lineterminator="\n")
