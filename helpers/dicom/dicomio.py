@@ -22,6 +22,7 @@ import numpy as np
 import pydicom
 from pydicom import uid
 from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from ..paths import shown
@@ -29,12 +30,21 @@ from .errors import (
     InvalidValueError,
     MissingDecoderError,
     NoPixelDataError,
+    NotDicomError,
     OverwriteError,
     PixelDecodeError,
     TruncatedFileError,
 )
 from .header import check_complete
-from .reading import NO_DATA_SET, check_file, past_the_end, reading
+from .reading import (
+    NO_DATA_SET,
+    NO_FILE_META,
+    NOT_DICOM,
+    check_file,
+    looks_like_data_set,
+    past_the_end,
+    reading,
+)
 
 if TYPE_CHECKING:  # pandas is imported by whoever passes a table
     import pandas as pd
@@ -103,9 +113,13 @@ def read(
     size = check_file(p)
     whole = not stop_before_pixels and specific_tags is None
     with reading(p):
-        ds = pydicom.dcmread(
-            p, stop_before_pixels=stop_before_pixels, force=force, specific_tags=specific_tags
-        )
+        try:
+            ds = pydicom.dcmread(
+                p, stop_before_pixels=stop_before_pixels, force=force,
+                specific_tags=specific_tags)
+        except InvalidDicomError:
+            raise NotDicomError(p, NO_FILE_META if looks_like_data_set(p) else NOT_DICOM) \
+                from None
         if len(ds) == 0 and not specific_tags:
             raise TruncatedFileError(p, NO_DATA_SET)
         check_complete(ds, p, size, pixel_data=whole, trailing_bytes=whole)
