@@ -39,9 +39,7 @@ from .header import check_complete
 from .reading import (
     NO_DATA_SET,
     NO_FILE_META,
-    NOT_DICOM,
     check_file,
-    looks_like_data_set,
     past_the_end,
     reading,
 )
@@ -117,9 +115,8 @@ def read(
             ds = pydicom.dcmread(
                 p, stop_before_pixels=stop_before_pixels, force=force,
                 specific_tags=specific_tags)
-        except InvalidDicomError:
-            raise NotDicomError(p, NO_FILE_META if looks_like_data_set(p) else NOT_DICOM) \
-                from None
+        except InvalidDicomError:  # without force: pydicom checks for the DICM prefix only
+            raise NotDicomError(p, NO_FILE_META) from None
         if len(ds) == 0 and not specific_tags:
             raise TruncatedFileError(p, NO_DATA_SET)
         check_complete(ds, p, size, pixel_data=whole, trailing_bytes=whole)

@@ -70,8 +70,8 @@ NO_SUCH_FILE = "no such file (it does not exist, or was removed after it was lis
 PERMISSION = "permission denied"
 A_FOLDER = "a folder, not a file"
 NOT_REGULAR = "not a regular file (a FIFO, socket or device), so it is never opened"
-NO_FILE_META = ("no 'DICM' at byte 128: a data set without the Part 10 preamble and file meta "
-                "(PS3.10 7.1); read it with force=True")
+NO_FILE_META = ("no 'DICM' at byte 128 (PS3.10 7.1): not a DICOM file, or a data set without "
+                "the Part 10 preamble and file meta: read it with force=True")
 NOT_DICOM = ("not DICOM: no 'DICM' at byte 128 (PS3.10 7.1) and no data element with a SOP "
              "Instance UID at the start")
 ENDS_IN_HEADER = ("truncated: the file ends inside a data element header (PS3.5 7.1: tag, VR "
