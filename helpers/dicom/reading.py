@@ -16,6 +16,7 @@ permission denied, I/O      UnreadableFileError          (operating system)
 a folder, FIFO, device      NotAFileError                (never opened: a FIFO would block)
 0 bytes                     EmptyFileError               PS3.10 7.1 (preamble, DICM, meta)
 no DICM, no data set        NotDicomError                PS3.10 7.1
+file meta and nothing else  TruncatedFileError           PS3.10 7.1 (one SOP instance)
 ends in an element header   TruncatedFileError           PS3.5 7.1 (tag, VR, length)
 a length past the end       TruncatedFileError           PS3.5 7.1.1 (the value length)
 no delimiter before the end TruncatedFileError           PS3.5 7.5 (undefined lengths)
