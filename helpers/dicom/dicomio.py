@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pydicom
+from pydicom import uid
 from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from ..paths import shown
@@ -28,12 +30,19 @@ from .errors import (
     InvalidValueError,
     MissingDecoderError,
     NoPixelDataError,
+    NotDicomError,
     OverwriteError,
     PixelDecodeError,
     TruncatedFileError,
 )
 from .header import check_complete
-from .reading import NO_DATA_SET, check_file, past_the_end, reading
+from .reading import (
+    NO_DATA_SET,
+    NO_FILE_META,
+    check_file,
+    past_the_end,
+    reading,
+)
 
 if TYPE_CHECKING:  # pandas is imported by whoever passes a table
     import pandas as pd
@@ -44,24 +53,32 @@ _PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 _SHORT_PIXELS = re.compile(r"less than expected \((\d+) vs (\d+) bytes\)")
 
 
+#: The pip packages that decode each compressed transfer syntax here: pylibjpeg with its
+#: libjpeg, openjpeg or rle backend, the plugins requirements.txt pins (PS3.5 A.4 lists
+#: the encapsulated transfer syntaxes). A syntax not listed has no pinned decoder.
+DECODER_PACKAGES: dict[str, str] = {
+    **dict.fromkeys([uid.JPEGBaseline8Bit, uid.JPEGExtended12Bit, uid.JPEGLossless,
+                     uid.JPEGLosslessSV1, uid.JPEGLSLossless, uid.JPEGLSNearLossless],
+                    "pylibjpeg pylibjpeg-libjpeg"),
+    **dict.fromkeys([uid.JPEG2000Lossless, uid.JPEG2000, uid.HTJ2KLossless,
+                     uid.HTJ2KLosslessRPCL, uid.HTJ2K], "pylibjpeg pylibjpeg-openjpeg"),
+    uid.RLELossless: "pylibjpeg pylibjpeg-rle",
+}
+
+
 def decoder_package(transfer_syntax: str) -> str | None:
-    """The package to ``pip install`` to decode ``transfer_syntax`` here, as pydicom's
-    own decoder reports it (``missing_dependencies`` of the pylibjpeg plugin, the
-    one the workbook pins); None when a decoder is available or none exists."""
+    """What to ``pip install`` to decode ``transfer_syntax`` here (:data:`DECODER_PACKAGES`),
+    when pydicom has no decoder available for it; None when one is available, or when
+    no pinned plugin decodes it."""
     from pydicom.pixels import get_decoder
 
     try:
         decoder = get_decoder(UID(str(transfer_syntax)))
     except NotImplementedError:
-        return None
+        return DECODER_PACKAGES.get(str(transfer_syntax))
     if decoder.is_available:
         return None
-    for entry in decoder.missing_dependencies:  # "pylibjpeg - requires pylibjpeg>=2.0 and ..."
-        plugin, _, needs = entry.partition(" - requires ")
-        if plugin == "pylibjpeg":
-            names = [re.split(r"[<>=!~ ]", need.strip())[0] for need in needs.split(" and ")]
-            return " ".join(n for n in names if n not in ("pylibjpeg", "numpy")) or plugin
-    return None
+    return DECODER_PACKAGES.get(str(transfer_syntax))
 
 
 def read(
@@ -94,9 +111,12 @@ def read(
     size = check_file(p)
     whole = not stop_before_pixels and specific_tags is None
     with reading(p):
-        ds = pydicom.dcmread(
-            p, stop_before_pixels=stop_before_pixels, force=force, specific_tags=specific_tags
-        )
+        try:
+            ds = pydicom.dcmread(
+                p, stop_before_pixels=stop_before_pixels, force=force,
+                specific_tags=specific_tags)
+        except InvalidDicomError:  # without force: pydicom checks for the DICM prefix only
+            raise NotDicomError(p, NO_FILE_META) from None
         if len(ds) == 0 and not specific_tags:
             raise TruncatedFileError(p, NO_DATA_SET)
         check_complete(ds, p, size, pixel_data=whole, trailing_bytes=whole)
@@ -149,13 +169,14 @@ def pixels(ds: Dataset, path: PathLike | None = None) -> np.ndarray:
             ) from None
         if not decoder.is_available:
             package = decoder_package(tsyntax)
-            hint = (f"pip install {package}" if package else
-                    "pydicom reports no missing package (a plugin was removed or failed to load)")
+            known = "; ".join(decoder.missing_dependencies)
+            if package:
+                raise MissingDecoderError(
+                    where, f"pixel data is compressed as {tsyntax.name} and no decoder plugin "
+                           f"for it is installed (pydicom: {known}): pip install {package}")
             raise MissingDecoderError(
-                where,
-                f"pixel data is compressed as {tsyntax.name} and no decoder plugin for it "
-                f"is installed (pydicom: {'; '.join(decoder.missing_dependencies)}): {hint}",
-            )
+                where, f"pixel data is compressed as {tsyntax.name}: no plugin the workbook "
+                       f"installs decodes it; pydicom knows: {known}")
     try:
         return ds.pixel_array
     except (ValueError, EOFError) as exc:
@@ -203,14 +224,15 @@ def _transfer_syntax(ds: Dataset, where: PathLike | None) -> UID | None:
 def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
     """Write ``ds`` to a new file at ``path`` and return the path.
 
-    The workbook's one writer rule (also :func:`write_table`'s): a write never
-    replaces other content -- :class:`OverwriteError` when ``path`` holds different
-    bytes, unless ``overwrite=True`` -- and writing the same bytes again is allowed
-    and changes nothing (a lesson can be re-run). It always refuses to write over
-    the file ``ds`` was read from, so a source file is never replaced. A dataset
-    pydicom cannot write as a Part 10 file (PS3.10 7.1: e.g. one holding command
-    group elements (0000,eeee)) raises :class:`InvalidValueError` naming the file,
-    and leaves no partial copy.
+    The workbook's one writer rule (also :func:`write_table`'s, and the Parquet
+    writer's): a write never replaces an existing file -- :class:`OverwriteError` --
+    unless ``overwrite=True`` says so (a lesson that re-runs deletes or overwrites its
+    own earlier output explicitly); and it always refuses to write over the file
+    ``ds`` was read from, so a source file is never replaced, whatever ``overwrite``
+    says. A dataset pydicom cannot write as a Part 10 file (PS3.10 7.1: e.g. one
+    holding command group elements (0000,eeee)) raises :class:`InvalidValueError`
+    naming the file, and leaves no partial copy (it is encoded before anything is
+    written).
     """
     p = Path(path)
     source = getattr(ds, "filename", None)
@@ -232,14 +254,10 @@ def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
 
 
 def _write_bytes(p: Path, data: bytes, *, overwrite: bool) -> Path:
-    """The writer rule: same bytes -> nothing to do; other bytes -> OverwriteError
-    unless ``overwrite``; no file -> created (never truncating one that appeared)."""
-    if p.exists():
-        if p.is_file() and p.stat().st_size == len(data) and p.read_bytes() == data:
-            return p
-        if not overwrite:
-            raise OverwriteError(p, "already exists with other content; choose a new name or "
-                                    "pass overwrite=True")
+    """The writer rule: an existing file -> OverwriteError unless ``overwrite``; else the
+    file is created exclusively (never truncating one that appeared meanwhile)."""
+    if p.exists() and not overwrite:
+        raise OverwriteError(p, "already exists; choose a new name or pass overwrite=True")
     p.parent.mkdir(parents=True, exist_ok=True)
     with open(p, "wb" if overwrite else "xb") as fh:
         fh.write(data)
@@ -248,10 +266,8 @@ def _write_bytes(p: Path, data: bytes, *, overwrite: bool) -> Path:
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike[str], *,
                 overwrite: bool = False) -> Path:
-    """Write ``table`` as CSV (UTF-8, no index) to ``path``, never replacing other content.
-
-    The writer rule of :func:`save_copy`: writing the same table again is allowed (a
-    lesson can be re-run); a file with different content is not replaced
+    """Write ``table`` as CSV (UTF-8, no index) to ``path``; the writer rule of
+    :func:`save_copy`: an existing file is not replaced
     (:class:`helpers.dicom.errors.OverwriteError`) unless ``overwrite=True``.
     """
     text = table.to_csv(index=False, lineterminator="\n")

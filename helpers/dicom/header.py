@@ -113,8 +113,6 @@ _PIXEL_DATA_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
 _PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 #: Values longer than this are left in the file until asked for (Pixel Data).
 _DEFER_SIZE = 256
-#: First tag groups a data set without preamble may start with (little or big endian).
-_PLAUSIBLE_FIRST_GROUPS = {0x0000, 0x0002, 0x0004, 0x0008}
 
 
 def _last_raw_element(ds: Dataset) -> RawDataElement | None:
@@ -196,23 +194,13 @@ def _check_vrs(ds: Dataset, path: str | os.PathLike[str]) -> None:
                 raise NotDicomError(path, reading.not_a_vr(int(tag), vr))
 
 
-def _looks_like_dataset(path: Path) -> bool:
-    """True when the first bytes could be a data element (a data set without preamble)."""
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if len(head) < 8:
-        return False
-    return (int.from_bytes(head[:2], "little") in _PLAUSIBLE_FIRST_GROUPS
-            or int.from_bytes(head[:2], "big") in _PLAUSIBLE_FIRST_GROUPS)
-
-
 def _dcmread(path: Path) -> tuple[Dataset, bool]:
     """Read the header (pixel data deferred); return ``(dataset, part10)``."""
     try:
         return pydicom.dcmread(path, defer_size=_DEFER_SIZE), True
     except InvalidDicomError:
         pass
-    if not _looks_like_dataset(path):
+    if not reading.looks_like_data_set(path):
         raise NotDicomError(path, reading.NOT_DICOM)
     ds = pydicom.dcmread(path, defer_size=_DEFER_SIZE, force=True)
     if "SOPInstanceUID" not in ds:

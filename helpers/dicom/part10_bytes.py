@@ -485,9 +485,11 @@ def hexdump(path: PathLike, offset: int = 0, length: int = 64, width: int = 16) 
     """The bytes ``offset .. offset+length`` of a file as ``xxd`` shows them.
 
     Each line: the offset in decimal, the bytes in hex, and the bytes that are
-    printable ASCII (others as ``.``). Reads only ``length`` bytes.
+    printable ASCII (others as ``.``). Reads only ``length`` bytes; a file that cannot
+    be read is refused as every reader refuses it (:mod:`helpers.dicom.reading`).
     """
-    with open(path, "rb") as fh:
+    reading.check_file(path)
+    with reading.reading(path), open(path, "rb") as fh:
         fh.seek(offset)
         chunk = fh.read(length)
     lines = []

@@ -16,6 +16,7 @@ permission denied, I/O      UnreadableFileError          (operating system)
 a folder, FIFO, device      NotAFileError                (never opened: a FIFO would block)
 0 bytes                     EmptyFileError               PS3.10 7.1 (preamble, DICM, meta)
 no DICM, no data set        NotDicomError                PS3.10 7.1
+file meta and nothing else  TruncatedFileError           PS3.10 7.1 (one SOP instance)
 ends in an element header   TruncatedFileError           PS3.5 7.1 (tag, VR, length)
 a length past the end       TruncatedFileError           PS3.5 7.1.1 (the value length)
 no delimiter before the end TruncatedFileError           PS3.5 7.5 (undefined lengths)
@@ -70,6 +71,8 @@ NO_SUCH_FILE = "no such file (it does not exist, or was removed after it was lis
 PERMISSION = "permission denied"
 A_FOLDER = "a folder, not a file"
 NOT_REGULAR = "not a regular file (a FIFO, socket or device), so it is never opened"
+NO_FILE_META = ("no 'DICM' at byte 128 (PS3.10 7.1): not a DICOM file, or a data set without "
+                "the Part 10 preamble and file meta: read it with force=True")
 NOT_DICOM = ("not DICOM: no 'DICM' at byte 128 (PS3.10 7.1) and no data element with a SOP "
              "Instance UID at the start")
 ENDS_IN_HEADER = ("truncated: the file ends inside a data element header (PS3.5 7.1: tag, VR "
@@ -128,6 +131,21 @@ def trailing_garbage(count: int, after: int) -> str:
     """Bytes after the data set that are neither zeros nor (FFFC,FFFC) padding."""
     return (f"{count} bytes after data element {Tag(after)} are not data elements, zero "
             "padding or Data Set Trailing Padding (FFFC,FFFC) (PS3.10 7.2)")
+
+
+#: First tag groups a data set without preamble may start with (little or big endian).
+_PLAUSIBLE_FIRST_GROUPS = {0x0000, 0x0002, 0x0004, 0x0008}
+
+
+def looks_like_data_set(path: PathLike) -> bool:
+    """True when the first bytes could be a data element: a data set written without
+    the Part 10 preamble and file meta (PS3.10 7.1), common in old archives."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if len(head) < 8:
+        return False
+    return (int.from_bytes(head[:2], "little") in _PLAUSIBLE_FIRST_GROUPS
+            or int.from_bytes(head[:2], "big") in _PLAUSIBLE_FIRST_GROUPS)
 
 
 # --------------------------------------------------------------------------- opening

@@ -28,12 +28,12 @@ from helpers.paths import DATA_DIR, REPO_ROOT, shown
 #: file -> (transfer syntax UID, package the message must name). Files in data/real,
 #: except JPEG baseline, which only pydicom's own test files have (found offline).
 CASES = {
-    "MR_small_jp2klossless.dcm": ("1.2.840.10008.1.2.4.90", "pylibjpeg-openjpeg"),
-    "JPEG2000.dcm": ("1.2.840.10008.1.2.4.91", "pylibjpeg-openjpeg"),
-    "MR_small_jpeg_ls_lossless.dcm": ("1.2.840.10008.1.2.4.80", "pylibjpeg-libjpeg"),
-    "SC_rgb_jpeg_dcmtk.dcm": ("1.2.840.10008.1.2.4.50", "pylibjpeg-libjpeg"),
-    "JPGExtended.dcm": ("1.2.840.10008.1.2.4.51", "pylibjpeg-libjpeg"),
-    "JPEG-LL.dcm": ("1.2.840.10008.1.2.4.70", "pylibjpeg-libjpeg"),
+    "MR_small_jp2klossless.dcm": ("1.2.840.10008.1.2.4.90", "pylibjpeg pylibjpeg-openjpeg"),
+    "JPEG2000.dcm": ("1.2.840.10008.1.2.4.91", "pylibjpeg pylibjpeg-openjpeg"),
+    "MR_small_jpeg_ls_lossless.dcm": ("1.2.840.10008.1.2.4.80", "pylibjpeg pylibjpeg-libjpeg"),
+    "SC_rgb_jpeg_dcmtk.dcm": ("1.2.840.10008.1.2.4.50", "pylibjpeg pylibjpeg-libjpeg"),
+    "JPGExtended.dcm": ("1.2.840.10008.1.2.4.51", "pylibjpeg pylibjpeg-libjpeg"),
+    "JPEG-LL.dcm": ("1.2.840.10008.1.2.4.70", "pylibjpeg pylibjpeg-libjpeg"),
 }
 
 
@@ -112,7 +112,16 @@ def test_missing_plugin_names_file_and_package(hidden: dict, name: str) -> None:
         kind, message = row[call]
         assert kind == "MissingDecoderError", f"{call}: {kind}: {message}"
         assert message.startswith(f"{shown(_path(name))}: "), message
-        assert f"pip install {package}" in message, message
+        assert message.endswith(f"pip install {package}"), message
+
+
+def test_every_package_named_is_pinned() -> None:
+    """The packages the messages name are the ones requirements.txt pins."""
+    pins = {line.split("==")[0].strip().lower()
+            for line in (REPO_ROOT / "requirements.txt").read_text().splitlines()
+            if "==" in line and not line.lstrip().startswith("#")}
+    named = {name for packages in dicomio.DECODER_PACKAGES.values() for name in packages.split()}
+    assert named <= pins, named - pins
 
 
 def test_rle_needs_no_plugin(hidden: dict) -> None:

@@ -106,8 +106,7 @@ def test_write_table_refuses_other_content(tmp_path: Path) -> None:
     table = pd.DataFrame({"a": [1, 2]})
     dicomio.write_table(table, path)
     first = path.read_bytes()
-    dicomio.write_table(table, path)  # the same table again: allowed, nothing changes
-    assert path.read_bytes() == first
-    with pytest.raises(OverwriteError, match="clean.csv"):
-        dicomio.write_table(pd.DataFrame({"a": [3]}), path)
+    for again in (table, pd.DataFrame({"a": [3]})):  # the one writer rule: any existing file
+        with pytest.raises(OverwriteError, match="clean.csv"):
+            dicomio.write_table(again, path)
     assert path.read_bytes() == first

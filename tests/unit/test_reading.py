@@ -150,3 +150,20 @@ def test_the_good_file_is_read_by_every_reader(tmp_path):
     for reader, read in READERS.items():
         kind, _ = read(path)
         assert kind in ("read without error", "not in the errors table"), (reader, kind)
+
+
+@pytest.mark.parametrize("error, sentence", [
+    (PermissionError(13, "Permission denied"), "permission denied"),
+    (FileNotFoundError(2, "No such file or directory"), "no such file"),
+    (OSError("No tag to read at file position 1C8"), "PS3.5 7.5"),  # pydicom's, no errno
+])
+def test_the_context_maps_each_os_error_once(tmp_path, error, sentence):
+    """The permission case without root's exemption: the OSError an open would raise,
+    raised inside the reading context, becomes the workbook's sentence."""
+    from helpers.dicom.reading import reading
+
+    with pytest.raises(WorkbookError) as caught:
+        with reading(tmp_path / "x.dcm"):
+            raise error
+    assert sentence in caught.value.problem
+    assert not [w for w in RAW if w in caught.value.problem]

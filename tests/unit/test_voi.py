@@ -214,7 +214,8 @@ def test_voi_lut_equals_dcm2pnm_and_pydicom(tmp_path, dcm2pnm, photometric, spec
     # the table lookup: pydicom's apply_voi_lut, which computes the table index in
     # the table's own dtype, so for an 8-bit table it wraps past index 255 (pydicom
     # 3.0.2): compared where the index fits
-    fits = (values - lut.first_mapped < 256) if lut.bits == 8 else np.ones(values.shape, bool)
+    index = values.astype(np.int64) - lut.first_mapped
+    fits = (index < 256) if lut.bits == 8 else np.ones(values.shape, bool)
     assert fits.sum() > 256
     reference = apply_voi_lut(ds.pixel_array, ds)
     assert np.array_equal(lut.values(values)[fits], reference[fits])
@@ -276,3 +277,21 @@ def test_unknown_voi_function_is_refused():
         window(np.zeros(3), 0, 10, function="CUBIC")
     with pytest.raises(ValueError, match="> 0"):
         window(np.zeros(3), 0, 0, function="SIGMOID")
+
+
+def test_a_real_voi_lut_file_equals_dcm2pnm_and_pydicom(dcm2pnm):
+    """vlut_04.dcm (pydicom's test data): a real VOI LUT Sequence, offered by the header
+    and rendered as DCMTK renders it."""
+    from helpers import data
+
+    try:
+        path = data.real("vlut_04.dcm")
+    except data.DataError as exc:
+        pytest.skip(f"{exc}")
+    ds = pydicom.dcmread(path)
+    (offered,) = header_vois(ds)
+    assert offered.kind == "lut"
+    values = apply_modality_lut(ds.pixel_array, ds)
+    assert np.array_equal(offered.lut.values(values), apply_voi_lut(ds.pixel_array, ds))
+    got = offered.apply(values, ds.PhotometricInterpretation)
+    assert int((got != dcm2pnm(path, "+Wl", "1")).sum()) == 0

@@ -1,6 +1,6 @@
-"""The one writer rule of the file layer (save_copy and write_table): the same bytes
-again are allowed and change nothing; other bytes are refused unless overwrite=True;
-the source of a dataset is never replaced (tests/reliability/test_nothing_lost.py)."""
+"""The one writer rule of the file layer (save_copy and write_table, as the Parquet
+writer of helpers.tables): an existing file is never replaced unless overwrite=True,
+and the source of a dataset never (tests/reliability/test_nothing_lost.py)."""
 
 from __future__ import annotations
 
@@ -17,27 +17,37 @@ from broken_inputs import good_dataset  # noqa: E402
 from helpers.dicom import dicomio  # noqa: E402
 from helpers.dicom.errors import OverwriteError  # noqa: E402
 
+REFUSAL = "already exists; choose a new name or pass overwrite=True"
 
-def test_save_copy_again_with_the_same_dataset_changes_nothing(tmp_path):
+
+def test_save_copy_refuses_an_existing_file_even_with_the_same_bytes(tmp_path):
     target = tmp_path / "copy.dcm"
     ds = good_dataset()
     dicomio.save_copy(ds, target)
-    first, when = target.read_bytes(), target.stat().st_mtime_ns
-    dicomio.save_copy(ds, target)  # a re-run: allowed
-    assert target.read_bytes() == first and target.stat().st_mtime_ns == when
-    ds.PatientName = "Other^Name"
-    with pytest.raises(OverwriteError, match="copy.dcm: already exists with other content"):
+    first = target.read_bytes()
+    with pytest.raises(OverwriteError, match=f"copy.dcm: {REFUSAL}"):
         dicomio.save_copy(ds, target)
-    assert target.read_bytes() == first
+    ds.PatientName = "Other^Name"
     dicomio.save_copy(ds, target, overwrite=True)
+    assert target.read_bytes() != first
     assert pydicom.dcmread(target).PatientName == "Other^Name"
 
 
 def test_write_table_follows_the_same_rule(tmp_path):
     path = tmp_path / "t.csv"
     dicomio.write_table(pd.DataFrame({"a": [1]}), path)
-    dicomio.write_table(pd.DataFrame({"a": [1]}), path)
-    with pytest.raises(OverwriteError, match="t.csv: already exists with other content"):
-        dicomio.write_table(pd.DataFrame({"a": [2]}), path)
+    for table in (pd.DataFrame({"a": [1]}), pd.DataFrame({"a": [2]})):
+        with pytest.raises(OverwriteError, match=f"t.csv: {REFUSAL}"):
+            dicomio.write_table(table, path)
+    assert pd.read_csv(path)["a"].tolist() == [1]
     dicomio.write_table(pd.DataFrame({"a": [2]}), path, overwrite=True)
     assert pd.read_csv(path)["a"].tolist() == [2]
+
+
+def test_a_dataset_pydicom_cannot_write_leaves_no_file(tmp_path):
+    ds = good_dataset()
+    ds.add_new(0x00000002, "UI", "1.2.3")  # a command group element (PS3.10 7.1)
+    target = tmp_path / "bad.dcm"
+    with pytest.raises(Exception, match="bad.dcm: cannot be written"):
+        dicomio.save_copy(ds, target)
+    assert not target.exists()
