@@ -14,12 +14,15 @@ a run with the solutions substituted, a run with data/ read-only):
 
 How: the lesson is copied with one cell inserted after each exercise cell. That cell
 runs the exercise cell's code with the solution in place of ``answer = ...``, in a
-*copy* of the kernel's namespace (so the lesson's next cells see what a learner who
-left the exercise sees, and the committed outputs still apply), asserts the check says
-right and prints its verdict. The copy is executed top to bottom in a fresh kernel
-(``execute_lesson.py``: errors recorded, not raised) under the read-only harness of
-``readonly.py``, with ``DICOM_WORKBOOK_OUTPUT`` in a folder of its own; data/ is hashed
-before and after. Runs are made on first use, so ``pytest -k 03_`` runs one lesson.
+*copy* of the kernel's namespace (so the lesson's next cells see what a learner who left
+the exercise sees, and the committed outputs still apply), asserts the check says right
+and prints its verdict. Cells tagged ``needs-orthanc`` (lesson 8's DICOMweb cells) are
+left out of the copy where Orthanc is not installed, and their tests skip with the
+install message, as the root ``conftest.py`` does for nbval's items. The copy is
+executed top to bottom in a fresh kernel (``execute_lesson.py``: errors recorded, not
+raised) under the read-only harness of ``readonly.py``, with ``DICOM_WORKBOOK_OUTPUT``
+in a folder of its own; data/ is hashed before and after. Runs are made on first use, so
+``pytest -k 03_`` runs one lesson.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import nbformat
 from nbval.plugin import coalesce_streams, get_sanitize_patterns, transform_streams_for_comparison
 from readonly import hashes, run_read_only
 
+from helpers.network import servers
 from helpers.paths import DATA_DIR, REPO_ROOT
 
 TESTS = Path(__file__).resolve().parent
@@ -56,6 +60,16 @@ SANITIZE = get_sanitize_patterns((TESTS / "nbval_sanitize.cfg").read_text())
 #: the exercise cell whose solution it runs.
 ORIGIN = "workbook_test"
 VERDICT = "solution verdict: "
+#: The tag of cells that need Orthanc (the root conftest.py skips them for nbval too).
+ORTHANC_TAG = "needs-orthanc"
+
+
+def skip_reason(cell: nbformat.NotebookNode) -> str | None:
+    """Why a committed cell is not run here (Orthanc absent for a ``needs-orthanc`` cell,
+    with how to install it), or None when it runs."""
+    if ORTHANC_TAG in cell.get("metadata", {}).get("tags", []) and not servers.orthanc_installed():
+        return f"Orthanc is not installed: {servers.ORTHANC_INSTALL}"
+    return None
 
 
 # ------------------------------------------------------------------------ exercises
@@ -89,11 +103,14 @@ def solved(exercise: str, solution: str) -> str:
 
 def with_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` whose cells carry their committed index, with a solution cell
-    (run in a copy of the namespace: see the module) after every exercise cell."""
+    (run in a copy of the namespace: see the module) after every exercise cell, and
+    without the cells :func:`skip_reason` skips."""
     solutions = dict(exercises(nb))
     out = copy.deepcopy(nb)
     cells = []
     for i, cell in enumerate(out.cells):
+        if skip_reason(cell):
+            continue
         cell.metadata[ORIGIN] = {"cell": i}
         cells.append(cell)
         if i in solutions:

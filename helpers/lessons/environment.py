@@ -13,12 +13,37 @@ from importlib import metadata
 
 import pandas as pd
 
-#: The packages a learner's environment needs, in the order lesson 0 shows them.
-PACKAGES = [
-    "pydicom", "pydicom-data", "pylibjpeg", "pylibjpeg-libjpeg", "pylibjpeg-openjpeg",
-    "pylibjpeg-rle", "numpy", "pandas", "matplotlib", "Pillow", "SimpleITK",
-    "idc-index-data", "ipywidgets", "jupyterlab",
-]
+#: The packages a learner's environment needs, as requirements.txt pins them, in the order
+#: lesson 0 shows them, with what each is for (``nbval``, a test tool, is left out).
+USES = {
+    "pydicom": "reading and writing DICOM",
+    "pydicom-data": "real DICOM files (lessons 0-3)",
+    "pylibjpeg": "compressed pixel data",
+    "pylibjpeg-libjpeg": "JPEG, JPEG-LS decoding",
+    "pylibjpeg-openjpeg": "JPEG 2000 decoding",
+    "pylibjpeg-rle": "RLE decoding",
+    "numpy": "pixel arrays",
+    "pandas": "tables",
+    "pyarrow": "Parquet tables",
+    "matplotlib": "pictures",
+    "Pillow": "image files",
+    "tqdm": "progress bars",
+    "dask": "parallel crawl (lesson 5)",
+    "distributed": "parallel crawl (lesson 5)",
+    "duckdb": "SQL on Parquet (lesson 6)",
+    "SimpleITK": "volumes, resampling",
+    "highdicom": "SEG and SR (lesson 7)",
+    "nibabel": "NIfTI export (lesson 7)",
+    "idc-index-data": "Imaging Data Commons index (lesson 6)",
+    "jupyterlab": "the notebooks",
+    "ipywidgets": "viewers",
+    "anywidget": "viewers",
+    "ipykernel": "the notebooks' Python",
+    "pynetdicom": "DIMSE networking (lesson 8)",
+    "sqlalchemy": "the qrscp archive (lesson 8)",
+    "dicomweb-client": "DICOMweb (lesson 8)",
+}
+PACKAGES = list(USES)
 
 #: The compressed transfer syntaxes the lessons meet (PS3.5 Annex A.4, PS3.6 Table A-1).
 COMPRESSED_SYNTAXES = [
@@ -41,14 +66,15 @@ def python_version() -> str:
 
 
 def package_versions(packages: list[str] = PACKAGES) -> pd.DataFrame:
-    """A table of the required packages and their installed versions ('missing' if absent)."""
+    """A table of the required packages, their installed versions ('missing' if absent)
+    and what the workbook uses each for."""
     rows = []
     for name in packages:
         try:
             version = metadata.version(name)
         except metadata.PackageNotFoundError:
             version = "missing"
-        rows.append({"package": name, "version": version})
+        rows.append({"package": name, "version": version, "used for": USES.get(name, "")})
     return pd.DataFrame(rows)
 
 

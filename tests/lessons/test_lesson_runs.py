@@ -5,7 +5,8 @@ its check in the lesson's state.
 The solutions live only in the collapsed ``<details>`` block under each exercise (the
 lesson shows no cell that runs them); the run inserts, after each exercise cell, a cell
 that runs the exercise with the solution in place of ``answer = ...`` and asserts the
-check says right. The typical wrong answers and their hints are tested per check in
+check says right. Cells tagged ``needs-orthanc`` skip where Orthanc is not installed
+(``lesson_runs.skip_reason``). The typical wrong answers and their hints are tested per check in
 ``unit/test_checks_lesson*.py``; the static rules of exercises in
 ``unit/test_lesson_solutions.py``.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from lesson_runs import LESSONS, VERDICT, errors_of, exercises, mismatch
+from lesson_runs import LESSONS, VERDICT, errors_of, exercises, mismatch, skip_reason
 
 pytestmark = pytest.mark.lessons
 
@@ -30,6 +31,9 @@ def code_cells() -> list[tuple[Path, int]]:
 @pytest.mark.parametrize(("lesson", "index"), code_cells(),
                          ids=lambda v: v.stem if isinstance(v, Path) else f"cell{v}")
 def test_cell_runs_and_shows_its_committed_output(lesson: Path, index: int, lesson_runs):
+    reason = skip_reason(nbformat.read(lesson, as_version=4).cells[index])
+    if reason:
+        pytest.skip(reason)
     run = lesson_runs.get(lesson)
     executed = run.cell(index)
     error = errors_of(executed)

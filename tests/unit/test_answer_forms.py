@@ -1,6 +1,6 @@
 """Every check accepts every reasonable way of writing a right answer.
 
-Each of the 27 exercise checks gets its right answer, worked out here independently of
+Each of the 34 exercise checks gets its right answer, worked out here independently of
 the check (pydicom on the files, raw bytes, the labels CSV, numpy), and then the same
 answer written the other ways a learner naturally writes it: numpy scalars
 (``np.int64``, ``np.float64``), 0-d and one-element arrays (``window()`` returns one),
@@ -11,7 +11,8 @@ form must be marked right. The normalisation lives in one place,
 ``helpers.lessons.feedback``; this test proves each check inherits it.
 
 The typical wrong answers and their hints are tested per lesson in
-``test_checks_lesson*.py``.
+``test_checks_lesson*.py``; for lessons 7 and 8 (added last) ``WRONG`` below also asserts
+that each typical wrong answer, written in the learner's other forms, gets its hint.
 """
 
 from __future__ import annotations
@@ -31,7 +32,17 @@ from pydicom.tag import Tag
 
 from helpers import data
 from helpers.image.pixels import window
-from helpers.lessons.checks import lesson0, lesson1, lesson2, lesson3, lesson4, lesson5, lesson6
+from helpers.lessons.checks import (
+    lesson0,
+    lesson1,
+    lesson2,
+    lesson3,
+    lesson4,
+    lesson5,
+    lesson6,
+    lesson7,
+    lesson8,
+)
 from helpers.lessons.feedback import Feedback
 
 # ---------------------------------------------------------------------------
@@ -323,6 +334,67 @@ def _cases() -> Iterator[Case]:
     both = sum({"AP", "PA"} <= v for v in views.values())
     yield ("l6 both views", lesson6.check_both_views,
            lambda: itertools.chain(count_forms(both), [(both,), (np.int64(both),)]), ())
+    # lesson 7: from the label files read with the lesson's readers (the checks use pydicom)
+    truth = _lesson7_truth()
+    yield ("l7 liver ml", lesson7.check_liver_ml,
+           lambda: itertools.chain(number_forms(truth["liver_ml"]),
+                                   [round(truth["liver_ml"], 3), f"{truth['liver_ml']:.2f}"]), ())
+    yield ("l7 most anterior", lesson7.check_most_anterior,
+           lambda: text_forms(truth["front"], case_free=True), ())
+    yield ("l7 shifted dice", lesson7.check_shifted_dice,
+           lambda: itertools.chain(number_forms(truth["dice"]), [round(truth["dice"], 4)]), ())
+    yield ("l7 first frame", lesson7.check_first_frame_slice,
+           lambda: count_forms(truth["slice"]), ())
+    # lesson 8: from the files the lesson sends, read with pydicom
+    cr, series3 = _lesson8_truth()
+    yield ("l8 cr series", lesson8.check_cr_series_in_year,
+           lambda: itertools.chain(count_forms(cr), [pd.DataFrame({"x": range(cr)}),
+                                                     list(range(cr))]), ())
+    yield ("l8 series files", lesson8.check_series_instances,
+           lambda: itertools.chain(count_forms(series3), [pd.DataFrame({"x": range(series3)})]),
+           ())
+    url = ("http://localhost:8042/dicom-web/series?Modality=CR&StudyDate=20130101-20131231"
+           "&includefield=SeriesDescription")
+    yield ("l8 qido url", lesson8.check_qido_url,
+           lambda: [url, f"  {url}\n", np.str_(url), url.replace("Modality", "00080060"),
+                    url.replace("SeriesDescription", "0008103E"),
+                    url.replace("SeriesDescription", "0008103e")], ())
+
+
+def _lesson7_truth() -> dict[str, object]:
+    from helpers.image.labels import read_seg, seg_frames, segments
+    from helpers.image.volume import load_series
+
+    ct = load_series(data.ct_series("axial"))
+    organs = read_seg(data.ct_label_file("seg"), ct)
+    heart = organs.masks["heart"]
+    moved = np.zeros_like(heart)
+    moved[:, 3:, :] = heart[:, :-3, :]
+    rtss = pydicom.dcmread(data.ct_label_file("rtstruct"))
+    names = {int(r.ROINumber): str(r.ROIName) for r in rtss.StructureSetROISequence}
+    front_y = {names[int(rc.ReferencedROINumber)]:
+               np.concatenate([np.reshape(np.array(c.ContourData, float), (-1, 3))[:, 1]
+                               for c in rc.ContourSequence]).min()
+               for rc in rtss.ROIContourSequence}
+    frames = seg_frames(data.ct_label_file("seg"))
+    aorta = int(segments(data.ct_label_file("seg")).set_index("label").loc["aorta", "number"])
+    z = frames[frames.segment == aorta].iloc[0].z
+    return {"liver_ml": float(organs.volume_ml("liver", ct)),
+            "front": min(front_y, key=front_y.get),
+            "dice": float(2 * (heart & moved).sum() / (heart.sum() + moved.sum())),
+            "slice": int(round((z - ct.origin[2]) / ct.spacing[2]))}
+
+
+def _lesson8_truth() -> tuple[int, int]:
+    cxr = sorted(data.cohort_images().glob("*.dcm"))[:60]
+    cr = set()
+    for path in cxr:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        if ds.Modality == "CR" and str(ds.StudyDate)[:4] == "2012":
+            cr.add(ds.SeriesInstanceUID)
+    series3 = sum(str(pydicom.dcmread(p, stop_before_pixels=True).SeriesNumber) == "3"
+                  for p in (data.DATA_DIR / "ct_chest").rglob("*.dcm"))
+    return len(cr), series3
 
 
 @pytest.fixture(scope="module")
@@ -334,17 +406,37 @@ CASE_NAMES = ["l0 bone window", "l0 header window", "l0 predict", "l1 lookup", "
               "l1 phi", "l1 series", "l1 offset", "l2 shape", "l2 ybr", "l2 counts",
               "l3 hu", "l3 grey", "l3 loader", "l4 tilt", "l4 last slice", "l4 left lung",
               "l5 age", "l5 excluded", "l5 leaked", "l5 shift", "l5 hidden phi",
-              "l6 prevalence", "l6 top pair", "l6 chest series", "l6 both views"]
+              "l6 prevalence", "l6 top pair", "l6 chest series", "l6 both views",
+              "l7 liver ml", "l7 most anterior", "l7 shifted dice", "l7 first frame",
+              "l8 cr series", "l8 series files", "l8 qido url"]
 
 
 def test_every_check_is_in_the_matrix():
     """All exercise checks of every lesson (the copy of lesson 2 in its own test)."""
-    checks = {name for m in (lesson0, lesson1, lesson2, lesson3, lesson4, lesson5, lesson6)
+    checks = {name for m in (lesson0, lesson1, lesson2, lesson3, lesson4, lesson5, lesson6,
+                             lesson7, lesson8)
               for name in dir(m) if name.startswith("check_")}
     covered = {case[1].__name__ for case in _cases()} | {"check_modified_copy"}
     assert checks == covered
     assert set(CASE_NAMES) == {case[0] for case in _cases()}
-    assert len(CASE_NAMES) + 1 == len(covered) == 27   # 27 exercises, one check each
+    assert len(CASE_NAMES) + 1 == len(covered) == 34   # 34 exercises, one check each
+
+
+def test_every_check_module_is_imported_here():
+    """A new lesson's checks cannot be left out of the matrix unnoticed."""
+    modules = sorted(p.stem for p in Path(lesson0.__file__).parent.glob("lesson*.py"))
+    assert modules == [f"lesson{n}" for n in range(9)]
+
+
+def test_every_check_uses_the_shared_normalisation():
+    """Each check goes through feedback.check (placeholders, numpy scalars) and says what
+    it expects (@expects) for the copyable-answer test."""
+    for m in (lesson0, lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7, lesson8):
+        for name in dir(m):
+            if name.startswith("check_"):
+                fn = getattr(m, name)
+                assert hasattr(fn, "__wrapped__"), f"{m.__name__}.{name} is not a @check"
+                assert hasattr(fn, "expected"), f"{m.__name__}.{name} has no @expects"
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
@@ -382,3 +474,59 @@ def test_safe_copy_forms(output: Path):
             feedback = lesson2.check_modified_copy(form)
             assert feedback.ok, (form, feedback)
     assert "new SOP Instance UID" in lesson2.check_modified_copy(uid_copy).message
+
+
+def _wrong_cases() -> Iterator[tuple[str, Callable[..., Feedback], object, str]]:
+    """Lessons 7 and 8: each typical wrong answer, with the words its hint must hold."""
+    truth = _lesson7_truth()
+    ml, dice = float(truth["liver_ml"]), float(truth["dice"])
+    voxel_ml = 0.7 * 0.7 * 3.0 / 1000
+    yield "l7 voxels", lesson7.check_liver_ml, ml / voxel_ml, "number of voxels"
+    yield "l7 mm3", lesson7.check_liver_ml, ml * 1000, "mm3"
+    yield "l7 litres", lesson7.check_liver_ml, ml / 1000, "litres"
+    yield "l7 no slice spacing", lesson7.check_liver_ml, ml / 3.0, "slice spacing"
+    yield "l7 ml as text", lesson7.check_liver_ml, "a lot", "number"
+    yield "l7 name as number", lesson7.check_most_anterior, 3, "string"
+    yield "l7 unknown roi", lesson7.check_most_anterior, " spleen ", "no ROI"
+    yield "l7 jaccard", lesson7.check_shifted_dice, dice / (2 - dice), "Jaccard"
+    yield "l7 percent", lesson7.check_shifted_dice, 100 * dice, "percentage"
+    yield "l7 distance", lesson7.check_shifted_dice, 1 - dice, "1 - Dice"
+    yield "l7 rounded dice", lesson7.check_shifted_dice, round(dice, 2), "more decimals"
+    yield "l7 frame order", lesson7.check_first_frame_slice, 0, "frame order"
+    yield "l7 half slice", lesson7.check_first_frame_slice, 2.5, "whole number"
+    cr, series3 = _lesson8_truth()
+    yield "l8 exact date", lesson8.check_cr_series_in_year, pd.DataFrame(), "exact match"
+    yield "l8 not whole", lesson8.check_cr_series_in_year, cr + 0.5, "whole number"
+    yield "l8 words", lesson8.check_cr_series_in_year, "fifteen", "give a number"
+    yield "l8 one file", lesson8.check_series_instances, np.int64(1), "IMAGE level"
+    yield "l8 text count", lesson8.check_series_instances, "many", "give a number"
+    url = ("http://localhost:8042/dicom-web/series?Modality=CR&StudyDate=20130101-20131231"
+           "&includefield=SeriesDescription")
+    yield "l8 studies", lesson8.check_qido_url, np.str_(url.replace("/series?", "/studies?")), \
+        "searches studies"
+    wildcard = f" {url.replace('20130101-20131231', '2013*')}"
+    yield "l8 wildcard date", lesson8.check_qido_url, wildcard, "not a date range"
+    yield "l8 no includefield", lesson8.check_qido_url, url.split("&includefield")[0], \
+        "includefield"
+    yield "l8 url as path", lesson8.check_qido_url, Path("series"), "as a string"
+
+
+WRONG_NAMES = ["l7 voxels", "l7 mm3", "l7 litres", "l7 no slice spacing",
+               "l7 ml as text", "l7 name as number", "l7 unknown roi", "l7 jaccard",
+               "l7 percent", "l7 distance", "l7 rounded dice", "l7 frame order",
+               "l7 half slice", "l8 exact date", "l8 not whole", "l8 words", "l8 one file",
+               "l8 text count", "l8 studies", "l8 wildcard date", "l8 no includefield",
+               "l8 url as path"]
+
+
+@pytest.fixture(scope="module")
+def wrong_cases() -> dict[str, tuple]:
+    return {case[0]: case for case in _wrong_cases()}
+
+
+@pytest.mark.parametrize("name", WRONG_NAMES)
+def test_typical_wrong_answer_gets_its_hint(wrong_cases, name):
+    _, check, answer, hint = wrong_cases[name]
+    feedback = check(answer)
+    assert not feedback.ok, f"{name}: {answer!r} was accepted"
+    assert hint in feedback.message, f"{name}: {feedback.message!r} lacks {hint!r}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import metadata
+from pathlib import Path
 
 import pydicom
 import pytest
@@ -18,6 +19,16 @@ def test_versions_are_the_installed_ones():
     assert table.set_index("package").loc["pydicom", "version"] == pydicom.__version__
     assert table.set_index("package").loc["numpy", "version"] == metadata.version("numpy")
     assert environment.package_versions(["surely-not-installed-pkg"]).version[0] == "missing"
+
+
+def test_the_report_lists_every_package_requirements_txt_pins():
+    """What lesson 0 reports is what requirements.txt pins (nbval, a test tool, aside), so a
+    package a new lesson needs cannot be left out of the learner's check."""
+    pins = [line.split("==")[0].strip()
+            for line in (Path(__file__).resolve().parents[2] / "requirements.txt")
+            .read_text().splitlines() if "==" in line and not line.startswith("#")]
+    assert sorted(set(pins) - {"nbval"}) == sorted(environment.PACKAGES)
+    assert all(environment.USES[name] for name in environment.PACKAGES)
 
 
 @pytest.mark.parametrize("name", [

@@ -4,7 +4,9 @@ Every ``import`` and ``from ... import`` of every module under ``helpers/`` (at 
 top or inside a function) is read with :mod:`ast`, resolved to the ``helpers``
 sub-package it names, and compared with the layer order. ``paths`` is the one
 module every layer may use; ``data`` builds ``data/`` and sits beside the layers
-(it may use ``paths`` and ``dicom``; only ``lessons`` may use it).
+(it may use ``paths`` and ``dicom``; only ``lessons`` may use it). ``network`` (lesson 8)
+sits above ``dicom`` and ``tables`` (what it fetches becomes a header table; CONTRIBUTING)
+and below ``lessons``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ ALLOWED: dict[str, set[str]] = {
     "tables": {"paths", "dicom"},
     "image": {"paths", "dicom", "tables"},
     "data": {"paths", "dicom"},
-    "lessons": {"paths", "dicom", "tables", "image", "data"},
+    "network": {"paths", "dicom", "tables"},
+    "lessons": {"paths", "dicom", "tables", "image", "data", "network"},
 }
 
 

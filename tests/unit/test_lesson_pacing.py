@@ -29,7 +29,15 @@ EXERCISE = re.compile(r"^answer = \.\.\.$", re.MULTILINE)
 GLOSSARY_TERMS = ["VR", "VM", "IOD", "SOP Class", "UID", "LUT", "Transfer syntax",
                   "Modality LUT", "VOI LUT", "HU", "LPS", "Tag", "Module", "PHI",
                   "Photometric Interpretation", "Lossy Image Compression", "DICOMDIR",
-                  "Frame of Reference", "Pixel Spacing", "AS", "DS", "PN", "Sequence"]
+                  "Frame of Reference", "Pixel Spacing", "AS", "DS", "PN", "Sequence",
+                  # lessons 7 and 8
+                  "SEG", "RTSTRUCT", "SR", "CIELab", "NIfTI", "RAS", "Dice coefficient",
+                  "Hausdorff distance", "AE title", "Association", "Presentation context",
+                  "Abstract syntax", "Transfer syntax negotiation", "C-ECHO", "C-STORE",
+                  "C-FIND", "C-GET", "C-MOVE", "DICOMweb", "QIDO-RS", "WADO-RS", "STOW-RS",
+                  "DICOM JSON"]
+#: A PS3 section cited in the entry: "PS3.8 9.3.2.2", "PS3.18 Annex F.2", "PS3.16 TID 1500".
+PS3_SECTION = re.compile(r"PS3\.\d+(?: (?:section |Annex |Table |TID )?[A-Z]?[\d.-]+)?")
 
 
 def prose_words(markdown: str) -> int:
@@ -107,9 +115,13 @@ def test_links_to_lessons_and_glossary_resolve(lesson: Path):
     for target in re.findall(r"\]\(([^)#\s]+\.(?:ipynb|md))", text):
         assert (NOTEBOOKS / target).exists(), f"{lesson.name} links to missing {target}"
     k = LESSONS.index(lesson)
+    closing = cells(lesson)[-1].source
     if k + 1 < len(LESSONS):
-        closing = cells(lesson)[-1].source
         assert f"]({LESSONS[k + 1].name})" in closing, "the summary links to the next lesson"
+    else:
+        assert "## Summary" in closing, "the last lesson ends with its summary"
+        assert re.search(r"\]\((?:00_welcome\.ipynb|\.\./README\.md)", closing), \
+            "the last lesson links back to the table of lessons (lesson 0 or the README)"
 
 
 def test_glossary_defines_the_terms_and_its_links_resolve():
@@ -119,5 +131,11 @@ def test_glossary_defines_the_terms_and_its_links_resolve():
     missing = [t for t in GLOSSARY_TERMS
                if not any(h == t.lower() or h.startswith(t.lower() + " ") for h in heads)]
     assert not missing, f"the glossary does not define {missing}"
+    entries = re.findall(r"^- \*\*([^*]+)\*\*(.*?)(?=^- \*\*|^\*\*|^#|\Z)", text,
+                         re.MULTILINE | re.DOTALL)
+    late = {t.lower() for t in GLOSSARY_TERMS[GLOSSARY_TERMS.index("SEG"):]}
+    for term, body in entries:
+        if re.split(r"[,(]", term)[0].strip().lower() in late:
+            assert PS3_SECTION.search(body), f"{term}: no PS3 part and section cited"
     for target in re.findall(r"\]\(([^)#\s]+\.ipynb)\)", text):
         assert (NOTEBOOKS / target).exists(), f"the glossary links to missing {target}"

@@ -13,7 +13,19 @@ from functools import cache
 import numpy as np
 import pydicom
 
-from ..feedback import Feedback, as_number, check, right, wrong
+from ..feedback import (
+    Expected,
+    Feedback,
+    as_count,
+    as_number,
+    as_text,
+    check,
+    close_more_decimals,
+    expects,
+    right,
+    rounded_from,
+    wrong,
+)
 
 #: Exercise 1's organ, exercise 3's organ and shift, exercise 4's segment.
 VOLUME_ORGAN = "liver"
@@ -51,6 +63,12 @@ def organ_voxels(label: str = VOLUME_ORGAN) -> int:
     return int(sum(int(pixels[i].sum()) for i in _frames_of(label)))
 
 
+def organ_ml(label: str = VOLUME_ORGAN) -> float:
+    """A segment's volume in mL: its voxels times one voxel's volume (mm3) / 1000."""
+    return organ_voxels(label) * _voxel_mm3() / 1000.0
+
+
+@expects(lambda: Expected(organ_ml(), near=r"(?i)liver"))
 @check
 def check_liver_ml(answer: object) -> Feedback:
     """Exercise 1: the liver's volume in mL from the SEG."""
@@ -58,9 +76,11 @@ def check_liver_ml(answer: object) -> Feedback:
     if value is None:
         return wrong("give a number of millilitres (a float).")
     voxels = organ_voxels()
-    ml = voxels * _voxel_mm3() / 1000.0
+    ml = organ_ml()
     if math.isclose(value, ml, rel_tol=1e-3):
         return right(f"{voxels} voxels of {_voxel_mm3():.2f} mm3: {ml:.1f} mL.")
+    if rounded_from(value, ml, whole=False):
+        return close_more_decimals(value, ml)
     if math.isclose(value, voxels, rel_tol=1e-3):
         return wrong("that is the number of voxels; multiply by the volume of one voxel "
                      "(mm3: pixel spacing x pixel spacing x slice spacing) and divide by 1000 "
@@ -89,15 +109,23 @@ def most_anterior_points() -> dict[str, float]:
     return out
 
 
+def most_anterior_roi() -> str:
+    """The ROI whose contour points reach the smallest y (LPS: furthest forward)."""
+    extremes = most_anterior_points()
+    return min(extremes, key=extremes.get)
+
+
+@expects(lambda: Expected(most_anterior_roi(), near=r"(?i)anterior|front|furthest"))
 @check
 def check_most_anterior(answer: object) -> Feedback:
-    """Exercise 2: the RTSTRUCT structure that reaches furthest forward."""
-    if not isinstance(answer, str):
+    """Exercise 2: the RTSTRUCT structure that reaches furthest forward (the ROI's name in
+    any letter case, with or without whitespace around it)."""
+    name = as_text(answer, case="lower")
+    if name is None:
         return wrong("give the ROI's name, as a string.")
-    extremes = most_anterior_points()
-    name = answer.strip().lower()
+    extremes = {roi.lower(): y for roi, y in most_anterior_points().items()}
     if name not in extremes:
-        return wrong(f"no ROI is called {answer!r}; the names are {sorted(extremes)}.")
+        return wrong(f"no ROI is called {name!r}; the names are {sorted(extremes)}.")
     front = min(extremes, key=extremes.get)
     back = max(extremes, key=extremes.get)
     if name == front:
@@ -121,6 +149,7 @@ def shifted_dice(label: str = DICE_ORGAN, rows: int = DICE_SHIFT_ROWS) -> tuple[
     return dice, both / int((mask | moved).sum())
 
 
+@expects(lambda: Expected(shifted_dice()[0], near=r"(?i)dice|heart"))
 @check
 def check_shifted_dice(answer: object) -> Feedback:
     """Exercise 3: the Dice of the heart mask moved three rows."""
@@ -131,6 +160,8 @@ def check_shifted_dice(answer: object) -> Feedback:
     if math.isclose(value, dice, abs_tol=1e-4):
         return right(f"Dice {dice:.4f}: a shift of 2.1 mm already costs "
                      f"{1 - dice:.1%} of the overlap on an organ this size.")
+    if rounded_from(value, dice, whole=False):
+        return close_more_decimals(value, dice)
     if math.isclose(value, jaccard, abs_tol=1e-4):
         return wrong("that is the Jaccard index (intersection over union); Dice is "
                      "2 |A and B| / (|A| + |B|).")
@@ -162,11 +193,12 @@ def first_frame_slice(label: str = FIRST_FRAME_ORGAN) -> tuple[int, int, int]:
     return volume_index, instance - 1, frame
 
 
+@expects(lambda: Expected(first_frame_slice()[0], near=r"(?i)aorta"))
 @check
 def check_first_frame_slice(answer: object) -> Feedback:
     """Exercise 4: the volume slice that the aorta segment's first frame belongs to."""
-    value = as_number(answer)
-    if value is None or value != int(value):
+    value = as_count(answer)
+    if value is None:
         return wrong("give a slice index of the loaded volume (a whole number).")
     volume_index, instance_index, frame = first_frame_slice()
     if int(value) == volume_index:

@@ -15,7 +15,17 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pydicom
 
 from ...paths import DATA_DIR
-from ..feedback import Feedback, as_number, check, right, wrong
+from ..feedback import (
+    Expected,
+    Feedback,
+    as_count,
+    as_number,
+    as_text,
+    check,
+    expects,
+    right,
+    wrong,
+)
 
 #: The lesson sends the whole CT study and the first CXR_SENT images of the X-ray cohort
 #: (file-name order).
@@ -51,11 +61,18 @@ def _headers(kind: str) -> tuple[tuple[str, str, str, str, str], ...]:
     return tuple(out)
 
 
-def _count(answer: object) -> float | None:
-    """A count given as a number, or as a table / list of the matches (its length)."""
+def _count(answer: object) -> int | None:
+    """A count given as a whole number (any :func:`~helpers.lessons.feedback.as_count`
+    form), or as the table / list of the matches (its length)."""
     if hasattr(answer, "__len__") and not isinstance(answer, str | bytes):
-        return float(len(answer))  # type: ignore[arg-type]
-    return as_number(answer)
+        return len(answer)  # type: ignore[arg-type]
+    return as_count(answer)
+
+
+def _not_a_count(answer: object, what: str) -> Feedback:
+    if as_number(answer) is not None:
+        return wrong("a count is a whole number; count the matches, do not average them.")
+    return wrong(f"give a number (or {what}), not {type(answer).__name__}.")
 
 
 def _cr_series(year: str | None) -> int:
@@ -63,12 +80,30 @@ def _cr_series(year: str | None) -> int:
                 if modality == "CR" and (year is None or date.startswith(year))})
 
 
+def cr_series_in_year() -> int:
+    """Exercise 1's answer: CR series of :data:`YEAR` among the files sent."""
+    return _cr_series(YEAR)
+
+
+def series_instances() -> int:
+    """Exercise 2's answer: files of CT series :data:`SERIES_NUMBER`."""
+    return sum(number == SERIES_NUMBER for *_, number in _headers("ct"))
+
+
+def qido_url(base: str = "http://localhost:8042/dicom-web") -> str:
+    """Exercise 3's answer written one way (PS3.18 10.6.1: resource, match keys,
+    includefield)."""
+    return (f"{base}/series?Modality={QIDO_MODALITY}&StudyDate={QIDO_YEAR}0101-{QIDO_YEAR}1231"
+            f"&includefield={QIDO_FIELD}")
+
+
+@expects(lambda: Expected(cr_series_in_year(), near=rf"(?i)\bCR\b.*{YEAR}|{YEAR}.*\bCR\b"))
 @check
 def check_cr_series_in_year(answer: object) -> Feedback:
     """Exercise 1: how many CR series of :data:`YEAR` the archive holds."""
     value = _count(answer)
     if value is None:
-        return wrong(f"give a number (or the table of matches), not {type(answer).__name__}.")
+        return _not_a_count(answer, "the table of matches")
     expected = _cr_series(YEAR)
     if value == expected:
         return right(f"{expected} CR series have a Study Date in {YEAR}: a C-FIND at the "
@@ -86,13 +121,14 @@ def check_cr_series_in_year(answer: object) -> Feedback:
                  "the archive's hierarchical search needs it).")
 
 
+@expects(lambda: Expected(series_instances(),
+                          near=rf"(?i)series {SERIES_NUMBER}\b|SeriesNumber.*\b{SERIES_NUMBER}\b"))
 @check
 def check_series_instances(answer: object) -> Feedback:
     """Exercise 2: how many files a C-GET of CT series :data:`SERIES_NUMBER` brings."""
     value = _count(answer)
     if value is None:
-        return wrong(f"give a number (or the table `get` returned), not "
-                     f"{type(answer).__name__}.")
+        return _not_a_count(answer, "the table `get` returned")
     per_series: dict[str, int] = {}
     for _, _, _, _, number in _headers("ct"):
         per_series[number] = per_series.get(number, 0) + 1
@@ -128,13 +164,15 @@ def _is(params: dict[str, list[str]], keyword: str, tag: str) -> list[str] | Non
     return params.get(keyword) or params.get(tag) or params.get(tag.lower())
 
 
+@expects(lambda: Expected(qido_url(), near=None))
 @check
 def check_qido_url(answer: object) -> Feedback:
     """Exercise 3: the QIDO-RS URL of every CR series of :data:`QIDO_YEAR` returning Series
-    Description (keywords or tags, any parameter order, any base URL)."""
-    if not isinstance(answer, str):
+    Description (keywords or tags, any parameter order, any base URL, whitespace around)."""
+    url = as_text(answer) if isinstance(answer, str) else None   # a Path would fold the //
+    if url is None:
         return wrong(f"give the URL as a string, not {type(answer).__name__}.")
-    path, params = _parse(answer)
+    path, params = _parse(url)
     resource = path.rsplit("/", 1)[-1]
     if resource == "studies":
         return wrong("`/studies` searches studies; Modality and Series Description are "
