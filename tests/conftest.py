@@ -88,6 +88,26 @@ def dcmtk_window(tmp_path_factory) -> Callable[..., list[np.ndarray]]:
 
 
 @pytest.fixture(scope="session")
+def dcm2pnm(tmp_path_factory) -> Callable[..., np.ndarray]:
+    """``dcm2pnm(path, *options)``: DCMTK's 8-bit rendering (PGM) of the first frame with
+    any options, e.g. ``"+Wi", "1"`` (the header's first window, with its VOI LUT
+    Function) or ``"+Wl", "1"`` (the first VOI LUT Sequence item); ``render.stderr``
+    keeps the tool's warnings."""
+    exe = require_tool("dcm2pnm")
+    out = tmp_path_factory.mktemp("dcm2pnm_any") / "out.pgm"
+
+    def render(path: Path, *options: str) -> np.ndarray:
+        run = subprocess.run([exe, *options, "+op", str(path), str(out)], capture_output=True,
+                             text=True, check=True)
+        image = np.asarray(Image.open(out))
+        out.unlink()
+        render.stderr = run.stderr
+        return image
+
+    return render
+
+
+@pytest.fixture(scope="session")
 def lesson_runs(tmp_path_factory):
     """Each lesson executed once per session, on first use, with its solutions and with
     data/ read-only (see lesson_runs.py); shared by every test that needs a run."""

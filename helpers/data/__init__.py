@@ -19,7 +19,10 @@ Layout of ``data/`` (everything but the manifest is generated and git-ignored):
   and for lesson 4's rounded positions (see :mod:`.corpus`);
 - ``cxr_cohort/``: a synthetic chest X-ray cohort, ``images/*.dcm`` and the
   labels file ``Data_Entry_2017.csv`` in the NIH ChestX-ray14 layout
-  (see :mod:`.synth_cxr`).
+  (see :mod:`.synth_cxr`);
+- ``mg/``: two synthetic "For Presentation" mammograms of one left breast,
+  ``LCC.dcm`` and ``LMLO.dcm``, with SIGMOID windows and a VOI LUT Sequence
+  (see :mod:`.synth_mg`).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from .real_files import DICOMDIR_TREE, REAL_FILES
 __all__ = [
     "DATA_DIR", "MANIFEST_NAME", "REAL_FILES", "BuildReport", "DataError", "build",
     "real", "corpus_file", "dicomdir", "ct_series", "ct_series_names", "ct_label_file",
-    "cohort_images", "cohort_labels",
+    "cohort_images", "cohort_labels", "mammogram",
     "verify",
 ]
 
@@ -105,6 +108,13 @@ def cohort_images() -> Path:
 def cohort_labels() -> Path:
     """The cohort's labels CSV, in the layout of NIH ChestX-ray14's Data_Entry_2017.csv."""
     return _existing(DATA_DIR / "cxr_cohort" / "Data_Entry_2017.csv", "the cohort labels CSV")
+
+
+def mammogram(view: str = "MLO") -> Path:
+    """A synthetic For Presentation mammogram of the left breast: ``"CC"`` or ``"MLO"``."""
+    if view not in ("CC", "MLO"):
+        raise ValueError(f"view must be 'CC' or 'MLO', not {view!r}")
+    return _existing(DATA_DIR / "mg" / f"L{view}.dcm", f"the synthetic {view} mammogram")
 
 
 def verify() -> dict[str, int]:

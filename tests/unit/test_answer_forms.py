@@ -1,6 +1,6 @@
 """Every check accepts every reasonable way of writing a right answer.
 
-Each of the 34 exercise checks gets its right answer, worked out here independently of
+Each of the 35 exercise checks gets its right answer, worked out here independently of
 the check (pydicom on the files, raw bytes, the labels CSV, numpy), and then the same
 answer written the other ways a learner naturally writes it: numpy scalars
 (``np.int64``, ``np.float64``), 0-d and one-element arrays (``window()`` returns one),
@@ -259,6 +259,11 @@ def _cases() -> Iterator[Case]:
     yield ("l3 loader", lesson3.check_loader,
            lambda: [loader, lambda ds, c, w: loader(ds, c, w).tolist(),
                     lambda ds, c, w: loader(ds, c, w).astype(np.float64)], ())
+    mg = pydicom.dcmread(data.mammogram(lesson3.MG_VIEW))
+    mg_grey = window(np.array([mg.pixel_array[lesson3.MG_PIXEL]]), mg.WindowCenter[0],
+                     mg.WindowWidth[0], function=mg.VOILUTFunction)
+    yield ("l3 mammogram", lesson3.check_mammogram_grey,
+           lambda: itertools.chain(count_forms(int(mg_grey[0])), [mg_grey, mg_grey[0]]), ())
     # lesson 4
     headers = _oblique()
     o = np.array(next(iter(headers.values())).ImageOrientationPatient, dtype=float)
@@ -404,7 +409,8 @@ def cases() -> dict[str, Case]:
 
 CASE_NAMES = ["l0 bone window", "l0 header window", "l0 predict", "l1 lookup", "l1 decode",
               "l1 phi", "l1 series", "l1 offset", "l2 shape", "l2 ybr", "l2 counts",
-              "l3 hu", "l3 grey", "l3 loader", "l4 tilt", "l4 last slice", "l4 left lung",
+              "l3 hu", "l3 grey", "l3 loader", "l3 mammogram", "l4 tilt", "l4 last slice",
+              "l4 left lung",
               "l5 age", "l5 excluded", "l5 leaked", "l5 shift", "l5 hidden phi",
               "l6 prevalence", "l6 top pair", "l6 chest series", "l6 both views",
               "l7 liver ml", "l7 most anterior", "l7 shifted dice", "l7 first frame",
@@ -419,7 +425,7 @@ def test_every_check_is_in_the_matrix():
     covered = {case[1].__name__ for case in _cases()} | {"check_modified_copy"}
     assert checks == covered
     assert set(CASE_NAMES) == {case[0] for case in _cases()}
-    assert len(CASE_NAMES) + 1 == len(covered) == 34   # 34 exercises, one check each
+    assert len(CASE_NAMES) + 1 == len(covered) == 35   # 35 exercises, one check each
 
 
 def test_every_check_module_is_imported_here():

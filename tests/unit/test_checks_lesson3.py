@@ -95,3 +95,27 @@ def test_loader():
 @pytest.mark.parametrize("check", [L.check_hu, L.check_grey, L.check_loader])
 def test_placeholder(check):
     assert "no answer" in check(None).message
+
+
+def test_mammogram_grey_matches_dcmtk_sigmoid():
+    """The right answer from helpers.image.pixels.window with the header's VOI LUT
+    Function (equal to dcm2pnm +Wi 1 in test_synth_mg); each wrong reading is named."""
+    ds = pydicom.dcmread(data.mammogram(L.MG_VIEW))
+    stored = ds.pixel_array[L.MG_PIXEL]
+    c, w = float(ds.WindowCenter[0]), float(ds.WindowWidth[0])
+    grey = int(window(np.array([stored]), c, w, function="SIGMOID")[0])
+    assert L.check_mammogram_grey(grey)
+    y = 255 / (1 + np.exp(-4 * (float(stored) - c) / w))
+    linear = int(window(np.array([stored]), c, w)[0])
+    # the exercise's pixel must tell the readings apart
+    assert len({grey, round(y), linear, 255 - grey}) == 4
+    assert "LINEAR" in L.check_mammogram_grey(linear).message
+    assert "rounded" in L.check_mammogram_grey(round(y)).message
+    assert "truncate" in L.check_mammogram_grey(y).message          # the real-valued y
+    assert "MONOCHROME2" in L.check_mammogram_grey(255 - grey).message
+    harder = int(window(np.array([stored]), ds.WindowCenter[1], ds.WindowWidth[1],
+                        function="SIGMOID")[0])
+    assert harder != grey and "HARDER" in L.check_mammogram_grey(harder).message
+    assert "0 .. 255" in L.check_mammogram_grey(int(stored)).message
+    assert not L.check_mammogram_grey(300)
+    assert "no answer" in L.check_mammogram_grey(...).message

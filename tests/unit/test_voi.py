@@ -16,14 +16,11 @@ last tests pin that, so LINEAR_EXACT's reference is pydicom.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
-from PIL import Image
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels import apply_modality_lut, apply_voi_lut, apply_windowing
@@ -75,23 +72,6 @@ def build(path: Path, values: np.ndarray, photometric: str = "MONOCHROME2", *,
     ds.PixelData = values.astype("<i2" if signed else "<u2").tobytes()
     ds.save_as(path, enforce_file_format=True)
     return path
-
-
-@pytest.fixture(scope="module")
-def dcm2pnm(tmp_path_factory):
-    """``dcm2pnm(path, *options)``: DCMTK's 8-bit rendering of the first frame."""
-    exe = shutil.which("dcm2pnm") or pytest.skip("dcm2pnm is not installed (Debian: dcmtk)")
-    out = tmp_path_factory.mktemp("dcm2pnm") / "out.pgm"
-
-    def render(path: Path, *options: str) -> np.ndarray:
-        run = subprocess.run([exe, *options, "+op", str(path), str(out)], capture_output=True,
-                             text=True, check=True)
-        image = np.asarray(Image.open(out))
-        out.unlink()
-        render.stderr = run.stderr
-        return image
-
-    return render
 
 
 def ramp(lo: int = 0, hi: int = 4096) -> np.ndarray:

@@ -4,7 +4,8 @@ Each check works the true answer out from the DICOM files with pydicom alone
 (or with exact fractions for the window formula), not with the helpers the lesson
 uses, and explains the usual mistakes: forgetting the intercept, reading the lossy
 copy of the slice, rounding instead of truncating, ignoring the half-unit shift of
-the window, and inverting a MONOCHROME1 image at the wrong step.
+the window, inverting a MONOCHROME1 image at the wrong step, and windowing a
+mammogram LINEAR when its header says SIGMOID.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pydicom
-from pydicom.pixels import apply_modality_lut
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_modality_lut, apply_voi_lut, apply_windowing
 
 from ... import data
 from ..feedback import (
@@ -42,6 +44,12 @@ GREY_WINDOW = (40, 80)
 #: Exercise 3: the MONOCHROME1 file and the MONOCHROME2 file a fixed loader must show
 #: correctly, each with a window (center, width) in its modality values.
 LOADER_CASES = (("RG1_UNCI.dcm", (12712.0, 21755.0)), ("CT_small.dcm", (40.0, 400.0)))
+#: Exercise 4: the mammogram (a view of :func:`helpers.data.mammogram`) and the pixel
+#: (row, column) whose grey the learner computes under the header's first window,
+#: chosen so that the sigmoid truncated, the sigmoid rounded and the linear grey are
+#: three different numbers.
+MG_VIEW = "MLO"
+MG_PIXEL = (280, 120)
 
 
 def _hu_of(name: str, pixel: tuple[int, int]) -> tuple[int, float, float, float]:
@@ -173,3 +181,77 @@ def check_loader(answer: object) -> Feedback:
                      "as it was.")
     return right("the MONOCHROME1 chest X-ray shows bone white and the MONOCHROME2 CT is "
                  "unchanged: window first, then invert the output, only for MONOCHROME1.")
+
+
+def _mg_curve(ds: pydicom.Dataset, stored: int, function: str, window: int = 0) -> float:
+    """pydicom's ``apply_windowing`` of one stored value with the header's window number
+    ``window`` and VOI LUT Function ``function``, for an 8-bit output (0..255), unrounded."""
+    one = Dataset()
+    one.PhotometricInterpretation = ds.PhotometricInterpretation
+    one.BitsStored, one.PixelRepresentation = 8, 0      # the output range: 0 .. 255
+    one.WindowCenter = ds.WindowCenter[window]
+    one.WindowWidth = ds.WindowWidth[window]
+    one.VOILUTFunction = function
+    return float(apply_windowing(np.array([float(stored)]), one)[0])
+
+
+def _mg_greys() -> dict[str, float]:
+    """The mammogram's pixel ``MG_PIXEL`` read by pydicom, and what each reading of the
+    exercise gives: the right one (the header's SIGMOID, truncated) and the usual others."""
+    ds = pydicom.dcmread(data.mammogram(MG_VIEW))
+    stored = int(ds.pixel_array[MG_PIXEL])
+    sigmoid = _mg_curve(ds, stored, str(ds.VOILUTFunction))
+    item = ds.VOILUTSequence[0]
+    lut_bits = int(item.LUTDescriptor[2])
+    table_value = int(np.asarray(apply_voi_lut(np.array([stored]), ds, prefer_lut=True))[0])
+    return {"stored": stored, "y": sigmoid, "truth": math.trunc(sigmoid),
+            "linear": math.trunc(_mg_curve(ds, stored, "LINEAR")),
+            "lut": table_value * 256 // (1 << lut_bits),
+            "second": math.trunc(_mg_curve(ds, stored, str(ds.VOILUTFunction), 1)),
+            "twelve_bit": float(apply_windowing(np.array([float(stored)]), ds)[0])}
+
+
+@expects(lambda: Expected(_mg_greys()["truth"], near=r"(?i)grey|gray|level|sigmoid"))
+@check
+def check_mammogram_grey(answer: object) -> Feedback:
+    """Exercise 4: the grey level of the mammogram's pixel ``MG_PIXEL`` under the
+    header's first window and its VOI LUT Function (SIGMOID, PS3.3 C.11.2.1.3.1)."""
+    g = _mg_greys()
+    truth, y = g["truth"], g["y"]
+    number = as_number(answer)
+    if number is not None and number != int(number):
+        if abs(number - y) < 0.01 or rounded_from(number, y):
+            return wrong(f"{number:g} is the real-valued y; the grey level is a whole number: "
+                         "truncate it as DCMTK does (int(...)).")
+        if abs(number - g["twelve_bit"]) < 0.5:
+            return wrong("that is pydicom's output for the image's own 12-bit range "
+                         "(0 .. 4095); a grey level on screen is 0 .. 255.")
+        return wrong("give a whole number between 0 and 255 (a grey level).")
+    value = as_count(answer)
+    if value is None:
+        return wrong("give a whole number between 0 and 255 (a grey level).")
+    if value == truth:
+        return right(f"stored value {g['stored']}, 255 / (1 + exp(-4 (x - c) / w)) = {y:.3f}, "
+                     f"truncated to {truth} (SIGMOID, PS3.3 C.11.2.1.3.1; MONOCHROME2, so no "
+                     "inversion).")
+    if value == g["linear"]:
+        return wrong(f"{value} is the LINEAR window's grey. The header's VOI LUT Function "
+                     "(0028,1056) says SIGMOID: 255 / (1 + exp(-4 (x - c) / w)).")
+    if value == 255 - truth:
+        return wrong("that is the grey inverted. The mammogram is MONOCHROME2 (low values "
+                     "black): invert only for MONOCHROME1.")
+    if value == round(y) or value == g["lut"]:
+        return wrong(f"{y:.3f} is right before the last step, and you rounded it (the VOI LUT "
+                     "Sequence's table, rounded at 12 bits, gives this grey too). This "
+                     "exercise asks for the window, truncated as DCMTK does.")
+    if value == g["second"]:
+        return wrong("that is the second window (HARDER); use the first one, NORMAL: "
+                     "WindowCenter[0] and WindowWidth[0].")
+    if value == g["stored"] or abs(value - g["twelve_bit"]) < 1:
+        return wrong("that is not on the 0 .. 255 grey scale: the stored value, or a "
+                     "12-bit output. Map the stored value through the SIGMOID into 0 .. 255.")
+    if not 0 <= value <= 255:
+        return wrong("a grey level is between 0 (black) and 255 (white).")
+    return wrong(f"not {value}: read the stored value at row {MG_PIXEL[0]}, column "
+                 f"{MG_PIXEL[1]}, then 255 / (1 + exp(-4 (x - c) / w)) with the first "
+                 "window's c and w, and truncate.")
