@@ -1,4 +1,4 @@
-"""Read DICOM files and their pixels with clear errors; write copies and tables safely.
+"""Read DICOM files and their pixels with clear errors; write copies and files safely.
 
 Thin wrappers over :func:`pydicom.dcmread` and ``Dataset.pixel_array`` that turn
 the library's exceptions into :mod:`helpers.dicom.errors` messages naming the file and
@@ -15,7 +15,6 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pydicom
@@ -35,9 +34,6 @@ from .errors import (
     WorkbookError,
 )
 from .header import check_complete
-
-if TYPE_CHECKING:  # pandas is imported by whoever passes a table
-    import pandas as pd
 
 PathLike = str | os.PathLike[str]
 
@@ -259,20 +255,19 @@ def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
     return p
 
 
-def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write ``table`` as CSV (UTF-8, no index) to ``path``, never replacing other content.
-
-    Writing the same table again is allowed (a lesson can be re-run); a file
-    with different content is not replaced: :class:`helpers.dicom.errors.OverwriteError`.
-    """
+def write_bytes(path: PathLike, data: bytes, *, overwrite: bool = False) -> Path:
+    """The workbook's one writer rule, for any file: ``path`` holding the same bytes ->
+    nothing to do (a lesson can be re-run); other content -> :class:`OverwriteError`
+    unless ``overwrite=True``; no file -> created (never truncating one that appeared
+    meanwhile). Table writers (:mod:`helpers.tables.write`) write through it."""
     p = Path(path)
-    text = table.to_csv(index=False, lineterminator="\n")
     if p.exists():
-        if p.read_text(encoding="utf-8") != text:
-            raise OverwriteError(p, "already exists with other content; delete it or choose "
-                                    "another name")
-        return p
+        if p.is_file() and p.stat().st_size == len(data) and p.read_bytes() == data:
+            return p
+        if not overwrite:
+            raise OverwriteError(p, "already exists with other content; choose a new name or "
+                                    "pass overwrite=True")
     p.parent.mkdir(parents=True, exist_ok=True)
-    with open(p, "x", encoding="utf-8", newline="") as fh:
-        fh.write(text)
+    with open(p, "wb" if overwrite else "xb") as fh:
+        fh.write(data)
     return p
