@@ -261,7 +261,9 @@ def _crawl(root: Path, to_read: list[str], failed: list[dict[str, str]], *,
         bar.close(len(rows), len(failed))
 
     table = pd.DataFrame(rows, columns=["path", *fields, *EXTRA_COLUMNS])
-    for name in [f for f in fields if f in INT_FIELDS] + ["file_size"]:
+    # the byte counts among the columns read_header adds (EXTRA_COLUMNS) are integers too
+    counts = [c for c in ("file_size", "trailing_padding") if c in EXTRA_COLUMNS]
+    for name in [f for f in fields if f in INT_FIELDS] + counts:
         table[name] = table[name].astype("Int64")
     table["has_pixels"] = table["has_pixels"].astype("bool")
     table["part10"] = table["part10"].astype("bool")
