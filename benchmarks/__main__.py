@@ -18,8 +18,9 @@ from pathlib import Path
 from . import machine
 from ._common import Section, render, render_goals
 
-ORDER = ("crawl", "archive", "volume", "window", "nbval")
-DEFAULT_REPEAT = {"crawl": 5, "archive": 1, "volume": 5, "window": 200, "nbval": 1}
+ORDER = ("crawl", "archive", "volume", "window", "network", "nbval")
+DEFAULT_REPEAT = {"crawl": 5, "archive": 1, "volume": 5, "window": 200, "network": 3,
+                  "nbval": 1}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,6 +97,10 @@ def _run(name: str, repeat: int, args: argparse.Namespace) -> Section:
         from . import window
 
         return window.run(repeat)
+    if name == "network":
+        from . import network
+
+        return network.run(repeat)
     from . import nbval
 
     return nbval.run(repeat)

@@ -10,7 +10,7 @@
   (Patient) step along z (PS3.3 C.7.6.2), file names shuffled so that order must
   come from the geometry.
 - :func:`viewer_slice`: the 512x512 slice in Hounsfield units (``int16``, as
-  ``helpers.image.volume.load_series`` returns it) that lesson 3's viewer opens on, or
+  ``helpers.image.volume.load_series`` returns it) that lesson 4's viewer opens on, or
   :func:`hu_slice`, one made from ``CT_small.dcm``, when the CT study is absent.
 """
 
@@ -102,7 +102,7 @@ def hu_slice(size: int = 512) -> np.ndarray:
 
 
 def viewer_slice() -> tuple[np.ndarray, str]:
-    """The slice lesson 3's viewer opens on: the middle axial slice of the synthetic chest
+    """The slice lesson 4's viewer opens on: the middle axial slice of the synthetic chest
     CT (``data/ct_chest/axial``), in HU; :func:`hu_slice` when that series is absent."""
     folder = DATA_DIR / "ct_chest" / "axial"
     if folder.is_dir() and any(folder.iterdir()):

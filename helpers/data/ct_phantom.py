@@ -547,11 +547,43 @@ def table_layer(y0: float, y1: float, half_width: float = 250.0) -> Fn:
 @dataclass(frozen=True)
 class Paint:
     """One step of the painter's algorithm: give ``shape`` the label ``tissue``
-    (only where the label so far is one of ``only``, when given)."""
+    (only where the label so far is one of ``only``, when given). ``organ`` names the
+    organ of :data:`ORGANS` the painted pixels belong to afterwards (``None``: none;
+    a later step without an organ takes its pixels out of the organ it paints over)."""
 
     shape: Shape
     tissue: str
     only: tuple[str, ...] | None = None
+    organ: str | None = None
+
+
+@dataclass(frozen=True)
+class Organ:
+    """One organ of the phantom's truth, as the label files describe it.
+
+    ``code`` is the SNOMED CT concept of Segmented Property Type (PS3.16 CID 7166
+    family, in pydicom's code dictionary: ``codes.SCT.<keyword>``); ``cielab`` the
+    Recommended Display CIELab Value (PS3.3 C.10.7.1.1) as DICOM stores it (L* a* b*
+    scaled to 0-65535), written as integers so that no colour arithmetic runs while
+    the data are generated; ``rgb`` the sRGB colour it was made from (3D Slicer's
+    generic anatomy colours), for the tests.
+    """
+
+    number: int
+    name: str
+    code: str
+    cielab: tuple[int, int, int]
+    rgb: tuple[int, int, int]
+
+
+#: The organs whose truth the label files (SEG, RTSTRUCT) carry, numbered as segments.
+ORGANS: tuple[Organ, ...] = (
+    Organ(1, "lungs", "Lung", (45909, 35127, 36684), (197, 165, 145)),
+    Organ(2, "heart", "Heart", (37349, 42016, 40959), (206, 110, 84)),
+    Organ(3, "liver", "Liver", (41661, 41167, 40792), (221, 130, 101)),
+    Organ(4, "vertebrae", "Vertebra", (56638, 32899, 42533), (241, 214, 145)),
+    Organ(5, "aorta", "Aorta", (37352, 45282, 42259), (224, 97, 76)),
+)
 
 
 def phantom(seed: int = SEED) -> list[Paint]:
@@ -594,32 +626,33 @@ def phantom(seed: int = SEED) -> list[Paint]:
         Paint(Where(cav, lambda x, y, z: z <= dome(x, y)), "muscle"),        # diaphragm
         Paint(Where(cav, lambda x, y, z: z < dome(x, y) - 5.0), "fat"),
         Paint(Where(cav, lambda x, y, z: (z < dome(x, y) - 5.0) & liver_section(x, y, z)),
-              "liver"),
+              "liver", organ="liver"),
         Paint(Ellipsoid((95.0, 45.0, -255.0), (55.0, 28.0, 48.0), axis=(0.6, 0.8, 0.0)), "spleen",
               only=("fat",)),
         Paint(stomach, "stomach", only=("fat", "liver")),   # it indents the left lobe
         Paint(Where(stomach.grown(-3.0), lambda x, y, z: y < -44.0), "air", only=("stomach",)),
         Paint(IVC, "blood"),
         # lungs
-        Paint(lung(-1, envelope), "lung"),
-        Paint(lung(1, envelope), "lung"),
+        Paint(lung(-1, envelope), "lung", organ="lungs"),
+        Paint(lung(1, envelope), "lung", organ="lungs"),
         # heart in its pericardial sac, great vessels, airways, oesophagus
         Paint(heart.shape.grown(4.5), "skin", only=("fat",)),    # pericardium
         Paint(heart.shape.grown(3.5), "fat", only=("skin",)),    # epicardial fat
-        Paint(heart, "myocardium"),
-        Paint(CHAMBERS, "blood", only=("myocardium",)),
-        Paint(AORTA, "blood"), Paint(ARCH_BRANCHES, "blood"), Paint(VEINS, "blood"),
+        Paint(heart, "myocardium", organ="heart"),
+        Paint(CHAMBERS, "blood", only=("myocardium",), organ="heart"),
+        Paint(AORTA, "blood", organ="aorta"), Paint(ARCH_BRANCHES, "blood"), Paint(VEINS, "blood"),
         Paint(PULMONARY_ARTERY, "blood"), Paint(PULMONARY_VEINS, "blood"),
         Paint(ESOPHAGUS, "muscle"), Paint(ESOPHAGUS.grown(-5.5), "air"),
         Paint(TRACHEA.grown(AIRWAY_WALL), "skin"), Paint(TRACHEA, "air"),
         *(Paint(b.grown(AIRWAY_WALL), "skin") for b in BRONCHI.shapes),
         Paint(BRONCHI, "air"),
-        Paint(lung_vessels(seed), "blood", only=("lung",)),
+        Paint(lung_vessels(seed), "blood", only=("lung",), organ="lungs"),
         # spine: vertebral bodies with discs, posterior elements, canal
-        Paint(vertebral_body(0.0), "cortical"),
-        Paint(vertebral_body(CORTEX), "cancellous"),
+        Paint(vertebral_body(0.0), "cortical", organ="vertebrae"),
+        Paint(vertebral_body(CORTEX), "cancellous", organ="vertebrae"),
         Paint(Where(vertebral_body(0.0), disc), "disc"),
-        Paint(Fn(posterior_elements, (-36, SPINE_Y, -1e4), (36, 110, 1e4)), "cortical"),
+        Paint(Fn(posterior_elements, (-36, SPINE_Y, -1e4), (36, 110, 1e4)), "cortical",
+              organ="vertebrae"),
         Paint(canal, "cord"),
         # ribs, costal cartilage, sternum
         Paint(ribs(RIB_RADIUS, cartilage=False), "cortical"),

@@ -1,7 +1,7 @@
 """The plan of the synthetic chest X-ray cohort: one row per image, no pixels.
 
 :func:`plan` decides everything the DICOM headers and the labels CSV will say,
-and records the truth about every defect it injects, so that tests and lesson 4
+and records the truth about every defect it injects, so that tests and lesson 5
 (which has to *find* those defects) can compare what they found with what was
 done. It is pure and fast (no file is read or written); :mod:`.synth_cxr` turns
 the plan into files and :mod:`.cxr_render` into pixels.

@@ -2,7 +2,7 @@
 
 Nothing here belongs to a real person: names are drawn at random from common
 given and family names, IDs and dates from a seeded generator. The values are
-realistic enough that de-identification (lesson 4) has something to remove:
+realistic enough that de-identification (lesson 5) has something to remove:
 Patient's Name (0010,0010), Patient ID (0010,0020), Patient's Birth Date
 (0010,0030), Other Patient IDs, Institution Name and Address, Referring
 Physician's Name, Accession Number (PS3.15 Annex E, Table E.1-1).

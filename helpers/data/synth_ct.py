@@ -49,6 +49,7 @@ from . import exact
 from .ct_phantom import (
     LUNG_GRADIENT,
     NOISE_SD,
+    ORGANS,
     SEED,
     TISSUES,
     Paint,
@@ -60,6 +61,9 @@ from .ct_phantom import (
 from .dicomfile import new_dataset, save_new
 from .fake_people import fake_patient
 from .uids import uid
+
+#: Organ name -> its number in :data:`~.ct_phantom.ORGANS` (None: no organ).
+ORGAN_NUMBER: dict[str | None, int] = {o.name: o.number for o in ORGANS}
 
 # --------------------------------------------------------------------------------------
 # 1. Geometry: image planes in patient coordinates (PS3.3 C.7.6.2)
@@ -165,10 +169,13 @@ class Grid:
         return self.sub(w, 0) if w[4][0] else None
 
 
-def labels_on(plane: ImageGrid, steps: Sequence[Paint]) -> np.ndarray:
-    """Tissue label of every pixel centre of ``plane`` (painter's algorithm over ``steps``)."""
+def painted(plane: ImageGrid, steps: Sequence[Paint]) -> tuple[np.ndarray, np.ndarray]:
+    """Tissue label and organ number (:data:`~.ct_phantom.ORGANS`, 0 for none) of every
+    pixel centre of ``plane``: the painter's algorithm over ``steps``, the organ that
+    of the last step that painted the pixel."""
     g = plane.grid()
     labels = np.full(g.shape, T["air"], dtype=np.uint8)
+    organs = np.zeros(g.shape, dtype=np.uint8)
     for step in steps:
         hit = g.sub_box(step.shape.lo, step.shape.hi)
         if hit is None:
@@ -179,7 +186,13 @@ def labels_on(plane: ImageGrid, steps: Sequence[Paint]) -> np.ndarray:
         if step.only is not None:
             m = m & np.isin(view, [T[n] for n in step.only])
         view[m] = T[step.tissue]
-    return labels
+        organs[sl][m] = ORGAN_NUMBER.get(step.organ, 0)
+    return labels, organs
+
+
+def labels_on(plane: ImageGrid, steps: Sequence[Paint]) -> np.ndarray:
+    """Tissue label of every pixel centre of ``plane`` (painter's algorithm over ``steps``)."""
+    return painted(plane, steps)[0]
 
 
 def _smooth(a: np.ndarray) -> np.ndarray:

@@ -4,7 +4,9 @@
 - :mod:`.header`: the one header reader, a file to one header row.
 - :mod:`.dicomio`: read a dataset or its stored pixels with clear errors; write copies
   that never replace a file.
-- :mod:`.part10_bytes`: a byte-level walk through one Part 10 file, for lessons.
+- :mod:`.part10_bytes`: the elements of one Part 10 file read byte by byte
+  (``read_elements``), for lessons.
+- :mod:`.reading`: the one reading context: how every reader words each failure.
 - :mod:`.vr`: parsers for the text VRs a header table holds: AS, DA, PN, DS, IS (PS3.5
   section 6.2).
 - :mod:`.errors`: :class:`~.errors.WorkbookError` and its subclasses, the one error

@@ -11,6 +11,7 @@ syntaxes).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Sequence
@@ -19,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from ..paths import shown
@@ -27,17 +27,17 @@ from .errors import (
     InvalidValueError,
     MissingDecoderError,
     NoPixelDataError,
-    NotDicomError,
     OverwriteError,
     PixelDecodeError,
     TruncatedFileError,
-    WorkbookError,
 )
 from .header import check_complete
+from .reading import NO_DATA_SET, check_file, past_the_end, reading
 
 PathLike = str | os.PathLike[str]
 
 _PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+_SHORT_PIXELS = re.compile(r"less than expected \((\d+) vs (\d+) bytes\)")
 
 
 def decoder_package(transfer_syntax: str) -> str | None:
@@ -78,71 +78,43 @@ def read(
     error of the few elements they use into a documented one themselves (it
     makes a read of a CT slice about 3x faster).
 
-    Raises :class:`NotDicomError` (not DICOM, empty, unparseable),
-    :class:`TruncatedFileError`, or ``FileNotFoundError``/``PermissionError``
-    carrying the file name.
+    A whole read (not ``stop_before_pixels``, no ``specific_tags``) also checks
+    that the data set ends where the file ends: zero padding and Data Set Trailing
+    Padding (FFFC,FFFC) after it are accepted (PS3.10 7.2), other bytes refused.
+
+    Errors are those of :mod:`helpers.dicom.reading`, worded as every reader words
+    them: :class:`NotDicomError`, :class:`EmptyFileError`,
+    :class:`TruncatedFileError`, :class:`NotAFileError`, :class:`UnreadableFileError`.
     """
     p = Path(path)
-    if p.is_dir():
-        raise NotDicomError(p, "is a folder, not a file")
-    try:
-        if p.stat().st_size == 0:
-            raise NotDicomError(p, "the file is empty")
+    size = check_file(p)
+    whole = not stop_before_pixels and specific_tags is None
+    with reading(p):
         ds = pydicom.dcmread(
             p, stop_before_pixels=stop_before_pixels, force=force, specific_tags=specific_tags
         )
-        _check_lengths(ds, p)
+        if len(ds) == 0 and not specific_tags:
+            raise TruncatedFileError(p, NO_DATA_SET)
+        check_complete(ds, p, size, pixel_data=whole, trailing_bytes=whole)
         if decode_all:
-            _decode_all(ds, p)
+            _decode_all(ds)
         return ds
-    except WorkbookError:
-        raise
-    except InvalidDicomError:
-        raise NotDicomError(
-            p, "no DICOM preamble and 'DICM' prefix (PS3.10 7.1); not a DICOM file, "
-               "or one without file meta: try force=True"
-        ) from None
-    except (FileNotFoundError, PermissionError, IsADirectoryError):
-        raise
-    except EOFError as exc:
-        raise TruncatedFileError(p, f"the file ends too early ({exc})") from None
-    except MemoryError:
-        raise NotDicomError(p, "a data element declares an impossible length") from None
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # pydicom raises many types on corrupt input
-        raise NotDicomError(p, f"cannot be parsed as DICOM: {type(exc).__name__}: {exc}") from None
 
 
-def _check_lengths(ds: Dataset, path: Path) -> None:
-    """No element but Pixel Data may declare more bytes than the file holds (PS3.5 7.1.1).
-
-    pydicom reads such a value to the end of the file and stops without a word,
-    leaving a dataset that silently lacks every later element. (Pixel Data that
-    runs past the end is reported by :func:`pixels`, which needs it.)
-    """
-    check_complete(ds, path, path.stat().st_size, pixel_data=False, trailing_bytes=False)
-
-
-def _decode_all(ds: Dataset, path: Path) -> None:
-    """Decode every element of the file meta and the dataset, sequences included."""
+def _decode_all(ds: Dataset) -> None:
+    """Decode every element of the file meta and the dataset, sequences included
+    (an element pydicom cannot convert raises here, inside :func:`reading`)."""
     for dataset in (getattr(ds, "file_meta", None), ds):
         if dataset is not None:
-            _decode(dataset, path)
+            _decode(dataset)
 
 
-def _decode(ds: Dataset, path: Path) -> None:
+def _decode(ds: Dataset) -> None:
     for tag in list(ds.keys()):
-        try:
-            elem = ds[tag]
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:
-            raise NotDicomError(path, f"data element {tag} cannot be decoded (PS3.5 6.2): "
-                                      f"{type(exc).__name__}: {exc}") from None
+        elem = ds[tag]
         if elem.VR == "SQ" and elem.value:
             for item in elem.value:
-                _decode(item, path)
+                _decode(item)
 
 
 def has_pixels(ds: Dataset) -> bool:
@@ -184,10 +156,13 @@ def pixels(ds: Dataset, path: PathLike | None = None) -> np.ndarray:
         return ds.pixel_array
     except (ValueError, EOFError) as exc:
         text = str(exc)
+        short = _SHORT_PIXELS.search(text)
+        if short:  # pydicom: "... less than expected (256 vs 512 bytes)"
+            raise TruncatedFileError(where, past_the_end(0x7FE00010, int(short.group(2)),
+                                                         int(short.group(1)))) from None
         if "shorter" in text or "truncat" in text.lower() or "expected" in text.lower():
-            raise TruncatedFileError(
-                where, f"pixel data is shorter than the header says (truncated file?): {text}"
-            ) from None
+            raise TruncatedFileError(where, f"truncated: Pixel Data is shorter than the header "
+                                            f"says (PS3.5 7.1.1): {text}") from None
         raise PixelDecodeError(where, f"pixel data cannot be decoded: {text}") from None
     except AttributeError as exc:
         raise PixelDecodeError(where, f"pixel data cannot be decoded, a tag is missing: {exc}") \
@@ -224,11 +199,14 @@ def _transfer_syntax(ds: Dataset, where: PathLike | None) -> UID | None:
 def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
     """Write ``ds`` to a new file at ``path`` and return the path.
 
-    Refuses (:class:`OverwriteError`) when ``path`` exists, unless
-    ``overwrite=True``, and always refuses to write over the file ``ds`` was read
-    from, so a source file is never replaced. A dataset pydicom cannot write as a
-    Part 10 file (PS3.10 7.1: e.g. one holding command group elements (0000,eeee))
-    raises :class:`InvalidValueError` naming the file, and leaves no partial copy.
+    The workbook's one writer rule (:func:`write_bytes`): a write never
+    replaces other content -- :class:`OverwriteError` when ``path`` holds different
+    bytes, unless ``overwrite=True`` -- and writing the same bytes again is allowed
+    and changes nothing (a lesson can be re-run). It always refuses to write over
+    the file ``ds`` was read from, so a source file is never replaced. A dataset
+    pydicom cannot write as a Part 10 file (PS3.10 7.1: e.g. one holding command
+    group elements (0000,eeee)) raises :class:`InvalidValueError` naming the file,
+    and leaves no partial copy.
     """
     p = Path(path)
     source = getattr(ds, "filename", None)
@@ -237,29 +215,24 @@ def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
         or (p.exists() and Path(source).exists() and os.path.samefile(source, p))  # hard link
     ):
         raise OverwriteError(p, "is the file this dataset was read from; write a copy elsewhere")
-    if p.exists() and not overwrite:
-        raise OverwriteError(p, "already exists; choose a new name or pass overwrite=True")
-    p.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
     try:
-        with open(p, "wb" if overwrite else "xb") as fh:
-            ds.save_as(fh, enforce_file_format=True)
+        ds.save_as(buffer, enforce_file_format=True)
     except (KeyboardInterrupt, SystemExit):
         raise
-    except OSError:
-        raise
     except Exception as exc:  # pydicom refuses the dataset: say which, and why
-        p.unlink(missing_ok=True)  # the half-written copy (never a source: checked above)
         origin = f" (read from {shown(source)})" if isinstance(source, str | os.PathLike) else ""
         raise InvalidValueError(p, f"cannot be written{origin}: {type(exc).__name__}: {exc}") \
             from None
-    return p
+    return write_bytes(p, buffer.getvalue(), overwrite=overwrite)
 
 
 def write_bytes(path: PathLike, data: bytes, *, overwrite: bool = False) -> Path:
     """The workbook's one writer rule, for any file: ``path`` holding the same bytes ->
     nothing to do (a lesson can be re-run); other content -> :class:`OverwriteError`
     unless ``overwrite=True``; no file -> created (never truncating one that appeared
-    meanwhile). Table writers (:mod:`helpers.tables.write`) write through it."""
+    meanwhile). :func:`save_copy` and the table writers (:mod:`helpers.tables.write`)
+    write through it."""
     p = Path(path)
     if p.exists():
         if p.is_file() and p.stat().st_size == len(data) and p.read_bytes() == data:

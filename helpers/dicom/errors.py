@@ -7,6 +7,9 @@ than Rows x Columns x Bits Allocated say (truncated file?)``. Each subclass is
 also a built-in exception type (``ValueError``, ``FileNotFoundError``, ...), so
 code that catches the usual types still works.
 
+:mod:`helpers.dicom.reading` words every failure of reading a file once, for
+every reader (one sentence per broken rule).
+
 The class name is the vocabulary of every error table: a crawl
 (:func:`helpers.tables.crawl.scan`) reports each file it could not use as a row whose
 ``kind`` is the name of the subclass that file raised (:attr:`WorkbookError.kind`),
@@ -98,6 +101,12 @@ class NoPixelDataError(WorkbookError, ValueError):
 
 class PixelDecodeError(WorkbookError, ValueError):
     """Pixel data is present but cannot be decoded (corrupt stream, unsupported variant)."""
+
+
+class UnsupportedTransferSyntaxError(WorkbookError, NotImplementedError):
+    """A valid file in a transfer syntax a helper does not read: the byte-level
+    element reader (:func:`helpers.dicom.part10_bytes.read_elements`) and deflate
+    (PS3.5 A.5), whose offsets count the inflated stream."""
 
 
 class MissingDecoderError(WorkbookError, RuntimeError):

@@ -41,8 +41,6 @@ from __future__ import annotations
 
 import os
 import re
-import struct
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +49,6 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.tag import Tag
 from pydicom.uid import (
     UID,
     DeflatedExplicitVRLittleEndian,
@@ -60,16 +57,14 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from . import reading
 from .errors import (
-    EmptyFileError,
     MissingTagError,
     NotAnInstanceError,
     NotDicomError,
     TruncatedFileError,
-    UnreadableFileError,
-    WorkbookError,
 )
-from .walk import os_reason
+from .reading import past_the_end
 
 #: Header fields read into a row by default, by keyword, in column order (the field
 #: lists of the workbook all live here: :data:`GEOMETRY_FIELDS`, :data:`HIERARCHY_FIELDS`).
@@ -104,11 +99,16 @@ INT_FIELDS: tuple[str, ...] = ("Rows", "Columns", "SamplesPerPixel", "BitsAlloca
 #: Columns added to the header fields.
 EXTRA_COLUMNS: tuple[str, ...] = (
     "TransferSyntaxUID", "transfer_syntax", "sop_class", "has_pixels", "part10", "file_size",
+    "trailing_padding",
 )
 #: Media Storage Directory Storage: the SOP class of a DICOMDIR (PS3.4 Annex B.5).
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 
 _UNDEFINED_LENGTH = 0xFFFFFFFF
+#: Data Set Trailing Padding (PS3.10 7.2), and the explicit VRs with a 4-byte length.
+_TRAILING_PADDING = 0xFFFCFFFC
+_LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT",
+                       "UV"})
 _PIXEL_DATA_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
 _PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 #: Values longer than this are left in the file until asked for (Pixel Data).
@@ -127,43 +127,73 @@ def _last_raw_element(ds: Dataset) -> RawDataElement | None:
 
 
 def check_complete(ds: Dataset, path: str | os.PathLike[str], size: int, *,
-                   pixel_data: bool = True, trailing_bytes: bool = True) -> None:
-    """Raise unless the data set was read to its declared end.
+                   pixel_data: bool = True, trailing_bytes: bool = True) -> int:
+    """Raise unless the data set was read to its declared end; return the bytes of
+    padding after it.
 
     pydicom reads a value that runs past the end of the file up to the end and
     stops without a word, so the last element read (the highest tag: PS3.5
     section 7.1 sorts elements by tag) is the one to check: its value must end
     within the file (:class:`TruncatedFileError` otherwise: a cut file, or a
-    corrupt length). ``pixel_data=False``
-    leaves a Pixel Data overrun to the pixel reader; ``trailing_bytes=True`` also
-    rejects bytes after the last element that are not data elements
-    (:class:`NotDicomError`). A deflated data set (PS3.5 A.5) is not checked: its
-    offsets count the inflated stream, not the file's bytes.
+    corrupt length). ``pixel_data=False`` leaves a Pixel Data overrun to the pixel
+    reader. ``trailing_bytes=True`` also checks what follows the last element: zero
+    bytes (a writer's padding to a block size) and a Data Set Trailing Padding
+    element (FFFC,FFFC) (PS3.10 7.2) are padding, whose size in bytes is returned;
+    anything else is refused (:class:`NotDicomError`). Every explicit VR read must be
+    one of PS3.5 table 6.2-1 (pydicom keeps any two letters until the value is
+    converted). The File Meta Information
+    Group Length (0002,0000) must be the length of the file meta elements after it
+    (PS3.10 7.1). A deflated data set (PS3.5 A.5) is not checked: its offsets
+    count the inflated stream, not the file's bytes.
     """
     meta = getattr(ds, "file_meta", None)
     if meta is not None and meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
-        return  # offsets count the inflated stream (PS3.5 A.5); zlib reports a cut stream
+        return 0  # offsets count the inflated stream (PS3.5 A.5); zlib reports a cut stream
+    _check_meta_length(meta, path)
+    _check_vrs(ds, path)
+    padding = 0
     for dataset in (meta, ds):
         last = _last_raw_element(dataset) if dataset is not None else None
         if last is None or last.length == _UNDEFINED_LENGTH or last.value_tell is None:
             continue
-        is_pixels = last.tag in _PIXEL_DATA_TAGS
         end = last.value_tell + last.length
-        remain = max(size - last.value_tell, 0)
-        if end > size and is_pixels and pixel_data:
-            raise TruncatedFileError(path, f"truncated: Pixel Data declares {last.length} bytes "
-                                           f"but only {remain} are in the file")
-        if end > size and not is_pixels:
-            raise TruncatedFileError(path, f"data element {Tag(last.tag)} declares "
-                                           f"{last.length} bytes but only {remain} remain in "
-                                           "the file (truncated file, or a corrupt length)")
-        if trailing_bytes and dataset is ds and end < size:
-            extra = size - end
-            if extra < 12:  # shorter than one element header
-                raise TruncatedFileError(path, "truncated: the file ends inside a data "
-                                               "element header")
-            raise NotDicomError(path, f"cannot be parsed as DICOM: {extra} bytes after "
-                                      f"element {Tag(last.tag)} are not data elements")
+        if end > size and (pixel_data or last.tag not in _PIXEL_DATA_TAGS):
+            raise TruncatedFileError(path, past_the_end(last.tag, last.length,
+                                                        size - last.value_tell))
+        if trailing_bytes and dataset is ds and end <= size:
+            padding = reading.trailing_bytes(path, end, size, last.tag)
+            if last.tag == _TRAILING_PADDING:  # the element itself is padding too
+                header = 8 if last.is_implicit_VR or last.VR not in _LONG_VRS else 12
+                padding += last.length + header
+    return padding
+
+
+def _check_meta_length(meta: Dataset | None, path: str | os.PathLike[str]) -> None:
+    """(0002,0000), the first element at byte 132, counts the bytes of the file meta
+    elements after it, which start at byte 144 (PS3.10 7.1)."""
+    if meta is None or 0x00020000 not in meta:
+        return
+    last = _last_raw_element(meta)
+    if last is None or last.value_tell is None or last.tag == 0x00020000:
+        return
+    declared = meta[0x00020000].value
+    actual = last.value_tell + last.length - 144
+    if isinstance(declared, int) and declared != actual:
+        raise NotDicomError(path, reading.wrong_meta_length(declared, actual))
+
+
+def _check_vrs(ds: Dataset, path: str | os.PathLike[str]) -> None:
+    """Every explicit VR read is one of PS3.5 table 6.2-1 (pydicom keeps any two
+    letters until the value is converted)."""
+    for dataset in (getattr(ds, "file_meta", None), ds):
+        if dataset is None:
+            continue
+        for tag in dataset.keys():
+            raw = dataset.get_item(tag, keep_deferred=True)
+            vr = getattr(raw, "VR", None)
+            if (isinstance(raw, RawDataElement) and not raw.is_implicit_VR and vr
+                    and vr not in reading.VRS):
+                raise NotDicomError(path, reading.not_a_vr(int(tag), vr))
 
 
 def _looks_like_dataset(path: Path) -> bool:
@@ -183,12 +213,10 @@ def _dcmread(path: Path) -> tuple[Dataset, bool]:
     except InvalidDicomError:
         pass
     if not _looks_like_dataset(path):
-        raise NotDicomError(path, "not DICOM: no 'DICM' at byte 128, no data element at the "
-                                  "start")
+        raise NotDicomError(path, reading.NOT_DICOM)
     ds = pydicom.dcmread(path, defer_size=_DEFER_SIZE, force=True)
     if "SOPInstanceUID" not in ds:
-        raise NotDicomError(path, "not DICOM: no 'DICM' at byte 128, no SOP Instance UID as a "
-                                  "bare data set")
+        raise NotDicomError(path, reading.NOT_DICOM)
     return ds, False
 
 
@@ -318,50 +346,33 @@ def read_header(path: str | os.PathLike[str], *, fields: tuple[str, ...] = FIELD
     """Read one file's header fields into a row (a dict): ``fields`` (keywords,
     default :data:`FIELDS`), then
     :data:`EXTRA_COLUMNS` (transfer syntax and its name, SOP class name,
-    ``has_pixels``, ``part10``, ``file_size``). Pixel Data is never loaded.
+    ``has_pixels``, ``part10``, ``file_size``, and ``trailing_padding``: the bytes of
+    zero padding and Data Set Trailing Padding (FFFC,FFFC) after the data set, PS3.10
+    7.2). Pixel Data is never loaded.
 
-    Raises a :class:`~helpers.dicom.errors.WorkbookError` subclass naming the file:
+    Raises a :class:`~helpers.dicom.errors.WorkbookError` subclass naming the file,
+    worded by :mod:`helpers.dicom.reading` (the same sentence as every other reader):
     :class:`EmptyFileError`, :class:`NotDicomError`, :class:`TruncatedFileError`,
     :class:`NotAnInstanceError` (a DICOMDIR), :class:`MissingTagError` (no SOP
-    Instance UID) or :class:`UnreadableFileError`. ``raw_text=False`` converts every
-    field with pydicom (see the module: the reference the raw decoding is tested
-    against).
+    Instance UID), :class:`NotAFileError` or :class:`UnreadableFileError`.
+    ``raw_text=False`` converts every field with pydicom (see the module: the
+    reference the raw decoding is tested against).
     """
     p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size == 0:
-            raise EmptyFileError(p, "empty file (0 bytes)")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            ds, part10 = _dcmread(p)
-            for w in caught:
-                text = str(w.message)
-                if "End of file" in text or "delimiter" in text:
-                    raise TruncatedFileError(p, "truncated: the file ends inside a value of "
-                                                "undefined length (encapsulated pixel data or "
-                                                "a sequence)")
-            if len(ds) == 0:
-                meta = getattr(ds, "file_meta", None)
-                if meta is None or "TransferSyntaxUID" not in meta:
-                    raise TruncatedFileError(p, "truncated: the file ends inside the file meta "
-                                                "information (group 0002)")
-                raise TruncatedFileError(p, "truncated: no data set after the file meta "
-                                            "information")
-            check_complete(ds, p, size)
-            return _row(ds, p, size, part10, tuple(fields), raw_text)
-    except WorkbookError:
-        raise
-    except OSError as exc:
-        raise UnreadableFileError(p, os_reason(exc)) from None
-    except EOFError:
-        raise TruncatedFileError(p, "truncated: the file ends inside the header") from None
-    except MemoryError:
-        raise NotDicomError(p, "a data element declares an impossible length") from None
-    except Exception as exc:  # pydicom raises many types on corrupt input
-        text = str(exc).splitlines()[0][:120] if str(exc) else ""
-        if ("truncat" in text.lower() or "end of file" in text.lower()
-                or isinstance(exc, struct.error)):  # unpack past the end: the file is cut
-            raise TruncatedFileError(p, f"truncated: {text}") from None
-        raise NotDicomError(p, f"cannot be parsed as DICOM ({type(exc).__name__}: {text})") \
-            from None
+    size = reading.check_file(p)
+    with reading.reading(p):
+        ds, part10 = _dcmread(p)
+        if len(ds) == 0:
+            raise TruncatedFileError(p, reading.NO_DATA_SET)
+        padding = check_complete(ds, p, size)
+        row = _row(ds, p, size, part10, tuple(fields), raw_text)
+        row["trailing_padding"] = padding
+        return row
+
+
+def header_values(ds: Dataset, fields: tuple[str, ...] = FIELDS) -> dict[str, Any]:
+    """The ``fields`` of a data set already in memory (a C-FIND match, a DICOM JSON
+    object read with :meth:`pydicom.dataset.Dataset.from_json`) converted exactly as
+    :func:`read_header` converts a file's: text as the header table holds it, integers
+    for :data:`INT_FIELDS`, None when absent or empty."""
+    return {keyword: _value(ds, keyword) for keyword in fields}

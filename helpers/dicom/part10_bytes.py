@@ -1,4 +1,4 @@
-"""A byte-level walker over a DICOM Part 10 file, written to be read by a learner.
+"""A byte-level reader of a DICOM Part 10 file's elements, written to be read by a learner.
 
 It does by hand what :func:`pydicom.dcmread` does for you, one element at a time:
 
@@ -16,14 +16,18 @@ It does by hand what :func:`pydicom.dcmread` does for you, one element at a time
    length, Item Delimitation (FFFE,E00D) and Sequence Delimitation (FFFE,E0DD);
    and encapsulated pixel data fragments (PS3.5 A.4).
 
-It stops at Pixel Data (7FE0,0010) by default, or after ``max_elements``
-records. Each element becomes an :class:`Element` record: where it starts in the
+:func:`read_elements` stops at Pixel Data (7FE0,0010) by default, or after
+``max_elements`` records, or at zero bytes padding the file after the data set
+(a Data Set Trailing Padding element (FFFC,FFFC), PS3.10 7.2, is a record).
+Each element becomes an :class:`Element` record: where it starts in the
 file, its tag, VR, declared length, the raw value bytes and, for simple VRs, the
 decoded value. Lengths are checked against the file size before anything is
 read, so a corrupt length never makes it read more than ``max_value_bytes``.
 
 Deflated transfer syntaxes are not handled (the dataset is zlib-compressed, so
-file offsets stop meaning anything); they raise a clear error.
+file offsets stop meaning anything); they raise
+:class:`~helpers.dicom.errors.UnsupportedTransferSyntaxError`. Every other failure
+is worded by :mod:`helpers.dicom.reading`, as every reader of the workbook words it.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from typing import BinaryIO
 from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.tag import Tag
 
-from .errors import NotDicomError, TruncatedFileError, WorkbookError
+from . import reading
+from .errors import NotDicomError, TruncatedFileError, UnsupportedTransferSyntaxError
 
 PathLike = str | os.PathLike[str]
 
@@ -149,7 +154,8 @@ def read_preamble(path: PathLike) -> Preamble:
     ``DICM`` at byte 128 (a file written without file meta: pydicom needs ``force=True``).
     """
     p = Path(path)
-    with open(p, "rb") as fh:
+    reading.check_file(p)
+    with reading.reading(p), open(p, "rb") as fh:
         head = fh.read(PREAMBLE_LENGTH + len(PREFIX))
     if len(head) < PREAMBLE_LENGTH + len(PREFIX):
         raise NotDicomError(p, f"only {len(head)} bytes: shorter than the 128-byte preamble "
@@ -234,22 +240,20 @@ class _Reader:
         self.fh, self.path, self.size = fh, path, size
 
     def read(self, offset: int, count: int, what: str) -> bytes:
-        if offset + count > self.size:
-            raise TruncatedFileError(
-                self.path, f"{what} at byte {offset} needs {count} bytes but the file ends "
-                           f"at byte {self.size}")
+        if offset + count > self.size:  # a value's length is checked before: a header
+            raise TruncatedFileError(self.path, reading.ENDS_IN_HEADER)
         self.fh.seek(offset)
         return self.fh.read(count)
 
 
-def walk(
+def read_elements(
     path: PathLike,
     *,
     max_elements: int | None = None,
     stop_at_pixel_data: bool = True,
     max_value_bytes: int = 1024,
 ) -> list[Element]:
-    """Walk a Part 10 file element by element and return the records, in file order.
+    """Read a Part 10 file element by element and return the records, in file order.
 
     The file meta group comes first (``part="meta"``), then the dataset. Items
     and delimiters inside sequences are records too (``vr=""``). The walk stops
@@ -257,17 +261,18 @@ def walk(
     ``raw`` is then empty), after ``max_elements`` records, or at the end of the
     file. ``raw`` keeps at most ``max_value_bytes`` bytes of each value.
 
-    Raises :class:`NotDicomError` (no ``DICM``, bytes that are not an element),
-    :class:`TruncatedFileError` (a header or a declared length running past the
-    end of the file or of its sequence item) or :class:`WorkbookError`
-    (a transfer syntax the walker does not read).
+    Raises :class:`NotDicomError` (no ``DICM``, bytes that are not an element, a
+    wrong (0002,0000) group length), :class:`TruncatedFileError` (a header or a
+    declared length running past the end of the file or of its sequence item, a
+    missing delimiter) or :class:`UnsupportedTransferSyntaxError` (deflate), worded
+    by :mod:`helpers.dicom.reading`.
     """
     p = Path(path)
     read_preamble(p)
-    size = p.stat().st_size
+    size = reading.check_file(p)
     records: list[Element] = []
     limit = max_elements if max_elements is not None else float("inf")
-    with open(p, "rb") as fh:
+    with reading.reading(p), open(p, "rb") as fh:
         reader = _Reader(fh, p, size)
         pos = PREAMBLE_LENGTH + len(PREFIX)
         meta = _Context("dataset", None, 0, implicit=False, little=True)
@@ -281,6 +286,7 @@ def walk(
             pos = rec.end
         if len(records) >= limit:
             return records
+        _check_meta_length(p, records, pos)
         uid = transfer_syntax(records)
         ts = next((r for r in records if r.tag == 0x00020010), None)
         if ts is not None and len(ts.raw) < ts.length:  # max_value_bytes cut the UID short
@@ -289,9 +295,11 @@ def walk(
             raise NotDicomError(p, "the file meta group has no (0002,0010) Transfer Syntax UID "
                                    "(PS3.10 7.1), so the dataset's encoding is unknown")
         if uid in DEFLATED:
-            raise WorkbookError(p, f"transfer syntax {uid} is deflated (zlib-compressed); "
-                                   "this walker does not inflate it")
+            raise UnsupportedTransferSyntaxError(
+                p, f"transfer syntax {uid} is deflated (zlib-compressed, PS3.5 A.5); this "
+                   "element reader does not inflate it: use pydicom.dcmread")
         implicit, little = TRANSFER_SYNTAXES.get(uid, (False, True))
+        _check_encoding(reader, pos, implicit)
         _walk_dataset(reader, pos, implicit, little, records, limit, stop_at_pixel_data,
                       max_value_bytes)
     return records
@@ -305,6 +313,11 @@ def _walk_dataset(reader: _Reader, pos: int, implicit: bool, little: bool,
     stack = [_Context("dataset", reader.size, 0, implicit, little)]
     while stack and len(records) < limit:
         ctx = stack[-1]
+        if ctx.end is None and pos >= reader.size:
+            raise TruncatedFileError(reader.path, reading.NO_DELIMITER)
+        if ctx.kind == "dataset" and pos < reader.size and _zeros_at(reader, pos):
+            reading.trailing_bytes(reader.path, pos, reader.size, records[-1].tag)
+            return  # zero bytes padding the file (raises for other bytes)
         if ctx.end is not None and pos >= ctx.end:
             if pos > ctx.end:
                 raise NotDicomError(reader.path, f"an element ends at byte {pos}, past the end "
@@ -358,8 +371,7 @@ def _walk_dataset(reader: _Reader, pos: int, implicit: bool, little: bool,
                 stack.pop()
                 continue
         elif ctx.kind == "dataset":
-            raise TruncatedFileError(reader.path, f"{ctx.end - pos} stray bytes at the end "
-                                                  "of the file")
+            raise TruncatedFileError(reader.path, reading.ENDS_IN_HEADER)
         rec = _element(reader, pos, ctx, "dataset", max_value_bytes)
         records.append(rec)
         pos = rec.value_offset
@@ -391,13 +403,43 @@ def _is_sequence(rec: Element) -> bool:
     return rec.vr == "UN" or not rec.explicit_vr
 
 
-def _check_fits(reader: _Reader, offset: int, header: int, length: int, ctx: _Context) -> None:
+def _zeros_at(reader: _Reader, pos: int) -> bool:
+    """True when the next (up to) 4 bytes are zero: no element has tag (0000,0000) in a
+    file (group 0000 is the command group of a message, PS3.7 E.1), so zeros there
+    are padding, or garbage that :func:`helpers.dicom.reading.trailing_bytes` refuses."""
+    count = min(4, reader.size - pos)
+    return not any(reader.read(pos, count, "padding"))
+
+
+def _check_encoding(reader: _Reader, pos: int, implicit: bool) -> None:
+    """The data set must start, and be written, as the transfer syntax says: a first
+    element whose bytes 4-5 are (or are not) a VR is explicit (or implicit) VR."""
+    if pos >= reader.size:
+        raise TruncatedFileError(reader.path, reading.NO_DATA_SET)
+    if pos + 6 > reader.size:
+        return  # a cut header: reported where it is read
+    found_explicit = reader.read(pos + 4, 2, "a VR").decode("latin-1") in reading.VRS
+    if found_explicit == implicit:
+        found, expected = ("explicit", "implicit") if implicit else ("implicit", "explicit")
+        raise NotDicomError(reader.path, reading.wrong_vr_encoding(found, expected))
+
+
+def _check_meta_length(path: Path, records: list[Element], meta_end: int) -> None:
+    """(0002,0000) counts the bytes of the file meta elements after it (PS3.10 7.1)."""
+    first = records[0] if records else None
+    if first is None or first.tag != 0x00020000 or not isinstance(first.value, int):
+        return
+    if first.value != meta_end - first.end:
+        raise NotDicomError(path, reading.wrong_meta_length(first.value, meta_end - first.end))
+
+
+def _check_fits(reader: _Reader, offset: int, header: int, length: int, ctx: _Context,
+                tag: int = ITEM) -> None:
     """A declared length must end inside the file and inside its container."""
     end = offset + header + length
     if end > reader.size:
-        raise TruncatedFileError(
-            reader.path, f"the element at byte {offset} declares {length} bytes of value but "
-                         f"only {max(reader.size - offset - header, 0)} remain in the file")
+        raise TruncatedFileError(reader.path, reading.past_the_end(
+            tag, length, reader.size - offset - header))
     if ctx.end is not None and end > ctx.end:
         raise TruncatedFileError(
             reader.path, f"the element at byte {offset} declares {length} bytes, running past "
@@ -417,11 +459,8 @@ def _element(reader: _Reader, pos: int, ctx: _Context, part: str,
         group, elem = struct.unpack(f"{order}HH", head[:4])
         tag = group << 16 | elem
         vr_bytes = head[4:6]
-        if not (65 <= vr_bytes[0] <= 90 and 65 <= vr_bytes[1] <= 90):
-            raise NotDicomError(
-                reader.path, f"bytes {vr_bytes!r} at byte {pos + 4} are not a VR (two capital "
-                             f"letters) after tag {Tag(group, elem)}: corrupt file, or "
-                             "implicit VR data in an explicit VR file")
+        if vr_bytes.decode("latin-1") not in reading.VRS:
+            raise NotDicomError(reader.path, reading.not_a_vr(tag, vr_bytes))
         vr, explicit = vr_bytes.decode("ascii"), True
         if vr in LONG_LENGTH_VRS:
             length = struct.unpack(f"{order}I", reader.read(pos + 8, 4, "an element"))[0]
@@ -432,9 +471,9 @@ def _element(reader: _Reader, pos: int, ctx: _Context, part: str,
     depth = ctx.depth
     if length == UNDEFINED_LENGTH or (tag in PIXEL_DATA_TAGS and depth == 0):
         if length != UNDEFINED_LENGTH:
-            _check_fits(reader, pos, header, length, ctx)
+            _check_fits(reader, pos, header, length, ctx, tag)
         return Element(pos, tag, vr, length, header, b"", None, depth, part, explicit)
-    _check_fits(reader, pos, header, length, ctx)
+    _check_fits(reader, pos, header, length, ctx, tag)
     if vr == "SQ":
         return Element(pos, tag, vr, length, header, b"", None, depth, part, explicit)
     raw = reader.read(pos + header, min(length, max_value_bytes), "a value")

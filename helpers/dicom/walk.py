@@ -33,17 +33,7 @@ from .errors import (
     UnreadableFileError,
     WorkbookError,
 )
-
-
-def os_reason(exc: OSError) -> str:
-    """An operating-system error in words a learner understands."""
-    if exc.errno == errno.ENOENT:
-        return "the file vanished during the crawl"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if exc.errno == errno.ELOOP:
-        return "symbolic link loop"
-    return f"cannot be read: {exc.strerror or exc}"
+from .reading import NOT_REGULAR, os_reason
 
 
 def walk(root: str | os.PathLike[str]) -> Iterator[tuple[str, WorkbookError | None]]:
@@ -100,7 +90,7 @@ def walk(root: str | os.PathLike[str]) -> Iterator[tuple[str, WorkbookError | No
                 continue
             if not stat.S_ISREG(mode):
                 yield rel, NotAFileError(Path(entry.path),
-                                         "not a regular file (a FIFO, socket or device)")
+                                         NOT_REGULAR)
                 continue
             yield rel, None
 

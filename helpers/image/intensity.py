@@ -1,4 +1,5 @@
-"""Intensity statistics of greyscale radiographs, as a model would see them (lesson 5).
+"""Intensity statistics of greyscale radiographs, as a model would see them (lesson 5),
+and intensity scaling for a model's input (lesson 7).
 
 - :func:`as_monochrome2` (PS3.3 C.7.6.3.1.2: in MONOCHROME1 the minimum value is
   white, so it is inverted to compare with MONOCHROME2 images);
@@ -102,3 +103,47 @@ def image_stats(paths: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
             "field_share": float(mask.mean()),
         })
     return pd.DataFrame(rows)
+
+
+# ---- intensity as a model's input (lesson 7) ------------------------------------------------
+
+def ct_clip_scale(hu: np.ndarray, center: float, width: float) -> np.ndarray:
+    """CT numbers clipped to the window ``[center - width/2, center + width/2]`` and
+    scaled to 0-1 (float64): the usual input of a CT model.
+
+    Hounsfield units are absolute (PS3.3 C.8.2.1: Rescale Type HU), so one window
+    (e.g. soft tissue 40/400, lung -600/1500) means the same on every scanner. This
+    is the plain clip a training pipeline uses, not the display's linear VOI function
+    of PS3.3 C.11.2.1.2.1, which shifts the window by half a grey level
+    (``center - 0.5``, ``width - 1``).
+    """
+    if width <= 0:
+        raise ValueError(f"window width must be positive, not {width}")
+    low = center - width / 2.0
+    return np.clip((np.asarray(hu, dtype=np.float64) - low) / width, 0.0, 1.0)
+
+
+def mr_percentile_scale(values: np.ndarray, low: float = 1.0, high: float = 99.0,
+                        mask: np.ndarray | None = None) -> np.ndarray:
+    """MR values scaled so that the ``low`` and ``high`` percentiles (inside ``mask``,
+    e.g. the body) map to 0 and 1, then clipped to 0-1.
+
+    MR signal has no absolute unit (PS3.3 C.8.3.1 has no Rescale Type like CT's HU):
+    the same tissue differs between scanners, coils and sequences, so each image is
+    normalised by its own distribution; percentiles rather than min/max keep a few
+    bright voxels (vessels, artefacts) from setting the scale.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    inside = v if mask is None else v[mask]
+    p_low, p_high = np.percentile(inside, [low, high])
+    if p_high <= p_low:
+        return np.zeros_like(v)
+    return np.clip((v - p_low) / (p_high - p_low), 0.0, 1.0)
+
+
+def xray_unit_scale(stored: np.ndarray, photometric: str, bits_stored: int) -> np.ndarray:
+    """A radiograph's stored values as 0-1 with bright meaning dense: MONOCHROME1
+    inverted first (:func:`as_monochrome2`), then divided by ``2**BitsStored - 1``
+    (PS3.3 C.7.6.3.1: the stored range). Inverting after scaling would be the same
+    only when the stored range is the full range, so the order is fixed here."""
+    return as_monochrome2(stored, photometric, bits_stored) / (2**bits_stored - 1)

@@ -5,19 +5,25 @@ Two steps of the DICOM grayscale pipeline (PS3.4 Annex N.2.1.1, figure N.2-1):
 1. the **Modality LUT** (PS3.3 C.11.1): stored values -> modality values (for CT,
    Hounsfield units), either the linear ``Rescale Slope`` / ``Rescale Intercept``
    or a ``Modality LUT Sequence`` table -- :func:`modality_values`;
-2. the **VOI LUT** (PS3.3 C.11.2): a window of modality values -> the displayed
-   range; here the LINEAR window function of PS3.3 C.11.2.1.2.1 mapped to
-   0..255 -- :func:`window`.
+2. the **VOI LUT** (PS3.3 C.11.2): modality values -> the displayed range 0..255,
+   either a window with a VOI LUT Function -- LINEAR (C.11.2.1.2.1), LINEAR_EXACT
+   (C.11.2.1.3.2) or SIGMOID (C.11.2.1.3.1) -- :func:`window`, or a VOI LUT
+   Sequence table (C.11.2.1.1) -- :class:`VoiLut`. :func:`header_vois` lists what
+   the header offers.
 
-:func:`window` reproduces DCMTK's ``dcm2pnm +Ww C W`` output pixel for pixel: the
-same double-precision formula, truncation toward zero, and for MONOCHROME1 the
-inverted ramp computed directly (output range 255 -> 0) rather than ``255 - y``
+:func:`window` reproduces DCMTK's ``dcm2pnm`` output pixel for pixel (``+Ww C W``
+for LINEAR, with ``+Wfs`` for SIGMOID; ``+Wl n`` for a table): the same
+double-precision formulas, truncation toward zero, and for MONOCHROME1 the falling
+curve computed directly (output range 255 -> 0) rather than ``255 - y``
 (PS3.3 C.7.6.3.1.2: MONOCHROME1 shows the minimum value as white; the inversion
-happens after the VOI LUT). pydicom's ``pydicom.pixels.processing`` is the model
-for the layout of this module.
+happens after the VOI LUT). DCMTK 3.6.7 has no LINEAR_EXACT; that function follows
+the standard's formula, checked against pydicom's ``apply_windowing``. pydicom's
+``pydicom.pixels.processing`` is the model for the layout of this module.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -25,7 +31,8 @@ from pydicom.dataset import Dataset
 from ..dicom.dicomio import pixels as _stored_pixels
 from ..dicom.errors import InvalidValueError, MissingTagError, WorkbookError
 
-__all__ = ["MONOCHROME", "modality_values", "window", "window_bounds", "is_integer_valued",
+__all__ = ["MONOCHROME", "VOI_FUNCTIONS", "modality_values", "window", "window_bounds",
+           "voi_function", "VoiLut", "voi_lut", "HeaderVoi", "header_vois", "is_integer_valued",
            "value_dtype", "compact", "units"]
 
 #: The two grayscale Photometric Interpretations (PS3.3 C.7.6.3.1.2).
@@ -95,8 +102,7 @@ def _frame_rescales(ds: Dataset, frames: int) -> list[tuple[float, float]] | Non
 
 
 def modality_values(ds: Dataset, stored: np.ndarray | None = None) -> np.ndarray:
-    """The modality values of every frame: the Modality LUT applied to the stored values
-    (PS3.3 C.11.1).
+    """Apply the Modality LUT to the stored values of every frame (PS3.3 C.11.1).
 
     For CT the result is in Hounsfield units; for other modalities it is the
     modality's own unit (or the stored values unchanged when the header has no
@@ -198,39 +204,72 @@ def units(ds: Dataset) -> str:
 
 
 # --------------------------------------------------------------------------- VOI window
-def window_bounds(center: float, width: float) -> tuple[float, float]:
-    """The two thresholds of the LINEAR VOI function (PS3.3 C.11.2.1.2.1).
+#: The VOI LUT Functions (0028,1056) of PS3.3 C.11.2.1.3; an absent one means LINEAR.
+VOI_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
+
+
+def voi_function(ds: Dataset) -> str:
+    """The header's VOI LUT Function (0028,1056), upper case; ``"LINEAR"`` when absent
+    or empty (PS3.3 C.11.2.1.3: LINEAR is the default). Raises
+    :class:`InvalidValueError` for a value PS3.3 does not define."""
+    value = str(ds.get("VOILUTFunction", "") or "").strip().upper() or "LINEAR"
+    if value not in VOI_FUNCTIONS:
+        raise InvalidValueError(getattr(ds, "filename", None),
+                                f"VOI LUT Function (0028,1056) is {value!r}; PS3.3 C.11.2.1.3 "
+                                f"defines only {', '.join(VOI_FUNCTIONS)}")
+    return value
+
+
+def window_bounds(center: float, width: float, function: str = "LINEAR") -> tuple[float, float]:
+    """The two thresholds of a window (PS3.3 C.11.2.1.2.1 LINEAR, C.11.2.1.3.2 LINEAR_EXACT).
 
     Values ``<= low`` display as the minimum output, values ``> high`` as the
-    maximum; in between the output rises linearly. Note the half-unit shift:
-    ``low = c - 0.5 - (w - 1) / 2`` and ``high = c - 0.5 + (w - 1) / 2``.
+    maximum; in between the output rises linearly. LINEAR has a half-unit shift:
+    ``low = c - 0.5 - (w - 1) / 2`` and ``high = c - 0.5 + (w - 1) / 2``;
+    LINEAR_EXACT has none: ``c - w / 2`` and ``c + w / 2``. SIGMOID has no
+    thresholds (it never reaches either end); its bounds are returned as
+    LINEAR_EXACT's, the range where it changes most.
     """
     c, w = float(center), float(width)
-    return c - 0.5 - (w - 1) / 2, c - 0.5 + (w - 1) / 2
+    if function.upper() == "LINEAR":
+        return c - 0.5 - (w - 1) / 2, c - 0.5 + (w - 1) / 2
+    return c - w / 2, c + w / 2
 
 
-def _check(center: float, width: float, photometric: str) -> tuple[float, float]:
+def _check(center: float, width: float, photometric: str, function: str) -> tuple[float, float]:
     c, w = float(center), float(width)
     if not np.isfinite(c) or not np.isfinite(w):
         raise ValueError(f"window center and width must be finite numbers, got {c!r} and {w!r}")
-    if w < 1:
+    if function not in VOI_FUNCTIONS:
+        raise ValueError(f"VOI LUT Function {function!r} is not one of {', '.join(VOI_FUNCTIONS)} "
+                         "(PS3.3 C.11.2.1.3)")
+    if function == "LINEAR" and w < 1:
         raise ValueError(f"window width must be >= 1 for the LINEAR VOI function "
                          f"(PS3.3 C.11.2.1.2.1), got {w!r}")
+    if w <= 0:
+        raise ValueError(f"window width must be > 0 for the {function} VOI function "
+                         f"(PS3.3 C.11.2.1.3), got {w!r}")
     if photometric not in MONOCHROME:
         raise ValueError(f"windowing needs a grayscale image (MONOCHROME1 or MONOCHROME2), "
                          f"got photometric interpretation {photometric!r}")
     return c, w
 
 
-def _ramp(x: np.ndarray, c: float, w: float, photometric: str) -> np.ndarray:
-    """The LINEAR VOI function on float64 ``x``, as DCMTK computes it, as uint8.
+def _output_range(photometric: str) -> tuple[float, float]:
+    """``(ymin, ymax)`` as DCMTK orders them: 0 -> 255, or 255 -> 0 for MONOCHROME1
+    (PS3.3 C.7.6.3.1.2: the minimum value is shown white). The falling curve is
+    computed directly, not as ``255 - rising``: the two truncate differently."""
+    return (255.0, 0.0) if photometric == "MONOCHROME1" else (0.0, 255.0)
 
-    With output range ``low -> high`` (0 -> 255, or 255 -> 0 for MONOCHROME1):
+
+def _linear(x: np.ndarray, c: float, w: float, photometric: str) -> np.ndarray:
+    """LINEAR (PS3.3 C.11.2.1.2.1) on float64 ``x``, as DCMTK computes it, as uint8.
+
     ``y = high - ((c - 0.5) / (w - 1) + 0.5) * (high - low) + x * (high - low) / (w - 1)``,
-    which is the standard's ``((x - (c - 0.5)) / (w - 1) + 0.5) * (ymax - ymin) + ymin``
-    rearranged, then truncated toward zero.
+    the standard's ``((x - (c - 0.5)) / (w - 1) + 0.5) * (ymax - ymin) + ymin``
+    rearranged as DCMTK's ``dimoopxt.h`` evaluates it, then truncated toward zero.
     """
-    low, high = (255.0, 0.0) if photometric == "MONOCHROME1" else (0.0, 255.0)
+    low, high = _output_range(photometric)
     left, right = window_bounds(c, w)
     w1 = w - 1
     if w1 == 0:  # width 1: a threshold at c - 0.5
@@ -247,29 +286,46 @@ def _ramp(x: np.ndarray, c: float, w: float, photometric: str) -> np.ndarray:
     return out
 
 
-def window(
-    values: np.ndarray,
-    center: float,
-    width: float,
-    photometric: str = "MONOCHROME2",
-) -> np.ndarray:
-    """Apply a window (PS3.3 C.11.2.1.2.1, LINEAR) and return 8-bit grey levels.
+def _linear_exact(x: np.ndarray, c: float, w: float, photometric: str) -> np.ndarray:
+    """LINEAR_EXACT (PS3.3 C.11.2.1.3.2) on float64 ``x``, as uint8:
+    ``x <= c - w/2`` -> ymin, ``x > c + w/2`` -> ymax, else
+    ``((x - c) / w + 0.5) * (ymax - ymin) + ymin``. DCMTK 3.6.7 does not implement
+    this function (it warns and applies LINEAR), so the arithmetic is the
+    standard's formula as written (pydicom's ``apply_windowing`` evaluates it in
+    the same order), truncated toward zero like DCMTK's LINEAR, with the falling
+    curve computed directly for MONOCHROME1."""
+    low, high = _output_range(photometric)
+    left, right = window_bounds(c, w, "LINEAR_EXACT")
+    y = (x - c) / w
+    y += 0.5
+    y *= high - low
+    y += low
+    np.clip(y, 0.0, 255.0, out=y)
+    out = y.astype(np.uint8)
+    out[x <= left] = int(low)
+    out[x > right] = int(high)
+    return out
 
-    ``values`` are modality values (Hounsfield units for CT: see :func:`modality_values`),
-    any shape. The result is a ``uint8`` array of the same shape:
 
-    - ``x <= c - 0.5 - (w - 1) / 2``  -> 0 (black),
-    - ``x >  c - 0.5 + (w - 1) / 2``  -> 255 (white),
-    - otherwise ``((x - (c - 0.5)) / (w - 1) + 0.5) * 255``, truncated toward zero.
+def _sigmoid(x: np.ndarray, c: float, w: float, photometric: str) -> np.ndarray:
+    """SIGMOID (PS3.3 C.11.2.1.3.1) on float64 ``x``, as uint8:
+    ``y = (ymax - ymin) / (1 + exp(-4 (x - c) / w)) + ymin``, truncated toward zero.
+    This is DCMTK's ``dcm2pnm`` arithmetic (``dimoopxt.h``, measured equal on every
+    value of a 16-bit range): the same double-precision expression, with
+    ``(ymin, ymax) = (255, 0)`` for MONOCHROME1, i.e. ``trunc(255 - 255 / (1 + e))``."""
+    low, high = _output_range(photometric)
+    with np.errstate(over="ignore"):  # exp overflows to inf far below c: y -> ymin
+        y = (high - low) / (1.0 + np.exp(-4.0 * (x - c) / w)) + low
+    np.clip(y, 0.0, 255.0, out=y)
+    return y.astype(np.uint8)
 
-    For ``MONOCHROME1`` (minimum = white) the ramp runs from 255 down to 0.
-    Equal to DCMTK ``dcm2pnm +Ww c w`` for integer-valued input.
 
-    Integer arrays are windowed through a lookup table over their value range
-    (fast: one table of at most 65536 entries, then one indexing pass).
-    """
-    c, w = _check(center, width, photometric)
-    arr = np.asarray(values)
+_CURVES = {"LINEAR": _linear, "LINEAR_EXACT": _linear_exact, "SIGMOID": _sigmoid}
+
+
+def _through_table(arr: np.ndarray, curve) -> np.ndarray:  # noqa: ANN001 (a float -> uint8 map)
+    """``curve(arr)`` for any array; integer arrays through one table over their range
+    (one table of at most 65536 entries, then one indexing pass)."""
     if arr.dtype.kind == "b":
         arr = arr.astype(np.uint8)
     if arr.dtype.kind in "iu" and arr.size:
@@ -280,10 +336,189 @@ def window(
             domain = np.arange(1 << bits, dtype=np.int64)
             if arr.dtype.kind == "i":
                 domain[domain >= 1 << (bits - 1)] -= 1 << bits
-            lut = _ramp(domain.astype(np.float64), c, w, photometric)
-            return lut[arr]
+            return curve(domain.astype(np.float64))[arr]
         lo, hi = int(arr.min()), int(arr.max())
         if hi - lo < _MAX_LUT:
-            lut = _ramp(np.arange(lo, hi + 1, dtype=np.float64), c, w, photometric)
-            return lut[arr - lo]
-    return _ramp(np.asarray(arr, dtype=np.float64), c, w, photometric)
+            return curve(np.arange(lo, hi + 1, dtype=np.float64))[arr - lo]
+    return curve(np.asarray(arr, dtype=np.float64))
+
+
+def window(
+    values: np.ndarray,
+    center: float,
+    width: float,
+    photometric: str = "MONOCHROME2",
+    function: str = "LINEAR",
+) -> np.ndarray:
+    """Apply a window with a VOI LUT Function (PS3.3 C.11.2.1.2, C.11.2.1.3) and
+    return 8-bit grey levels.
+
+    ``values`` are modality values (Hounsfield units for CT: see :func:`modality_values`),
+    any shape; ``function`` is the header's VOI LUT Function (0028,1056)
+    (:func:`voi_function`): LINEAR (the default), LINEAR_EXACT or SIGMOID. The
+    result is a ``uint8`` array of the same shape. For LINEAR:
+
+    - ``x <= c - 0.5 - (w - 1) / 2``  -> 0 (black),
+    - ``x >  c - 0.5 + (w - 1) / 2``  -> 255 (white),
+    - otherwise ``((x - (c - 0.5)) / (w - 1) + 0.5) * 255``, truncated toward zero;
+
+    LINEAR_EXACT drops the half-unit shifts (``(x - c) / w + 0.5``, thresholds
+    ``c -/+ w/2``, width > 0); SIGMOID is ``255 / (1 + exp(-4 (x - c) / w))``
+    (width > 0). For ``MONOCHROME1`` (minimum = white) each curve runs from 255
+    down to 0, computed directly. Equal to DCMTK ``dcm2pnm +Ww c w`` (LINEAR) and
+    ``dcm2pnm +Ww c w +Wfs`` (SIGMOID) for integer-valued input; DCMTK keeps its
+    modality values in an integer type, so for non-integer values it equals
+    ``window(np.trunc(values), ...)``.
+    """
+    function = str(function).strip().upper() or "LINEAR"
+    c, w = _check(center, width, photometric, function)
+    curve = _CURVES[function]
+    return _through_table(np.asarray(values), lambda x: curve(x, c, w, photometric))
+
+
+# --------------------------------------------------------------------------- VOI LUT table
+@dataclass(frozen=True)
+class VoiLut:
+    """One item of a VOI LUT Sequence (0028,3010; PS3.3 C.11.2.1.1): a table applied to
+    modality values instead of a window.
+
+    LUT Descriptor (0028,3002) = (entries, first input value mapped, bits per entry):
+    0 entries means 65536; the first value mapped is signed (SS) when the image's
+    Pixel Representation is 1. Input values below the first value mapped take the
+    first entry; values past the last mapped value take the last entry.
+    """
+
+    first_mapped: int
+    bits: int
+    table: np.ndarray  #: the LUT Data (0028,3006) as integers, ``entries`` long
+    explanation: str = ""
+
+    def values(self, x: np.ndarray) -> np.ndarray:
+        """The LUT output for modality values ``x`` (integers: non-integers are
+        truncated toward zero, as DCMTK's integer intermediate image does). Equal to
+        pydicom's ``apply_voi_lut``."""
+        arr = np.asarray(x)
+        if arr.dtype.kind == "f":
+            arr = np.trunc(arr)
+        index = np.clip(arr.astype(np.int64) - self.first_mapped, 0, len(self.table) - 1)
+        return self.table[index]
+
+    def grey_table(self, photometric: str = "MONOCHROME2") -> np.ndarray:
+        """The 8-bit grey level of every table entry, for a viewer:
+        ``grey = grey_table()[clip(x - first_mapped, 0, entries - 1)]``.
+
+        The LUT's output range 0 .. 2^bits - 1 is spread over the grey scale as
+        DCMTK 3.6.7's ``dcm2pnm +Wl n`` does (measured equal on 8-, 10-, 12- and
+        16-bit tables, MONOCHROME1 and 2): ``trunc(low + v * (high - low + 1) / 2^bits)``
+        with ``(low, high) = (0, 255)``, or ``(255, 0)`` for MONOCHROME1 -- for
+        MONOCHROME2 that is ``v >> (bits - 8)``, the top 8 bits of each entry.
+        """
+        if photometric not in MONOCHROME:
+            raise ValueError(f"a VOI LUT needs a grayscale image (MONOCHROME1 or MONOCHROME2), "
+                             f"got photometric interpretation {photometric!r}")
+        low, high = _output_range(photometric)
+        y = low + self.table.astype(np.float64) * ((high - low + 1) / float(1 << self.bits))
+        return np.clip(y, 0.0, 255.0).astype(np.uint8)
+
+    def apply(self, x: np.ndarray, photometric: str = "MONOCHROME2") -> np.ndarray:
+        """8-bit grey levels for modality values ``x``: the table, then
+        :meth:`grey_table`'s scaling. Equal to ``dcm2pnm +Wl n``."""
+        arr = np.asarray(x)
+        if arr.dtype.kind == "f":
+            arr = np.trunc(arr)
+        index = np.clip(arr.astype(np.int64) - self.first_mapped, 0, len(self.table) - 1)
+        return self.grey_table(photometric)[index]
+
+
+def voi_lut(ds: Dataset, index: int = 0) -> VoiLut:
+    """Item ``index`` of the header's VOI LUT Sequence (0028,3010) as a :class:`VoiLut`.
+
+    Raises :class:`MissingTagError` when there is no such item or it lacks LUT
+    Descriptor or LUT Data, and :class:`InvalidValueError` when the descriptor is not
+    three numbers with at most 16 bits per entry (PS3.3 C.11.2.1.1.1)."""
+    where = getattr(ds, "filename", None)
+    items = ds.get("VOILUTSequence") or []
+    if index >= len(items):
+        raise MissingTagError(where, f"the VOI LUT Sequence (0028,3010) has no item {index + 1}")
+    item = items[index]
+    if "LUTDescriptor" not in item or "LUTData" not in item:
+        raise MissingTagError(where, "a VOI LUT Sequence item lacks LUT Descriptor (0028,3002) "
+                                     "or LUT Data (0028,3006) (PS3.3 C.11.2.1.1)")
+    try:
+        entries, first, bits = (int(v) for v in item.LUTDescriptor)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValueError(where, "the VOI LUT Descriptor (0028,3002) is not three numbers "
+                                       f"(PS3.3 C.11.2.1.1.1): {exc}") from None
+    if not 1 <= bits <= 16:
+        raise InvalidValueError(where, f"the VOI LUT Descriptor says {bits} bits per entry; "
+                                       "PS3.3 C.11.2.1.1.1 allows 8 to 16 (LUT Data holds 16-bit "
+                                       "words)")
+    entries = entries or 65536
+    if int(ds.get("PixelRepresentation", 0) or 0) == 1 and first >= 1 << 15:
+        first -= 1 << 16  # the second value is SS for signed images (PS3.3 C.11.2.1.1.1)
+    table = _lut_data(ds, item)[:entries]
+    if len(table) == 0:
+        raise InvalidValueError(where, "the VOI LUT Data (0028,3006) is empty")
+    explanation = str(item.get("LUTExplanation", "") or "").strip()
+    return VoiLut(first, bits, table, explanation)
+
+
+# --------------------------------------------------------------------------- what the header offers
+@dataclass(frozen=True)
+class HeaderVoi:
+    """A VOI transformation the header offers (PS3.3 C.11.2): a window (center, width
+    and the header's VOI LUT Function) or a VOI LUT Sequence item (``lut``)."""
+
+    name: str          #: the explanation the header gives, else "window n" / "VOI LUT n"
+    kind: str          #: "window" or "lut"
+    center: float | None = None
+    width: float | None = None
+    function: str = "LINEAR"
+    lut: VoiLut | None = None
+
+    def apply(self, values: np.ndarray, photometric: str = "MONOCHROME2") -> np.ndarray:
+        """8-bit grey levels, as DCMTK ``dcm2pnm +Wi n`` (a window) or ``+Wl n`` (a LUT)."""
+        if self.lut is not None:
+            return self.lut.apply(values, photometric)
+        return window(values, self.center, self.width, photometric, self.function)  # type: ignore[arg-type]
+
+
+def _as_list(value: object) -> list:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
+        return list(value)  # type: ignore[arg-type]
+    return [value]
+
+
+def header_vois(ds: Dataset) -> list[HeaderVoi]:
+    """Every VOI transformation the header offers, windows first (PS3.3 C.11.2.1.2:
+    Window Center (0028,1050) / Width (0028,1051), one pair per value, named by
+    Window Center & Width Explanation (0028,1055), all with the VOI LUT Function
+    (0028,1056)), then each VOI LUT Sequence (0028,3010) item named by its LUT
+    Explanation (0028,3003).
+
+    Window pairs that are not finite numbers, or whose width the function does not
+    allow (LINEAR: >= 1; LINEAR_EXACT, SIGMOID: > 0), are skipped, as DCMTK skips them.
+    A VOI LUT item that cannot be read raises (:func:`voi_lut`).
+    """
+    function = voi_function(ds)
+    centers = _as_list(ds.get("WindowCenter"))
+    widths = _as_list(ds.get("WindowWidth"))
+    labels = _as_list(ds.get("WindowCenterWidthExplanation"))
+    found: list[HeaderVoi] = []
+    for i, (c, w) in enumerate(zip(centers, widths, strict=False)):
+        try:
+            center, width = float(c), float(w)
+        except (TypeError, ValueError):
+            continue
+        if not (np.isfinite(center) and np.isfinite(width)):
+            continue
+        if width < 1 if function == "LINEAR" else width <= 0:
+            continue
+        label = str(labels[i]).strip() if i < len(labels) else ""
+        found.append(HeaderVoi(label or f"window {i + 1}", "window", center, width, function))
+    for i in range(len(ds.get("VOILUTSequence") or [])):
+        lut = voi_lut(ds, i)
+        found.append(HeaderVoi(lut.explanation or f"VOI LUT {i + 1}", "lut", lut=lut))
+    return found

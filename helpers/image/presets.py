@@ -5,7 +5,8 @@ Hounsfield units ``center - width/2 .. center + width/2`` are spread over the gr
 scale. The presets are the conventional values radiologists use (as listed, e.g.,
 by Radiopaedia's "Windowing (CT)" article); scanners store their own suggestions
 in (0028,1050) Window Center, (0028,1051) Window Width and (0028,1055) Window
-Center & Width Explanation, which :func:`from_header` reads.
+Center & Width Explanation, which :func:`from_header` reads. :func:`menu` merges
+both into the one list a viewer offers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
-__all__ = ["Preset", "PRESETS", "get", "names", "from_header"]
+__all__ = ["Preset", "PRESETS", "get", "names", "from_header", "menu"]
 
 
 @dataclass(frozen=True)
@@ -95,3 +96,36 @@ def from_header(ds: Dataset) -> list[Preset]:
         found.append(Preset(label or f"window {i + 1}", center, width,
                             "from the file's VOI LUT module"))
     return found
+
+
+def menu(header: tuple[Preset, ...] | list[Preset], ct: bool) -> dict[str, Preset]:
+    """The windows a viewer offers, by label, in menu order (keys 1-9 pick them).
+
+    The header's windows come first, each labelled ``header: <its Window Center &
+    Width Explanation (0028,1055)>`` (``header: window N`` when it has none); for CT
+    (``ct``) the :data:`PRESETS` follow. A window is offered once: a header window with
+    the same center and width as a preset (or as an earlier header window) is merged
+    into it, under both names (``lung = header: LUNG``). Windows that share a name
+    but not their values stay apart, and their labels tell them apart.
+    """
+    entries: list[tuple[list[str], Preset]] = []
+
+    def add(label: str, preset: Preset) -> None:
+        for names_, kept in entries:
+            if (kept.center, kept.width) == (preset.center, preset.width):
+                if label not in names_:
+                    names_.append(label)
+                return
+        entries.append(([label], preset))
+
+    for n, p in enumerate(header, start=1):
+        add(f"header: {p.name or f'window {n}'}", p)
+    if ct:
+        for p in PRESETS.values():
+            add(p.name, p)
+    out: dict[str, Preset] = {}
+    for labels, p in entries:
+        # a preset's own name leads, so the menu reads "lung = header: LUNG"
+        labels.sort(key=lambda label: label.startswith("header: "))
+        out[" = ".join(labels)] = Preset(labels[0], p.center, p.width, p.shows)
+    return out

@@ -9,21 +9,36 @@ MONOCHROME2 (PS3.3 C.7.6.3.1.2). So dragging window/level, scrolling slices and
 switching planes never waits for Python. The JavaScript ships inside the package
 (``helpers/image/static/viewer.js``, an ES module; no CDN, no build step).
 
+A good citizen of the notebook: the viewer is *active* after a click in it (a blue
+ring and the label "active" say so) and inactive again after Esc or a click
+elsewhere. Only while it is active are the keys and the wheel its own, and then no
+key reaches JupyterLab's shortcuts; while inactive the page scrolls over it. A
+viewer reopened without its kernel shows its saved picture, with its controls
+disabled and a line saying to run the cell.
+
 Mouse and keyboard, as on a workstation: left-drag sets the window (horizontal:
 width, vertical: center; sensitivity scaled to the data's range), a click moves the
 crosshair that links the axial, coronal and sagittal views, the wheel or the arrow
 keys change the slice, ctrl-wheel or right-drag zooms, shift-drag or middle-drag
-pans, a double-click resets, keys 1-9 pick the presets, ``i`` inverts, ``a``/``c``/``s``
-pick the plane and ``l`` switches between one and three views. The status line shows
+pans, a double-click resets; ``m`` and ``o`` pick the ruler and the rectangular ROI
+(drag to draw); the help line under the views lists every key. The status line shows
 the window, and the value under the cursor in the modality's units (HU only for CT)
-with its patient coordinates in LPS millimetres (PS3.3 C.7.6.2.1.1).
+with its patient coordinates in LPS millimetres (PS3.3 C.7.6.2.1.1), for the view under
+the pointer. The corners show patient and series, the slice with its position along
+the plane's normal and Slice Thickness, the window and the zoom; a scale bar and the
+ruler measure with Pixel Spacing (PS3.3 C.7.6.2.1.1), or for a projection radiograph
+with Imager Pixel Spacing, at the detector, not corrected for magnification (PS3.3
+10.7.1.3, said next to the length); the ROI gives mean, SD, min, max and area of the
+pixels whose centres lie inside it.
 
-The state is shared with Python: ``viewer.center``, ``.width``, ``.slice`` (0-based
-index of the shown plane, ``vol.plane(viewer.plane, viewer.slice)``), ``.plane``,
-``.crosshair`` (canonical voxel ``[i, j, k]``, see :attr:`helpers.image.volume.Volume.canonical`)
-and ``.cursor`` are synced traits; :meth:`Viewer.render` is the 8-bit picture Python
-expects the browser to draw. The viewer renders arrays, ``Dataset`` objects already
-in memory and :class:`helpers.image.volume.Volume`; it never opens a file.
+The state is shared with Python (:class:`Viewer` lists each trait and who writes
+it): ``viewer.center``, ``.width``, ``.plane``, ``.crosshair`` (canonical voxel
+``[i, j, k]``, see :attr:`helpers.image.volume.Volume.canonical`) and ``.cursor``;
+``viewer.slice`` is the crosshair's index along the shown plane's normal
+(``vol.plane(viewer.plane, viewer.slice)``). :meth:`Viewer.render` is the 8-bit
+picture Python expects the browser to draw. The viewer renders arrays, ``Dataset``
+objects already in memory and :class:`helpers.image.volume.Volume`; it never opens a
+file. What Python sends is one documented structure, :class:`Meta`.
 
 Usage (put it last in a cell)::
 
@@ -31,9 +46,6 @@ Usage (put it last in a cell)::
     show(ds)                     # a pydicom Dataset (single- or multi-frame)
     show(hu_array, center=40, width=400)
     show(volume, preset="lung")  # a helpers.image.volume.Volume: three linked planes
-
-:class:`WindowLevelViewer` is the earlier slider viewer (ipywidgets; Python windows
-and sends a PNG per change), kept as the peer the browser benchmark measures against.
 """
 
 from __future__ import annotations
@@ -41,11 +53,10 @@ from __future__ import annotations
 import base64
 import io
 import os
-import statistics
-import time
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypedDict
 
 import anywidget
 import numpy as np
@@ -53,371 +64,13 @@ import traitlets
 from pydicom.dataset import Dataset
 
 from . import presets as _presets
-from .pixels import MONOCHROME, compact, modality_values, value_dtype, window, window_bounds
+from .pixels import MONOCHROME, compact, modality_values, value_dtype, window
 from .pixels import units as pixel_units
-from .volume import PLANES, Volume
+from .volume import Volume
 
-__all__ = ["Viewer", "WindowLevelViewer", "show", "encode_png", "decode_png", "measure_updates"]
+__all__ = ["Viewer", "show", "prepare", "Pixels", "Meta", "PlaneMeta", "PLANE_AXES",
+           "BUDGET_BYTES"]
 
-CUSTOM = "(custom)"
-
-
-def encode_png(image: np.ndarray, compress_level: int = 1) -> bytes:
-    """Encode a 2D ``uint8`` array as an 8-bit greyscale PNG (lossless, fast)."""
-    from PIL import Image
-
-    arr = np.ascontiguousarray(image, dtype=np.uint8)
-    if arr.ndim != 2:
-        raise ValueError(f"encode_png expects a 2D image, got shape {arr.shape}")
-    buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
-
-
-def decode_png(data: bytes) -> np.ndarray:
-    """Decode PNG bytes (as the viewer sends them) back to a 2D ``uint8`` array."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as im:
-        return np.asarray(im.convert("L") if im.mode != "L" else im).copy()
-
-
-@dataclass(frozen=True)
-class _Source:
-    """What the viewer shows: a stack of planes or one image, with geometry."""
-
-    volume: Volume | None
-    frames: np.ndarray | None  # (n, rows, cols) when no geometry (2D or multi-frame)
-    pixel_mm: tuple[float, float]
-    photometric: str
-    header_windows: tuple[_presets.Preset, ...]
-    ct: bool
-    label: str
-
-
-def _from_dataset(ds: Dataset) -> _Source:
-    hu = compact(modality_values(ds))
-    frames = hu if hu.ndim == 3 else hu[np.newaxis]
-    spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
-    pixel_mm = (1.0, 1.0)
-    if spacing is not None and len(spacing) == 2 and float(spacing[0]) > 0 and \
-            float(spacing[1]) > 0:
-        pixel_mm = (float(spacing[0]), float(spacing[1]))
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
-    return _Source(None, frames, pixel_mm, photometric, tuple(_presets.from_header(ds)),
-                   ds.get("Modality") == "CT", str(ds.get("Modality", "")))
-
-
-def _refuse_path(obj: object) -> None:
-    """The viewers render what they are given and never open a file."""
-    if isinstance(obj, str | os.PathLike):
-        raise TypeError("the viewer shows a Dataset, an array or a Volume and opens no file: "
-                        "read it first (helpers.dicom.dicomio.read, "
-                        "helpers.image.volume.load_series)")
-
-
-def _source(obj: object, photometric: str | None, pixel_mm: tuple[float, float] | None,
-            ct: bool | None) -> _Source:
-    _refuse_path(obj)
-    if isinstance(obj, Dataset):
-        src = _from_dataset(obj)
-    elif isinstance(obj, Volume):
-        src = _Source(obj, None, (1.0, 1.0), obj.photometric, obj.windows, obj.units == "HU",
-                      "volume")
-    else:
-        arr = np.asarray(obj)
-        if arr.ndim not in (2, 3):
-            raise ValueError(f"the viewer shows a 2D image or a 3D stack, got shape {arr.shape}")
-        frames = arr if arr.ndim == 3 else arr[np.newaxis]
-        src = _Source(None, frames, (1.0, 1.0), "MONOCHROME2", (), True, "array")
-    if photometric is not None:
-        if photometric not in MONOCHROME:
-            raise ValueError(f"photometric must be MONOCHROME1 or MONOCHROME2, got {photometric!r}")
-        src = replace(src, photometric=photometric)
-    if pixel_mm is not None:
-        src = replace(src, pixel_mm=(float(pixel_mm[0]), float(pixel_mm[1])))
-    if ct is not None:
-        src = replace(src, ct=bool(ct))
-    if src.photometric not in MONOCHROME:
-        raise ValueError(f"the viewer shows grayscale images; this one is {src.photometric}")
-    return src
-
-
-class WindowLevelViewer:
-    """Window/level sliders, a preset picker and (for volumes) plane and slice controls.
-
-    Parameters: ``image`` is a pydicom ``Dataset`` (or a path), a 2D/3D array of
-    modality values (HU), or a :class:`helpers.image.volume.Volume`. ``center``/``width``
-    or ``preset`` choose the first window (default: the header's first window, else
-    the mediastinum preset for CT, else the full value range). ``size`` is the
-    longer side of the picture on screen in CSS pixels.
-
-    The state is in ``center``, ``width``, ``plane`` and ``index``; :meth:`render`
-    returns the displayed 8-bit image; ``update_seconds`` keeps the Python-side
-    time of each update (windowing + PNG encode + sending).
-    """
-
-    def __init__(
-        self,
-        image: object,
-        *,
-        center: float | None = None,
-        width: float | None = None,
-        preset: str | None = None,
-        photometric: str | None = None,
-        pixel_mm: tuple[float, float] | None = None,
-        ct: bool | None = None,
-        plane: str = "axial",
-        index: int | None = None,
-        size: int = 512,
-    ) -> None:
-        import ipywidgets as w
-
-        self._src = _source(image, photometric, pixel_mm, ct)
-        self.size = int(size)
-        self.update_seconds: list[float] = []
-        self._busy = False
-        self._range_cache: dict[tuple[str, int], tuple[float, float]] = {}
-
-        lo, hi = self._data_range()
-        self._choices: dict[str, _presets.Preset] = {}
-        for p in self._src.header_windows:
-            self._choices[f"header: {p.name}"] = p
-        if self._src.ct:
-            for p in _presets.PRESETS.values():
-                self._choices[p.name] = p
-        if preset is not None:
-            chosen = self._choices.get(preset) or _presets.get(preset)
-            center, width = chosen.center if center is None else center, \
-                chosen.width if width is None else width
-        if center is None or width is None:
-            default = next(iter(self._choices.values()), None)
-            if default is None or not self._src.ct and not self._src.header_windows:
-                default = _presets.Preset("full range", (lo + hi + 1) / 2, max(hi - lo + 1, 1.0))
-            center = default.center if center is None else center
-            width = default.width if width is None else width
-
-        span = max(hi - lo, 1.0)
-        c_min, c_max = np.floor(min(lo, center) - span / 2), np.ceil(max(hi, center) + span / 2)
-        w_max = np.ceil(max(2 * span, width))
-        style = {"description_width": "60px"}
-        self.center_slider = w.FloatSlider(
-            value=float(center), min=float(c_min), max=float(c_max), step=1.0,
-            description="center", continuous_update=True, readout_format=".0f", style=style,
-            layout=w.Layout(width="460px"))
-        self.width_slider = w.FloatSlider(
-            value=float(width), min=1.0, max=float(w_max), step=1.0, description="width",
-            continuous_update=True, readout_format=".0f", style=style,
-            layout=w.Layout(width="460px"))
-        self.preset_picker = w.Dropdown(
-            options=[CUSTOM, *self._choices], value=CUSTOM, description="preset", style=style,
-            layout=w.Layout(width="300px"))
-        self.center_slider.add_class("wl-center")
-        self.width_slider.add_class("wl-width")
-        self.preset_picker.add_class("wl-preset")
-
-        volume = self._src.volume
-        n_frames = 1 if self._src.frames is None else self._src.frames.shape[0]
-        self.plane_picker = w.ToggleButtons(
-            options=list(PLANES) if volume is not None else ["frame"],
-            value=plane if volume is not None else "frame", description="plane", style=style)
-        self.plane_picker.add_class("wl-plane")
-        count = volume.n_planes(self.plane_picker.value) if volume is not None else n_frames
-        self.index_slider = w.IntSlider(
-            value=count // 2 if index is None else int(index), min=0, max=max(count - 1, 0),
-            description="slice" if volume is not None else "frame", continuous_update=True,
-            style=style, layout=w.Layout(width="460px"))
-        self.index_slider.add_class("wl-index")
-        self.image = w.Image(format="png")
-        self.image.add_class("wl-image")
-        self.status = w.HTML()
-        self.status.add_class("wl-status")
-
-        controls = [w.HBox([self.preset_picker]), self.center_slider, self.width_slider]
-        if volume is not None:
-            controls.append(self.plane_picker)
-        if volume is not None or n_frames > 1:
-            controls.append(self.index_slider)
-        self.widget = w.VBox([*controls, self.status, self.image])
-        self.widget.add_class("wl-viewer")
-
-        for slider in (self.center_slider, self.width_slider):
-            slider.observe(self._on_window, names="value")
-        self.preset_picker.observe(self._on_preset, names="value")
-        self.plane_picker.observe(self._on_plane, names="value")
-        self.index_slider.observe(self._on_index, names="value")
-        if preset is not None and preset in self._choices:
-            self._set_picker(preset)
-        else:
-            self._sync_picker()
-        self.update()
-
-    # -- state ----------------------------------------------------------------------------
-    # A browser slider may send back a value with floating-point noise
-    # (1499.9999999999998 for 1500); the window uses the value rounded to 1e-6.
-    @property
-    def center(self) -> float:
-        """The window center in use (the slider's value, rounded to 6 decimals)."""
-        return round(float(self.center_slider.value), 6) + 0.0
-
-    @property
-    def width(self) -> float:
-        """The window width in use (the slider's value, rounded to 6 decimals)."""
-        return round(float(self.width_slider.value), 6) + 0.0
-
-    @property
-    def plane(self) -> str:
-        return str(self.plane_picker.value)
-
-    @property
-    def index(self) -> int:
-        return int(self.index_slider.value)
-
-    @property
-    def photometric(self) -> str:
-        return self._src.photometric
-
-    def values(self) -> np.ndarray:
-        """The modality values (HU) of the plane on screen, display-oriented."""
-        if self._src.volume is not None:
-            return self._src.volume.plane(self.plane, self.index).image
-        return self._src.frames[self.index]  # type: ignore[index]
-
-    def pixel_mm(self) -> tuple[float, float]:
-        """(height, width) in mm of one displayed pixel."""
-        if self._src.volume is not None:
-            return self._src.volume.plane(self.plane, self.index).pixel_mm
-        return self._src.pixel_mm
-
-    @property
-    def stride(self) -> int:
-        """Pictures more than twice ``size`` on their longer side are shown decimated
-        by this integer stride (each shown pixel is one stored pixel; no
-        interpolation), which keeps a 2000x2000 radiograph as fast as a CT slice."""
-        return max(1, -(-max(self.values().shape) // (2 * self.size)))
-
-    def shown_values(self) -> np.ndarray:
-        """The modality values behind the displayed pixels: ``values()[::s, ::s]``."""
-        s = self.stride
-        return self.values()[::s, ::s]
-
-    def render(self) -> np.ndarray:
-        """The 8-bit image the viewer shows for the current state:
-        ``window(shown_values(), center, width, photometric)``."""
-        return window(self.shown_values(), self.center, self.width, self.photometric)
-
-    def set_window(self, center: float, width: float) -> None:
-        """Move both sliders, rendering once."""
-        self._busy = True
-        try:
-            self.center_slider.value = float(center)
-            self.width_slider.value = float(width)
-        finally:
-            self._busy = False
-        self._sync_picker()
-        self.update()
-
-    # -- events ---------------------------------------------------------------------------
-    def _on_window(self, _change: dict) -> None:
-        if self._busy:
-            return
-        self._sync_picker()
-        self.update()
-
-    def _on_preset(self, change: dict) -> None:
-        if self._busy or change["new"] == CUSTOM:
-            return
-        p = self._choices[change["new"]]
-        self._busy = True
-        try:
-            self.center_slider.value = float(p.center)
-            self.width_slider.value = float(p.width)
-        finally:
-            self._busy = False
-        self.update()
-
-    def _on_plane(self, _change: dict) -> None:
-        volume = self._src.volume
-        if volume is None:
-            return
-        n = volume.n_planes(self.plane)
-        self._busy = True
-        try:
-            self.index_slider.max = n - 1
-            self.index_slider.value = n // 2
-        finally:
-            self._busy = False
-        self.update()
-
-    def _on_index(self, _change: dict) -> None:
-        if not self._busy:
-            self.update()
-
-    def _set_picker(self, name: str) -> None:
-        self._busy = True
-        try:
-            self.preset_picker.value = name
-        finally:
-            self._busy = False
-
-    def _sync_picker(self) -> None:
-        match = next((k for k, p in self._choices.items()
-                      if p.center == self.center and p.width == self.width), CUSTOM)
-        if self.preset_picker.value != match:
-            self._set_picker(match)
-
-    # -- drawing --------------------------------------------------------------------------
-    def _data_range(self) -> tuple[float, float]:
-        data = self._src.volume.array if self._src.volume is not None else self._src.frames
-        return float(np.min(data)), float(np.max(data))  # type: ignore[arg-type]
-
-    def _plane_range(self, values: np.ndarray) -> tuple[float, float]:
-        key = (self.plane, self.index)
-        if key not in self._range_cache:
-            self._range_cache[key] = (float(values.min()), float(values.max()))
-        return self._range_cache[key]
-
-    def status_text(self) -> str:
-        """The status line: window, the HU interval it spreads over the grey scale,
-        and the HU range of the plane on screen."""
-        values = self.values()
-        lo, hi = self._plane_range(values)
-        left, right = window_bounds(self.center, self.width)
-        where = (f"{self.plane} {self.index + 1}/{self.index_slider.max + 1} · "
-                 if self._src.volume is not None or self.index_slider.max > 0 else "")
-        ends = "white→black" if self.photometric == "MONOCHROME1" else "black→white"
-        scale = f" · shown 1:{self.stride}" if self.stride > 1 else ""
-        unit = " HU" if self._src.ct else ""
-        return (f"{where}C={self.center:g} W={self.width:g} · "
-                f"grey ramp {left:g} … {right:g}{unit} ({ends}) · "
-                f"image {lo:g} … {hi:g}{unit}{scale}")
-
-    def _display_size(self, shape: tuple[int, int]) -> tuple[int, int]:
-        ph, pw = self.pixel_mm()
-        height_mm, width_mm = shape[0] * ph, shape[1] * pw
-        scale = self.size / max(height_mm, width_mm)
-        return max(1, round(width_mm * scale)), max(1, round(height_mm * scale))
-
-    def update(self) -> None:
-        """Re-render the picture and the status line for the current state."""
-        start = time.perf_counter()
-        shown = self.render()
-        png = encode_png(shown)
-        width_px, height_px = self._display_size(self.values().shape)
-        self.image.layout.width = f"{width_px}px"
-        self.image.layout.height = f"{height_px}px"
-        self.image.value = png
-        self.status.value = f"<span class='wl-status-text'>{self.status_text()}</span>"
-        self.update_seconds.append(time.perf_counter() - start)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
-
-
-# ===================================================================== the anywidget viewer
 _STATIC = Path(__file__).parent / "static"
 
 #: Voxel data the browser may hold for one viewer. A volume within it is sent whole
@@ -425,6 +78,34 @@ _STATIC = Path(__file__).parent / "static"
 #: and asks Python for coronal and sagittal planes one by one.
 BUDGET_BYTES = 256 * 2**20
 SLAB_BYTES = 4 * 2**20  # about 4 MiB per message: 8 slices of 512x512 int16
+
+
+# ===================================================================== orientation
+@dataclass(frozen=True)
+class PlaneAxes:
+    """Where a display plane lies in the canonical volume, decided here once.
+
+    Indices are those of a canonical point ``[i, j, k]`` (x, y, z growing towards the
+    patient's L, P, S; :attr:`helpers.image.volume.Volume.canonical` is ``[k, j, i]``).
+    ``axis`` is the index the plane holds fixed (its slice number), ``col`` the one
+    that grows along the columns, ``row`` the one along the rows; ``row_flip``: the
+    rows run against it (head at the top). This is radiological display
+    (:meth:`helpers.image.volume.Volume.plane`): axial seen from the feet, coronal from
+    the front, sagittal from the patient's left.
+    """
+
+    axis: int
+    col: int
+    row: int
+    row_flip: bool
+
+
+PLANE_AXES: dict[str, PlaneAxes] = {
+    "axial": PlaneAxes(axis=2, col=0, row=1, row_flip=False),
+    "frame": PlaneAxes(axis=2, col=0, row=1, row_flip=False),  # a 2D image or a frame
+    "coronal": PlaneAxes(axis=1, col=0, row=2, row_flip=True),
+    "sagittal": PlaneAxes(axis=0, col=1, row=2, row_flip=True),
+}
 
 _OPPOSITE = {"L": "R", "R": "L", "A": "P", "P": "A", "S": "I", "I": "S", "H": "F", "F": "H"}
 
@@ -456,21 +137,106 @@ def _image_edges(ds: Dataset | None) -> tuple[str, str, str, str]:
     return ("", "", "", "")
 
 
+# ===================================================================== what is shown
 @dataclass(frozen=True)
-class _Data:
-    """What the browser receives: canonical stored values and how to read them."""
+class Pixels:
+    """What a viewer shows: canonical stored values and how to read and place them.
 
-    stored: np.ndarray  # (z, y, x), int16/int32 (or float64 as a last resort)
+    ``stored`` is ``(z, y, x)`` (one frame for a 2D image), int16/int32 (float64 only
+    as a last resort); modality values are ``stored * slope + intercept`` in float64
+    (PS3.3 C.11.1.1.2), exactly :func:`helpers.image.pixels.modality_values`'s values.
+    ``spacing`` is mm per step along z, y, x; ``affine`` takes a canonical
+    ``(i, j, k, 1)`` to LPS mm (``None`` without geometry); ``edges`` the
+    orientation letters (top, bottom, left, right) of each plane. ``spacing_kind`` says
+    where the row and column spacing came from: ``"PixelSpacing"`` (0028,0030), in the
+    patient (PS3.3 C.7.6.2.1.1), ``"ImagerPixelSpacing"`` (0018,1164), at the detector of
+    a projection radiograph and so not corrected for magnification (PS3.3 10.7.1.3), or
+    ``""`` (none: distances are in pixels). ``patient``, ``series`` and ``thickness``
+    (Slice Thickness (0018,0050), mm) label the overlays.
+    """
+
+    stored: np.ndarray
     slope: float
     intercept: float
-    spacing: tuple[float, float, float]  # mm per step along z, y, x
-    affine: np.ndarray | None  # canonical (i, j, k, 1) -> LPS mm
+    spacing: tuple[float, float, float]
+    affine: np.ndarray | None
     planes: tuple[str, ...]
     edges: dict[str, tuple[str, str, str, str]]
     photometric: str
     units: str
     windows: tuple[_presets.Preset, ...]
-    volume: Volume | None
+    spacing_kind: str = ""
+    patient: str = ""
+    series: str = ""
+    thickness: float | None = None
+
+    def count(self, plane: str) -> int:
+        """How many planes of this kind there are."""
+        return self.stored.shape[2 - PLANE_AXES[plane].axis]
+
+    def cut(self, plane: str, index: int) -> np.ndarray:
+        """The stored values of one plane in display orientation (:data:`PLANE_AXES`)."""
+        a = PLANE_AXES[plane]
+        fixed = 2 - a.axis  # array axes are (z, y, x) = point indices (2, 1, 0)
+        cut = np.take(self.stored, index, axis=fixed) if fixed else self.stored[index]
+        rest = [ax for ax in (0, 1, 2) if ax != fixed]
+        if rest.index(2 - a.row) == 1:
+            cut = cut.T
+        return cut[::-1] if a.row_flip else cut
+
+    def values(self, plane: str, index: int) -> np.ndarray:
+        """Modality values of one plane in display orientation."""
+        stored = self.cut(plane, index)
+        if self.slope == 1 and self.intercept == 0:
+            return stored
+        out = stored.astype(np.float64) * self.slope
+        out += self.intercept
+        return out
+
+    def pixel_mm(self, plane: str) -> tuple[float, float]:
+        """(height, width) in mm of one pixel of the plane."""
+        a = PLANE_AXES[plane]
+        return self.spacing[2 - a.row], self.spacing[2 - a.col]
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        """The smallest and largest modality value."""
+        if not self.stored.size:
+            return 0.0, 0.0
+        lo, hi = (float(v) * self.slope + self.intercept
+                  for v in (self.stored.min(), self.stored.max()))
+        return (lo, hi) if lo <= hi else (hi, lo)
+
+    @property
+    def whole(self) -> bool:
+        """The modality values are whole numbers (the stored integers themselves)."""
+        return self.slope == 1 and self.intercept == 0 and self.stored.dtype.kind == "i"
+
+
+def _refuse_path(obj: object) -> None:
+    """The viewer renders what it is given and never opens a file."""
+    if isinstance(obj, str | os.PathLike):
+        raise TypeError("the viewer shows a Dataset, an array or a Volume and opens no file: "
+                        "read it first (helpers.dicom.dicomio.read, "
+                        "helpers.image.volume.load_series)")
+
+
+def _spacing_kind(ds: Dataset) -> str:
+    """Which attribute gives a 2D image's row and column spacing (see :class:`Pixels`).
+
+    A projection radiograph carries Imager Pixel Spacing (0018,1164), at the detector;
+    a Pixel Spacing (0028,0030) equal to it is that same detector spacing, and only one
+    that differs has been calibrated to the patient (PS3.3 10.7.1.3)."""
+    def usable(keyword: str) -> list[float] | None:
+        value = ds.get(keyword)
+        if value is None or len(value) != 2 or min(map(float, value)) <= 0:
+            return None
+        return [float(v) for v in value]
+
+    pixel, imager = usable("PixelSpacing"), usable("ImagerPixelSpacing")
+    if imager is not None and (pixel is None or pixel == imager):
+        return "ImagerPixelSpacing"
+    return "PixelSpacing" if pixel is not None else ""
 
 
 def _canonical_affine(vol: Volume) -> np.ndarray:
@@ -514,30 +280,35 @@ def _as_stored(values: np.ndarray, ds: Dataset | None) -> tuple[np.ndarray, floa
     return np.asarray(values, dtype=np.float64), 1.0, 0.0
 
 
-def _prepare(obj: object, photometric: str | None, pixel_mm: tuple[float, float] | None,
-             units: str | None) -> _Data:
-    _refuse_path(obj)
-    ds = obj if isinstance(obj, Dataset) else None
-    if isinstance(obj, Volume):
-        stored, slope, intercept = _as_stored(obj.canonical, None)
+def prepare(image: object, photometric: str | None = None,
+            pixel_mm: tuple[float, float] | None = None, units: str | None = None) -> Pixels:
+    """What a viewer shows of ``image`` (a Volume, a Dataset in memory or a 2D/3D array
+    of modality values): the one preparation every viewer uses.
+
+    ``photometric``, ``pixel_mm`` (row, column spacing) and ``units`` override what the
+    image says. Only MONOCHROME1 and MONOCHROME2 images are shown (PS3.3 C.7.6.3.1.2).
+    """
+    _refuse_path(image)
+    ds = image if isinstance(image, Dataset) else None
+    if isinstance(image, Volume):
+        stored, slope, intercept = _as_stored(image.canonical, None)
         names = ("axial", "coronal", "sagittal")
-        data = _Data(np.ascontiguousarray(stored), slope, intercept, obj.canonical_spacing,
-                     _canonical_affine(obj), names,
-                     {n: obj.plane(n, 0).edges for n in names}, obj.photometric, obj.units,
-                     tuple(obj.windows), obj)
+        data = Pixels(np.ascontiguousarray(stored), slope, intercept, image.canonical_spacing,
+                      _canonical_affine(image), names,
+                      {n: image.plane(n, 0).edges for n in names}, image.photometric,
+                      image.units, tuple(image.windows), "PixelSpacing",
+                      series=image.description)
     else:
         if ds is not None:
             values = modality_values(ds)
-            spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
-            mm = (1.0, 1.0)
-            if spacing is not None and len(spacing) == 2 and min(map(float, spacing)) > 0:
-                mm = (float(spacing[0]), float(spacing[1]))
+            kind = _spacing_kind(ds)
+            mm = (float(ds[kind].value[0]), float(ds[kind].value[1])) if kind else (1.0, 1.0)
             phot = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
             windows = tuple(_presets.from_header(ds))
             unit = pixel_units(ds)
         else:
-            values = np.asarray(obj)
-            mm, phot, windows, unit = (1.0, 1.0), "MONOCHROME2", (), ""
+            values = np.asarray(image)
+            mm, phot, windows, unit, kind = (1.0, 1.0), "MONOCHROME2", (), "", ""
         if values.ndim not in (2, 3):
             raise ValueError(f"the viewer shows a 2D image or a 3D stack, got shape {values.shape}")
         frames = values if values.ndim == 3 else values[np.newaxis]
@@ -552,10 +323,19 @@ def _prepare(obj: object, photometric: str | None, pixel_mm: tuple[float, float]
             affine[:3, 1] = np.array([float(v) for v in iop[3:]]) * mm[0]
             affine[:3, 2] = np.cross(affine[:3, 0], affine[:3, 1])
             affine[:3, 3] = [float(v) for v in ipp]
-        data = _Data(np.ascontiguousarray(stored), slope, intercept, (1.0, mm[0], mm[1]),
-                     affine, ("frame",), {"frame": _image_edges(ds)}, phot, unit, windows, None)
+        labels = {}
+        if ds is not None:
+            who = [str(ds.get(k, "") or "") for k in ("PatientName", "PatientID")]
+            thickness = ds.get("SliceThickness")
+            labels = {"patient": " · ".join(w for w in who if w),
+                      "series": str(ds.get("SeriesDescription", "") or ""),
+                      "thickness": float(thickness) if thickness not in (None, "") else None}
+        data = Pixels(np.ascontiguousarray(stored), slope, intercept, (1.0, mm[0], mm[1]),
+                      affine, ("frame",), {"frame": _image_edges(ds)}, phot, unit, windows,
+                      kind, **labels)
     if pixel_mm is not None:
-        data = replace(data, spacing=(data.spacing[0], float(pixel_mm[0]), float(pixel_mm[1])))
+        data = replace(data, spacing=(data.spacing[0], float(pixel_mm[0]), float(pixel_mm[1])),
+                       spacing_kind=data.spacing_kind or "PixelSpacing")
     if photometric is not None:
         data = replace(data, photometric=photometric)
     if units is not None:
@@ -573,6 +353,71 @@ def _nice_step(span: float, whole: bool) -> float:
     return float(min(1.0, 10.0 ** np.floor(np.log10(max(span, 1e-12) / 2000))))
 
 
+def _on_grid(value: float, step: float) -> float:
+    return round(round(value / step) * step, 12)
+
+
+# ===================================================================== the contract
+class PlaneMeta(TypedDict):
+    """One display plane in :class:`Meta`: :class:`PlaneAxes` plus its letters."""
+
+    axis: int
+    col: int
+    row: int
+    row_flip: bool
+    edges: list[str]  # orientation letters at the top, bottom, left and right edge
+
+
+class PresetMeta(TypedDict):
+    name: str  # the menu label (keys 1-9 pick the first nine)
+    center: float
+    width: float
+
+
+class WindowMeta(TypedDict):
+    center: float
+    width: float
+
+
+class Meta(TypedDict):
+    """Everything Python tells the browser about a viewer, once, in the ``_meta`` trait
+    (written by Python only; the browser never writes it back).
+
+    The voxels themselves follow as binary messages on request: the browser asks
+    ``{"type": "need", "slabs": [ids]}`` (slab ``n`` is canonical slices
+    ``n * slab_slices`` onwards) and ``{"type": "plane", "plane": name, "index": k}``
+    (a coronal or sagittal plane of a volume over the budget); Python answers
+    ``{"type": "slab", "id": n}`` or ``{"type": "plane", ...}`` with one little-endian
+    buffer of ``dtype``.
+    """
+
+    uid: str  # one browser store per viewer (views of the same viewer share it)
+    shape: list[int]  # [nz, ny, nx] of the canonical stored values
+    dtype: str  # "int16", "int32" or "float64"
+    slope: float  # modality value = stored * slope + intercept (PS3.3 C.11.1.1.2)
+    intercept: float
+    stored_range: list[int] | None  # [min, max] stored integer (one LUT entry each)
+    value_range: list[float]  # [min, max] modality value: the sliders' ranges
+    step: float  # the window's step (1 for whole-number data)
+    sensitivity: float  # window units per pixel of drag
+    spacing: list[float]  # mm per step along z, y, x
+    planes: dict[str, PlaneMeta]  # in the order of the plane buttons
+    affine: list[list[float]] | None  # canonical (i, j, k, 1) -> LPS mm
+    photometric: str  # MONOCHROME1 or MONOCHROME2 (PS3.3 C.7.6.3.1.2)
+    units: str  # "HU" for CT, else the Rescale Type or ""
+    presets: list[PresetMeta]
+    initial: WindowMeta  # the window a reset returns to
+    whole: bool  # the whole volume fits BUDGET_BYTES: the browser asks for all of it
+    budget_bytes: int
+    slab_slices: int
+    size: int  # largest side of one view in CSS pixels (the view also fits its cell)
+    spacing_kind: str  # "PixelSpacing", "ImagerPixelSpacing" or "" (see Pixels)
+    patient: str  # overlay labels: Patient's Name · Patient ID, Series Description,
+    series: str
+    thickness: float | None  # Slice Thickness (0018,0050) in mm
+
+
+# ===================================================================== the viewer
 class Viewer(anywidget.AnyWidget):
     """The workbook's viewer (see the module docstring for mouse and keyboard).
 
@@ -581,7 +426,16 @@ class Viewer(anywidget.AnyWidget):
     values. ``center``/``width`` or ``preset`` choose the first window (default: the
     header's first window, else the mediastinum preset for CT, else the full range);
     ``plane`` and ``index`` the first plane and slice; ``layout`` ``"three"`` or
-    ``"one"`` view; ``size`` the longer side of one view in CSS pixels.
+    ``"one"`` view (the :attr:`arrangement` trait); ``size`` the largest side of one
+    view in CSS pixels (smaller when the cell or the screen is smaller).
+
+    Synced traits and who writes them:
+
+    - ``center``, ``width``, ``plane``, ``crosshair``, ``invert``, ``interpolation``,
+      ``arrangement``: the viewer's state; the learner changes it in the browser and
+      Python may set it (``viewer.center = 40``); neither side derives one from another.
+    - ``cursor``: written by the browser only (what is under the pointer).
+    - ``_meta`` (a :class:`Meta`) and ``_preview``: written by Python only, once.
     """
 
     _esm = _STATIC / "viewer.js"
@@ -590,12 +444,11 @@ class Viewer(anywidget.AnyWidget):
     center = traitlets.Float().tag(sync=True)
     width = traitlets.Float(1.0).tag(sync=True)
     plane = traitlets.Unicode("axial").tag(sync=True)
-    slice = traitlets.Int(0).tag(sync=True)
     crosshair = traitlets.List(traitlets.Int(), [0, 0, 0], minlen=3, maxlen=3).tag(sync=True)
     cursor = traitlets.Dict().tag(sync=True)
     invert = traitlets.Bool(False).tag(sync=True)
     interpolation = traitlets.Enum(("nearest", "linear"), "nearest").tag(sync=True)
-    layout = traitlets.Enum(("three", "one"), "three").tag(sync=True)
+    arrangement = traitlets.Enum(("three", "one"), "three").tag(sync=True)
     _meta = traitlets.Dict().tag(sync=True)
     _preview = traitlets.Unicode("").tag(sync=True)
 
@@ -605,24 +458,18 @@ class Viewer(anywidget.AnyWidget):
                  units: str | None = None, plane: str | None = None, index: int | None = None,
                  layout: str | None = None, interpolation: str = "nearest",
                  size: int = 512) -> None:
-        data = _prepare(image, photometric, pixel_mm, units)
+        data = prepare(image, photometric, pixel_mm, units)
         self._data = data
-        stored = data.stored
-        nz, ny, nx = stored.shape
-        lo_s, hi_s = (stored.min(), stored.max()) if stored.size else (0, 0)
-        lo, hi = sorted((self._value(lo_s), self._value(hi_s)))
-        whole = data.slope == 1 and data.intercept == 0 and stored.dtype.kind == "i"
-        step = _nice_step(hi - lo, whole)
-        choices = {p.name if p.name.startswith("header") else f"header: {p.name}": p
-                   for p in data.windows}
-        if data.units == "HU":
-            choices.update({p.name: p for p in _presets.PRESETS.values()})
-        full = _presets.Preset("full range", round(round((lo + hi + step) / 2 / step) * step, 12),
-                               max(round(round((hi - lo + step) / step) * step, 12), 1.0))
-        choices[full.name] = full
+        lo, hi = data.value_range
+        step = _nice_step(hi - lo, data.whole)
+        choices = _presets.menu(data.windows, ct=data.units == "HU")
+        full = _presets.Preset("full range", _on_grid((lo + hi + step) / 2, step),
+                               max(_on_grid(hi - lo + step, step), 1.0))
+        choices.setdefault(full.name, full)
         self._choices = choices
         if preset is not None:
-            chosen = choices.get(preset) or _presets.get(preset)
+            chosen = next((p for k, p in choices.items() if preset in k.split(" = ")), None) \
+                or _presets.get(preset)
             center = chosen.center if center is None else center
             width = chosen.width if width is None else width
         default = next(iter(choices.values()))
@@ -631,46 +478,42 @@ class Viewer(anywidget.AnyWidget):
         plane = plane or data.planes[0]
         if plane not in data.planes:
             raise ValueError(f"plane must be one of {', '.join(data.planes)}, got {plane!r}")
+        nz, ny, nx = data.stored.shape
         point = [nx // 2, ny // 2, nz // 2]
-        axis = _AXIS[plane]
-        count = (nx, ny, nz)[axis]
+        axis = PLANE_AXES[plane].axis
         if index is not None:
-            if not 0 <= int(index) < count:
-                raise IndexError(f"{plane} slice {index} is outside 0..{count - 1}")
+            if not 0 <= int(index) < data.count(plane):
+                raise IndexError(f"{plane} slice {index} is outside 0..{data.count(plane) - 1}")
             point[axis] = int(index)
-        slice_bytes = ny * nx * stored.itemsize
-        meta = {
+        stored = data.stored
+        meta: Meta = {
             "uid": uuid.uuid4().hex, "shape": [nz, ny, nx], "dtype": stored.dtype.name,
             "slope": data.slope, "intercept": data.intercept,
-            "vmin": int(lo_s) if whole or data.slope != 1 or data.intercept != 0 else 0,
-            "vmax": int(hi_s) if stored.dtype.kind == "i" else 0,
-            "vmin_value": lo, "vmax_value": hi, "step": step,
-            "sensitivity": max(step, (hi - lo) / 2048),
-            "spacing": list(data.spacing), "planes": list(data.planes),
-            "edges": {k: list(v) for k, v in data.edges.items()},
+            "stored_range": [int(stored.min()), int(stored.max())]
+            if stored.dtype.kind == "i" and stored.size else None,
+            "value_range": [lo, hi], "step": step, "sensitivity": max(step, (hi - lo) / 2048),
+            "spacing": list(data.spacing),
+            "planes": {name: {**PLANE_AXES[name].__dict__, "edges": list(data.edges[name])}
+                       for name in data.planes},
             "affine": None if data.affine is None else data.affine.tolist(),
             "photometric": data.photometric, "units": data.units,
             "presets": [{"name": k, "center": p.center, "width": p.width}
                         for k, p in choices.items()],
             "initial": {"center": float(center), "width": float(width)},
             "whole": bool(stored.nbytes <= BUDGET_BYTES), "budget_bytes": BUDGET_BYTES,
-            "slab_slices": max(1, SLAB_BYTES // max(slice_bytes, 1)), "size": int(size),
+            "slab_slices": max(1, SLAB_BYTES // max(ny * nx * stored.itemsize, 1)),
+            "size": int(size), "spacing_kind": data.spacing_kind, "patient": data.patient,
+            "series": data.series, "thickness": data.thickness,
         }
-        if stored.dtype.kind == "i":
-            meta["vmin"] = int(lo_s)
         super().__init__(
-            center=float(center), width=float(width), plane=plane, slice=point[axis],
-            crosshair=point, interpolation=interpolation,
-            layout=layout or ("three" if len(data.planes) > 1 else "one"), _meta=meta)
+            center=float(center), width=float(width), plane=plane, crosshair=point,
+            interpolation=interpolation,
+            arrangement=layout or ("three" if len(data.planes) > 1 else "one"), _meta=meta)
         self.bytes_sent = 0
         self.on_msg(self._on_msg)
         self._preview = base64.b64encode(self.preview_png()).decode("ascii")
 
     # -- state ----------------------------------------------------------------------------
-    def _value(self, stored: float) -> float:
-        d = self._data
-        return float(stored) * d.slope + d.intercept
-
     @traitlets.validate("width")
     def _valid_width(self, proposal: dict) -> float:
         if not np.isfinite(proposal["value"]) or proposal["value"] < 1:
@@ -678,27 +521,35 @@ class Viewer(anywidget.AnyWidget):
                                        f"{proposal['value']!r}")
         return proposal["value"]
 
-    @traitlets.observe("plane")
-    def _plane_changed(self, change: dict) -> None:
-        if not self._meta:
-            return
-        if change["new"] not in self._data.planes:
+    @traitlets.validate("plane")
+    def _valid_plane(self, proposal: dict) -> str:
+        if self._meta and proposal["value"] not in self._data.planes:
             raise traitlets.TraitError(f"plane must be one of {', '.join(self._data.planes)}")
-        self.slice = self.crosshair[_AXIS[change["new"]]]
+        return proposal["value"]
 
-    @traitlets.observe("slice")
-    def _slice_changed(self, change: dict) -> None:
-        if not self._meta:
-            return
-        axis = _AXIS[self.plane]
-        count = self._meta["shape"][2 - axis]
-        if not 0 <= change["new"] < count:
-            raise traitlets.TraitError(f"{self.plane} slice {change['new']} is outside "
-                                       f"0..{count - 1}")
-        if self.crosshair[axis] != change["new"]:
-            point = list(self.crosshair)
-            point[axis] = change["new"]
-            self.crosshair = point
+    @traitlets.validate("crosshair")
+    def _valid_crosshair(self, proposal: dict) -> list[int]:
+        point = [int(v) for v in proposal["value"]]
+        if self._meta:
+            nz, ny, nx = self._data.stored.shape
+            for name, v, n in zip("ijk", point, (nx, ny, nz), strict=True):
+                if not 0 <= v < n:
+                    raise traitlets.TraitError(f"crosshair {name}={v} is outside 0..{n - 1}")
+        return point
+
+    @property
+    def slice(self) -> int:
+        """The shown plane's index (0-based): the crosshair along that plane's normal."""
+        return self.crosshair[PLANE_AXES[self.plane].axis]
+
+    @slice.setter
+    def slice(self, index: int) -> None:
+        count = self._data.count(self.plane)
+        if not 0 <= int(index) < count:
+            raise traitlets.TraitError(f"{self.plane} slice {index} is outside 0..{count - 1}")
+        point = list(self.crosshair)
+        point[PLANE_AXES[self.plane].axis] = int(index)
+        self.crosshair = point
 
     @property
     def photometric(self) -> str:
@@ -710,7 +561,7 @@ class Viewer(anywidget.AnyWidget):
 
     @property
     def presets(self) -> dict[str, _presets.Preset]:
-        """The windows the preset menu offers, in menu order (keys 1-9)."""
+        """The windows the preset menu offers, by menu label, in menu order (keys 1-9)."""
         return dict(self._choices)
 
     def set_window(self, center: float, width: float) -> None:
@@ -721,26 +572,26 @@ class Viewer(anywidget.AnyWidget):
     def values(self, plane: str | None = None, index: int | None = None) -> np.ndarray:
         """Modality values of a plane in display orientation (default: the one shown)."""
         plane = plane or self.plane
-        index = self.crosshair[_AXIS[plane]] if index is None else index
-        d = self._data
-        if d.volume is not None:
-            return d.volume.plane(plane, index).image
-        stored = d.stored[index]
-        if d.slope == 1 and d.intercept == 0:
-            return stored
-        out = stored.astype(np.float64) * d.slope
-        out += d.intercept
-        return out
+        index = self.crosshair[PLANE_AXES[plane].axis] if index is None else index
+        return self._data.values(plane, index)
 
     def render(self, plane: str | None = None) -> np.ndarray:
         """The 8-bit picture the browser draws for a plane (default: the one shown):
         ``window(values(), center, width, photometric)``, one pixel per plane pixel."""
         return window(self.values(plane), self.center, self.width, self.photometric)
 
+    def summary(self) -> str:
+        """One line for the static picture and the text form: window and slice."""
+        where = ""
+        if len(self._data.planes) > 1 or self._data.stored.shape[0] > 1:
+            where = f"{self.plane} {self.slice + 1}/{self._data.count(self.plane)} · "
+        unit = f" {self._data.units}" if self._data.units else ""
+        return f"{where}C={self.center:g} W={self.width:g}{unit} · {self.photometric}"
+
     def preview_png(self) -> bytes:
         """A PNG of the views as the viewer first shows them (each plane at its
-        physical aspect, with its orientation letters, PS3.3 C.7.6.1.1.1) and the
-        status line's window, for notebooks opened without a kernel."""
+        physical aspect, with its orientation letters, PS3.3 C.7.6.1.1.1) and its
+        window, for notebooks opened without a kernel."""
         from PIL import Image, ImageDraw, ImageFont
 
         font = ImageFont.load_default(size=14)
@@ -749,8 +600,7 @@ class Viewer(anywidget.AnyWidget):
         for name in d.planes:
             img = Image.fromarray(self.render(name)).convert("RGB")
             rows, cols = img.height, img.width
-            ph, pw = d.spacing[1:] if name in ("axial", "frame") else \
-                (d.spacing[0], d.spacing[2] if name == "coronal" else d.spacing[1])
+            ph, pw = d.pixel_mm(name)
             side = 512 if len(d.planes) == 1 else 320
             scale = side / max(rows * ph, cols * pw)
             tile = img.resize((max(1, round(cols * pw * scale)),
@@ -771,25 +621,13 @@ class Viewer(anywidget.AnyWidget):
         for t in tiles:
             sheet.paste(t, (x, 0))
             x += t.width + gap
-        lines = (self.status_text().replace("→", " to "),  # the bitmap font has no arrow
-                 "a still picture of the first view: run the cell to interact")
+        lines = (self.summary(), "a still picture of the first view: run the cell to interact")
         draw = ImageDraw.Draw(sheet)
         for k, line in enumerate(lines):
             draw.text((2, sheet.height - caption + 4 + 18 * k), line, fill=(0, 0, 0), font=font)
         buf = io.BytesIO()
         sheet.save(buf, format="PNG", compress_level=6)
         return buf.getvalue()
-
-    def status_text(self) -> str:
-        """The status line's window part, as the browser writes it."""
-        left, right = window_bounds(self.center, self.width)
-        unit = f" {self._data.units}" if self._data.units else ""
-        ends = "white→black" if self.photometric == "MONOCHROME1" else "black→white"
-        axis = _AXIS[self.plane]
-        where = (f"{self.plane} {self.crosshair[axis] + 1}/{self._meta['shape'][2 - axis]} · "
-                 if len(self._data.planes) > 1 or self._meta["shape"][0] > 1 else "")
-        return (f"{where}C={self.center:g} W={self.width:g} · "
-                f"grey ramp {left:g} … {right:g}{unit} ({ends})")
 
     # -- data to the browser --------------------------------------------------------------
     def _on_msg(self, _widget: object, content: dict, _buffers: list) -> None:
@@ -800,12 +638,12 @@ class Viewer(anywidget.AnyWidget):
                 k0 = int(slab) * n
                 if 0 <= k0 < stored.shape[0]:
                     self._send_values({"type": "slab", "id": int(slab)}, stored[k0:k0 + n])
-        elif content.get("type") == "plane" and self._data.volume is not None:
+        elif content.get("type") == "plane" and str(content.get("plane")) in ("coronal",
+                                                                              "sagittal"):
             name, index = str(content["plane"]), int(content["index"])
-            axis = {"coronal": 1, "sagittal": 2}.get(name)
-            if axis is not None and 0 <= index < stored.shape[axis]:
-                cut = stored[::-1, index, :] if axis == 1 else stored[::-1, :, index]
-                self._send_values({"type": "plane", "plane": name, "index": index}, cut)
+            if name in self._data.planes and 0 <= index < self._data.count(name):
+                self._send_values({"type": "plane", "plane": name, "index": index},
+                                  self._data.cut(name, index))
 
     def _send_values(self, content: dict, values: np.ndarray) -> None:
         data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<")).tobytes()
@@ -819,11 +657,8 @@ class Viewer(anywidget.AnyWidget):
         data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
         data = dict(data or {})
         data["image/png"] = self._preview
-        data["text/plain"] = f"Viewer({self.status_text()})"
+        data["text/plain"] = f"Viewer({self.summary()})"
         return (data, meta) if isinstance(bundle, tuple) else data
-
-
-_AXIS = {"axial": 2, "frame": 2, "coronal": 1, "sagittal": 0}
 
 
 def show(image: object, **options: object) -> Viewer:
@@ -833,21 +668,3 @@ def show(image: object, **options: object) -> Viewer:
     Options are those of :class:`Viewer`.
     """
     return Viewer(image, **options)  # type: ignore[arg-type]
-
-
-def measure_updates(viewer: Viewer | WindowLevelViewer, n: int = 50) -> float:
-    """Median Python-side seconds per window change over ``n`` changes (a width sweep).
-
-    For the slider viewer that is windowing, PNG encoding and sending; for
-    :class:`Viewer` it is setting the synced traits plus Python's reference
-    :meth:`Viewer.render` (the browser does its own windowing)."""
-    c, w = viewer.center, viewer.width
-    times = []
-    for k in range(n):
-        start = time.perf_counter()
-        viewer.set_window(c, w + 1 + k)
-        if isinstance(viewer, Viewer):
-            viewer.render()
-        times.append(time.perf_counter() - start)
-    viewer.set_window(c, w)
-    return statistics.median(times)

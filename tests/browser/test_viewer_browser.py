@@ -4,8 +4,13 @@ JupyterLab (started by the fixture) serves a copy of ``tests/browser/viewer_test
 (not a lesson); headless Chromium runs all its cells. It holds the anywidget viewer
 (:class:`helpers.image.viewer.Viewer`) on the synthetic CT volume, on one real CT file
 (693_UNCI.dcm), one real MONOCHROME1 radiograph (RG1_UNCI.dcm) and one MR file
-whose values are not whole numbers (MR2_UNCI.dcm, slope 3.774114), and the earlier
-slider viewer on the same volume as the latency peer.
+whose values are not whole numbers (MR2_UNCI.dcm, slope 3.774114), and the slider
+viewer (``benchmarks/slider_viewer.py``) on the same volume as the latency peer.
+
+A good citizen of JupyterLab: keys typed into an active viewer leave the notebook as
+it was, the page scrolls over an inactive one, a viewer reopened without its kernel has
+its controls disabled and leaves the notebook unmodified, no console error from load to
+Run All, and the page frees a viewer's voxels when its last view closes.
 
 Exactness: after drags, wheel steps, preset keys, invert and zooms the test reads
 each canvas's *unscaled* ImageData (one canvas pixel per plane pixel) and compares
@@ -17,8 +22,10 @@ the widget reports on its root element (and the status line must say the same).
 Latency: the page records, for each input, its ``event.timeStamp`` and the time
 the new pixels were drawn inside the ``requestAnimationFrame`` callback (new viewer),
 or the first ``requestAnimationFrame`` after the new PNG loaded (slider viewer).
-Figures go to ``output/browser/latency.json`` and ``latency.md``; only generous
-bounds are asserted. Screenshots go to ``output/browser/``.
+Figures go to ``output/browser/latency.json`` and ``latency.md`` (no test asserts a
+timing: ``benchmarks/window.py`` reads them against the goals). The page sets
+``__dicomViewerDebug`` so that the viewer records them. Screenshots go to
+``output/browser/``.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import base64
 import json
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,10 +49,12 @@ import pytest
 from helpers import data
 from helpers.image.pixels import modality_values, window
 from helpers.image.volume import load_series
+from helpers.paths import REPO_ROOT
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = "viewer_test.ipynb"
+LESSON = "00_welcome.ipynb"  # a committed lesson with a viewer
 ROOT = ".dv-root"
 OLD = ".wl-viewer"
 OLD_IMG = ".wl-viewer img.wl-image"
@@ -90,6 +100,8 @@ def page(lab_with_viewer_notebook, browser):
     page = browser.new_page(viewport={"width": 1500, "height": 1200})
     page.requested_hosts = set()  # the widget's code must come from the package, no CDN
     page.on("request", lambda r: page.requested_hosts.add(urlparse(r.url).hostname))
+    page.errors = watch_console(page)
+    page.add_init_script("globalThis.__dicomViewerDebug = true")  # record latencies
     page.goto(lab_with_viewer_notebook.url(f"lab/tree/{NOTEBOOK}"))
     run_all_cells(page)
     page.wait_for_function(
@@ -99,6 +111,14 @@ def page(lab_with_viewer_notebook, browser):
         timeout=120_000)
     yield page
     page.close()
+
+
+def watch_console(page) -> list[str]:
+    """Every console error and uncaught exception of the page, from now on."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    return errors
 
 
 def run_all_cells(page, timeout_ms: int = 180_000) -> None:
@@ -119,6 +139,38 @@ def run_all_cells(page, timeout_ms: int = 180_000) -> None:
 
 def root(page, n: int):
     return page.locator(ROOT).nth(n)
+
+
+def activate(page, n: int) -> None:
+    """Click viewer ``n`` where a click changes nothing (its status line): it is active."""
+    r = root(page, n)
+    r.scroll_into_view_if_needed()
+    r.locator(".dv-status").click()
+    page.wait_for_function("(e) => e.classList.contains('dv-engaged')",
+                           arg=r.element_handle(), timeout=5_000)
+
+
+def notebook_state(page, lab) -> dict:
+    """What a stray key could change: the cells, their types, the saved file, dirtiness."""
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    kinds = cells.evaluate_all("(cs) => cs.map((c) => c.classList.contains('jp-CodeCell') ? "
+                               "'code' : c.classList.contains('jp-MarkdownCell') ? 'markdown' "
+                               ": 'raw')")
+    path = lab.root / NOTEBOOK
+    return {"cells": kinds, "saved": path.stat().st_mtime_ns, "bytes": path.read_bytes(),
+            "dirty": page.locator(".jp-mod-dirty").count() > 0}
+
+
+def current_tab_dirty(page, name: str) -> bool:
+    """Whether the notebook tab ``name`` (the one in front) is marked modified. (Other
+    tabs JupyterLab reopens from the workspace have their own marks.)"""
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")
+    assert tab.inner_text().strip() == name
+    return "jp-mod-dirty" in (tab.get_attribute("class") or "")
+
+
+def scroll_top(page) -> float:
+    return page.evaluate("() => document.querySelector('.jp-WindowedPanel-outer').scrollTop")
 
 
 def state(page, n: int) -> dict:
@@ -229,6 +281,25 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     assert after["crosshair"] == st["crosshair"]  # a drag is not a click
     shot(page, 0, "viewer_after_wl_drag", screenshots)
 
+    # the value under the pointer follows it during a drag too
+    page.mouse.move(x - 40, y)
+    page.mouse.down()
+    page.mouse.move(x - 30, y + 5)
+    page.mouse.move(x - 20, y + 10)
+    during = r.locator(".dv-status").inner_text()
+    page.mouse.up()
+    assert re.search(r"LPS \(.*\) mm: -?\d+ HU$", during), during
+
+    # hovering a view that is not the active one: the status line names that view's slice
+    cx, cy = centre_of(page, 0, "coronal")
+    page.mouse.move(cx, cy)
+    st_now = state(page, 0)
+    hovered = r.locator(".dv-status").inner_text()
+    assert hovered.startswith(f"coronal {st_now['crosshair'][1] + 1}/{volume.shape[1]} · "), hovered
+    assert st_now["plane"] == "axial"
+    x, y = centre_of(page, 0, "axial")
+    page.mouse.move(x, y)
+
     # wheel over the axial view: five slices on; the status line counts from 1
     for _ in range(5):
         page.mouse.wheel(0, 100)
@@ -248,7 +319,7 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     one = check_volume(page, volume)
     assert (one["center"], one["width"]) == (float(header.WindowCenter[0]),
                                              float(header.WindowWidth[0]))
-    page.keyboard.press("3")  # then CT presets: lung
+    page.keyboard.press("2")  # the header's LUNG window is the lung preset: merged, once
     lung = check_volume(page, volume)
     assert (lung["center"], lung["width"]) == (-600, 1500)
     shot(page, 0, "viewer_lung_preset", screenshots)
@@ -333,7 +404,7 @@ def test_volume_viewer_exact_after_every_input(page, volume, screenshots):
     r.locator(".dv-width input").fill("600")
     slid = check_volume(page, volume)
     assert (slid["center"], slid["width"]) == (120, 600)
-    r.locator("select.dv-preset").select_option(label="6: bone (C=400 W=1800)")
+    r.locator("select.dv-preset").select_option(label="5: bone (C=400 W=1800)")
     assert (check_volume(page, volume)["center"], state(page, 0)["width"]) == (400, 1800)
     r.locator("select.dv-interp").select_option("linear")  # display smoothing only
     assert axial.evaluate("(c) => c.style.imageRendering") == "auto"
@@ -396,6 +467,65 @@ def test_file_viewer_exact_and_equal_to_dcm2pnm(page, n, name, dcmtk_window, scr
         assert "white→black" in state(page, n)["status"]  # MONOCHROME1: minimum is white
 
 
+def test_overlays_scale_bar_ruler_and_roi_equal_numpy(page, screenshots):
+    """On the real CT file: the corners name the patient, slice thickness and window; the
+    scale bar's length on screen is its millimetres over Pixel Spacing (PS3.3
+    C.7.6.2.1.1); the ruler's length and the ROI's mean, SD, min, max and area equal
+    numpy's on the same pixels of pydicom's values."""
+    n, path = 1, data.real("693_UNCI.dcm")
+    ds = pydicom.dcmread(path)
+    hu = modality_values(ds)
+    row_mm, col_mm = (float(v) for v in ds.PixelSpacing)
+    r = root(page, n)
+    activate(page, n)
+    page.mouse.dblclick(*centre_of(page, n, "frame"))  # reset zoom and window
+    st = state(page, n)
+    view = r.locator(".dv-view[data-plane='frame']")
+    corners = [view.locator(f".dv-{c}").inner_text() for c in ("tl", "tr", "bl", "br")]
+    assert str(ds.PatientID) in corners[0] and str(ds.SeriesDescription) in corners[0]
+    assert f"thickness {float(ds.SliceThickness):g} mm" in corners[1]
+    assert corners[2].startswith(f"C {st['center']:g} W {st['width']:g}")
+    canvas_box = r.locator("canvas.dv-canvas[data-plane='frame']").bounding_box()
+    assert corners[3] == f"zoom {round(canvas_box['width'] / ds.Columns * 100)}%"
+    bar = view.locator(".dv-scale")
+    mm = float(bar.get_attribute("data-mm"))
+    assert bar.locator("span").inner_text() == f"{mm:g} mm"
+    screen_per_pixel = canvas_box["width"] / ds.Columns
+    assert abs(bar.bounding_box()["width"] - mm / col_mm * screen_per_pixel) <= 2.5  # border
+
+    def image_xy(x, y):  # the plane pixel coordinates of a screen point
+        return ((x - canvas_box["x"]) / screen_per_pixel,
+                (y - canvas_box["y"]) / (canvas_box["height"] / ds.Rows))
+
+    # ruler: m, then drag
+    x, y = centre_of(page, n, "frame")
+    page.keyboard.press("m")
+    drag(page, x - 90, y - 40, 150, 110)
+    ruler = json.loads(r.evaluate("(e) => e.dataset.ruler"))
+    a, b = np.array(ruler["a"]), np.array(ruler["b"])
+    assert np.allclose(a, image_xy(x - 90, y - 40), atol=0.05)
+    assert np.allclose(b, image_xy(x + 60, y + 70), atol=0.05)
+    expected = float(np.hypot((b[0] - a[0]) * col_mm, (b[1] - a[1]) * row_mm))
+    assert ruler["unit"] == "mm" and abs(ruler["length"] - expected) <= 1e-9 * expected
+    assert f"ruler {round(expected, 2):g} mm" in r.locator(".dv-measured").inner_text()
+    # ROI: o, then drag a rectangle; the pixels whose centres lie inside it
+    page.keyboard.press("o")
+    drag(page, x - 70, y - 60, 120, 90)
+    roi = json.loads(r.evaluate("(e) => e.dataset.roi"))
+    inside = hu[roi["r0"]:roi["r1"] + 1, roi["c0"]:roi["c1"] + 1]
+    (x0, y0), (x1, y1) = image_xy(x - 70, y - 60), image_xy(x + 50, y + 30)
+    assert (roi["c0"], roi["c1"]) == (round(x0), round(x1) - 1)
+    assert (roi["r0"], roi["r1"]) == (round(y0), round(y1) - 1)
+    assert roi["n"] == inside.size > 1000
+    assert (roi["min"], roi["max"]) == (inside.min(), inside.max())
+    assert abs(roi["mean"] - inside.mean()) <= 1e-9 * max(1.0, abs(inside.mean()))
+    assert abs(roi["sd"] - inside.std()) <= 1e-9 * inside.std()
+    assert abs(roi["area"] - inside.size * row_mm * col_mm) <= 1e-9 * roi["area"]
+    shot(page, n, "viewer_ruler_roi", screenshots)
+    page.keyboard.press("o")  # back to window/level
+    assert r.evaluate("(e) => e.dataset.tool") == "wl"
+
+
 def test_volume_over_the_memory_budget(page, volume, screenshots):
     """Slabs near the slice only, coronal and sagittal planes cut by Python: still exact."""
     r = root(page, 4)
@@ -407,6 +537,7 @@ def test_volume_over_the_memory_budget(page, volume, screenshots):
     planes = nz * nx * 2 + nz * ny * 2  # one coronal and one sagittal plane
     assert st["received"] <= 5 * slab + planes < volume.array.nbytes  # +-2 slabs around
     x, y = centre_of(page, 4, "axial")
+    activate(page, 4)  # the wheel is the viewer's only while it is active
     page.mouse.move(x, y)
     for _ in range(30):  # well past the slabs fetched first
         page.mouse.wheel(0, -100)
@@ -516,14 +647,8 @@ def test_latency_new_viewer_against_slider_viewer(page, volume, screenshots):
     results["old: plane switch (toggle button)"] = summary(pl)
     old.screenshot(path=str(screenshots / "old_slider_viewer.png"))
 
-    record(results, volume)
-    new_wl = results["new: window/level drag"]
-    # generous regression bounds only (goals: 16/33 ms, 33 ms, 100 ms; see benchmarks/)
-    assert new_wl["median_ms"] < 100 and new_wl["max_ms"] < 500
-    assert results["new: slice (wheel)"]["median_ms"] < 150
-    assert results["new: slice (arrow key)"]["median_ms"] < 150
-    assert results["new: plane switch"]["max_ms"] < 1000
-    assert new_wl["median_ms"] < results["old: window/level (width slider drag)"]["median_ms"]
+    record(results, volume)  # no timing is asserted: benchmarks/window.py holds the goals
+    assert all(v["n"] > 0 for v in results.values()), results
 
 
 def record(results: dict, volume) -> None:
@@ -543,6 +668,99 @@ def record(results: dict, volume) -> None:
               + ", ".join(f"{k} {a} + {b}" for k, (a, b) in SPLIT.items())]
     (folder / "latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- good citizen
+def test_keys_typed_into_an_active_viewer_leave_the_notebook_unchanged(
+        page, lab_with_viewer_notebook, volume, screenshots):
+    """JupyterLab's command-mode shortcuts: d d deletes a cell, a inserts one, m makes it
+    Markdown, x cuts it, s saves, r makes it raw. Typed into an active viewer, none of them
+    may reach the notebook; Home and End may not scroll it."""
+    lab = lab_with_viewer_notebook
+    assert page.locator(".jp-mod-dirty").count() > 0  # Run All left unsaved outputs
+    before = notebook_state(page, lab)
+    for n in (1, 0):  # the one-view file viewer (no plane keys), the three-plane viewer
+        activate(page, n)
+        top = scroll_top(page)
+        for keys in [("d", "d"), ("a",), ("m",), ("x",), ("s",), ("r",), ("z",), ("Home",),
+                     ("End",), ("Space",)]:
+            for key in keys:
+                page.keyboard.press(key)
+            page.wait_for_timeout(150)
+            assert notebook_state(page, lab) == before, f"viewer {n}: {keys}"
+            assert scroll_top(page) == top, f"viewer {n}: {keys}"
+        assert root(page, n).evaluate("(e) => e.classList.contains('dv-engaged')")
+        shot(page, n, f"viewer_active_{n}", screenshots)
+        page.keyboard.press("m")  # m picked the ruler: back to window/level
+    # the plane keys were the viewer's: a and s picked planes, Home/End the first/last slice
+    st = state(page, 0)
+    assert st["plane"] == "sagittal" and st["slice"] == volume.canonical.shape[2] - 1
+    page.keyboard.press("a")
+    # Esc leaves the viewer: the keys are JupyterLab's again
+    page.keyboard.press("Escape")
+    assert not root(page, 0).evaluate("(e) => e.classList.contains('dv-engaged')")
+    assert not root(page, 0).evaluate("(e) => e.contains(document.activeElement)")
+
+
+def test_the_page_scrolls_over_an_inactive_viewer(page):
+    r = root(page, 0)
+    activate(page, 0)
+    page.keyboard.press("a")
+    page.keyboard.press("Home")  # the first axial slice
+    x, y = centre_of(page, 0, "axial")
+    page.mouse.move(x, y)
+    st, top = state(page, 0), scroll_top(page)
+    page.mouse.wheel(0, 300)  # active: the wheel steps slices, the page stays
+    wait_slice(page, 0, st["slice"] + 3)
+    assert state(page, 0)["slice"] == st["slice"] + 3 and scroll_top(page) == top
+    page.locator(".jp-Notebook .jp-MarkdownCell").first.click()  # a click elsewhere
+    assert not r.evaluate("(e) => e.classList.contains('dv-engaged')")
+    r.scroll_into_view_if_needed()
+    x, y = centre_of(page, 0, "axial")
+    page.mouse.move(x, y)
+    st, top = state(page, 0), scroll_top(page)
+    page.mouse.wheel(0, 300)
+    page.wait_for_function(f"() => document.querySelector('.jp-WindowedPanel-outer')"
+                           f".scrollTop > {top}", timeout=10_000)
+    page.wait_for_timeout(200)
+    assert state(page, 0)["slice"] == st["slice"]  # inactive: the slice did not change
+    # and Esc makes it inactive as well
+    activate(page, 0)
+    page.keyboard.press("Escape")
+    r.scroll_into_view_if_needed()
+    page.mouse.move(*centre_of(page, 0, "axial"))
+    top = scroll_top(page)
+    page.mouse.wheel(0, -300)
+    page.wait_for_function(f"() => document.querySelector('.jp-WindowedPanel-outer')"
+                           f".scrollTop < {top}", timeout=10_000)
+    assert state(page, 0)["slice"] == st["slice"]
+
+
+def test_every_viewer_fits_a_1280x720_screen(page, screenshots):
+    """The views fit their cell's width and the notebook's height: no viewer is taller
+    than the notebook panel or wider than its output area."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    try:
+        page.wait_for_timeout(500)
+        panel = page.locator(".jp-WindowedPanel-outer").bounding_box()
+        for n in range(page.locator(ROOT).count()):
+            r = root(page, n)
+            r.scroll_into_view_if_needed()
+            page.wait_for_timeout(200)
+            box = r.bounding_box()
+            area = r.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')]")
+            assert box["height"] <= panel["height"], (n, box, panel)
+            assert box["width"] <= area.first.bounding_box()["width"] + 1, n
+            assert r.evaluate("(e) => e.scrollWidth <= e.clientWidth + 1"), n
+            shot(page, n, f"viewer_1280x720_{n}", screenshots)
+        page.screenshot(path=str(screenshots / "notebook_1280x720.png"))
+    finally:
+        page.set_viewport_size({"width": 1500, "height": 1200})
+        page.wait_for_timeout(300)
+
+
+def test_no_console_error_from_load_to_run_all(page):
+    assert page.errors == []
 
 
 # --------------------------------------------------------------------------- saved pictures
@@ -586,12 +804,69 @@ def test_saved_notebooks_show_the_picture(lab_with_viewer_notebook, browser, scr
         assert page.get_by_text("Error displaying widget").count() == 0
         return img
 
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    shutil.copy2(REPO_ROOT / "notebooks" / LESSON, lab.root / LESSON)
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    errors = watch_console(page)
     try:
         opened_shows(page, "saved_with_state.ipynb", ".dv-root img.dv-preview")
-        page.locator(".dv-root").first.screenshot(path=str(screenshots / "reopened_state.png"))
-        # a committed lesson (untrusted, static picture): JupyterLab shows the PNG
+        r = page.locator(".dv-root").first
+        # without its kernel: every control disabled, and the picture says what to do
+        controls = r.locator("input, select, button")
+        assert controls.count() >= 5
+        assert all(controls.evaluate_all("(cs) => cs.map((c) => c.disabled)"))
+        notice = r.locator(".dv-notice")
+        assert notice.is_visible() and "run this cell" in notice.inner_text()
+        before = r.evaluate("(e) => ({...e.dataset})")
+        r.locator("img.dv-preview").click()
+        for key in ("i", "2", "ArrowUp"):
+            page.keyboard.press(key)
+        page.wait_for_timeout(300)
+        assert r.evaluate("(e) => ({...e.dataset})") == before  # nothing pretends to work
+        r.screenshot(path=str(screenshots / "reopened_state.png"))
+        # merely opening it left it unmodified (no "Save changes?" on close)
+        page.wait_for_timeout(1000)
+        assert not current_tab_dirty(page, "saved_with_state.ipynb")
+        # a notebook saved by `make notebooks` (static picture): JupyterLab shows the PNG
         img = opened_shows(page, "saved_static.ipynb", ".jp-RenderedImage img")
         img.screenshot(path=str(screenshots / "reopened_static.png"))
+        # a committed lesson, opened as it is: unmodified too
+        page.goto(lab.url(f"lab/tree/{LESSON}"))
+        page.locator(".jp-RenderedImage img").first.wait_for(timeout=120_000)
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=120_000)
+        page.wait_for_timeout(1000)
+        assert not current_tab_dirty(page, LESSON)
+        assert errors == []
     finally:
         page.close()
+
+
+# --------------------------------------------------------------------------- memory (last)
+def test_closing_the_last_view_frees_the_viewers_data(page):
+    """Clearing the output of the three-plane viewer's cell closes its only view: the
+    page lets go of its voxels (the whole volume, int16), and the JavaScript heap's
+    array buffers shrink by as much."""
+    cdp = page.context.new_cdp_session(page)
+
+    def held() -> dict:
+        cdp.send("HeapProfiler.collectGarbage")
+        page.wait_for_timeout(200)
+        cdp.send("HeapProfiler.collectGarbage")
+        usage = cdp.send("Runtime.getHeapUsage")
+        got = page.evaluate("() => globalThis.__dicomViewerHeld()")
+        return {**got, "buffers": usage.get("backingStorageSize", 0) + usage["usedSize"]}
+
+    r = root(page, 0)
+    r.scroll_into_view_if_needed()
+    received = int(r.evaluate("(e) => e.dataset.received"))
+    before = held()
+    assert before["bytes"] >= received > 0
+    cell = page.locator(".jp-Notebook .jp-Cell").filter(has=page.locator(ROOT)).first
+    cell.locator(".jp-InputPrompt").click()  # select the cell (command mode)
+    page.locator(".lm-MenuBar-item", has_text="Edit").first.click()
+    page.locator(".lm-Menu-item[data-command='editmenu:clear-current']").click()
+    page.wait_for_function(f"() => document.querySelectorAll('{ROOT}').length === 4")
+    after = held()
+    assert after["viewers"] == before["viewers"] - 1
+    assert before["bytes"] - after["bytes"] == received
+    freed = before["buffers"] - after["buffers"]
+    assert freed >= 0.9 * received, (before, after, received)

@@ -86,8 +86,9 @@ TARGETS: dict[str, Callable[[Path], object]] = {
     "dicomio.pixels": lambda p: dicomio.pixels(dicomio.read(p)),
     "pixels.modality_values": lambda p: pixels.modality_values(dicomio.read(p)),
     "pixels.window": _window,
-    "part10_bytes.walk": lambda p: part10_bytes.walk(p),
-    "part10_bytes.walk(all)": lambda p: part10_bytes.walk(p, stop_at_pixel_data=False),
+    "part10_bytes.read_elements": lambda p: part10_bytes.read_elements(p),
+    "part10_bytes.read_elements(all)":
+        lambda p: part10_bytes.read_elements(p, stop_at_pixel_data=False),
     "crawl.read_header": lambda p: crawl.read_header(p),
     "read_header raw text == pydicom": raw_text_equals_pydicom,
     "crawl.scan": _scan,

@@ -1,8 +1,9 @@
 """Fuzzing machinery: seed files, their byte layout, mutations, and the worker harness.
 
 - :class:`Seed`: a small real DICOM file and where its elements sit (offsets of
-  tags, VRs, length fields and values, found once with :func:`helpers.dicom.part10_bytes.walk`
-  on the pristine file; the walker is only used to aim the mutations here).
+  tags, VRs, length fields and values, found once with
+  :func:`helpers.dicom.part10_bytes.read_elements` on the pristine file; the reader is
+  only used to aim the mutations here).
 - :class:`Mutation`: a description and the mutated bytes; the hypothesis
   strategies in ``test_fuzz.py`` build them.
 - :class:`Harness`: a worker process (``fuzz_worker.py``) with a memory cap that
@@ -78,7 +79,7 @@ def load_seed(path: Path) -> Seed:
     """Read ``path`` and locate its elements (the seed must be a valid file)."""
     from helpers.dicom import part10_bytes
 
-    records = part10_bytes.walk(path, stop_at_pixel_data=False, max_value_bytes=256)
+    records = part10_bytes.read_elements(path, stop_at_pixel_data=False, max_value_bytes=256)
     uid = part10_bytes.transfer_syntax(records)
     big_endian = uid == "1.2.840.10008.1.2.2"
     fields = []

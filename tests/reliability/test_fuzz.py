@@ -342,7 +342,8 @@ def test_read_refuses_an_element_longer_than_the_file(name: str, tmp_path: Path)
     put_int(data, f.length_at, f.length_size, (1 << (8 * f.length_size)) - 16, f.little)
     path = tmp_path / name
     path.write_bytes(bytes(data))
-    with pytest.raises(TruncatedFileError, match=rf"^{name}: data element \(0008,0018\)"):
+    with pytest.raises(TruncatedFileError,
+                       match=rf"^{name}: truncated: data element \(0008,0018\)"):
         dicomio.read(path)
 
 
@@ -358,7 +359,7 @@ def test_walker_small_max_value_bytes_keeps_the_encoding(name: str) -> None:
     from helpers.dicom import part10_bytes
 
     path = DATA_DIR / "real" / name
-    short = part10_bytes.walk(path, stop_at_pixel_data=False, max_value_bytes=0)
-    full = part10_bytes.walk(path, stop_at_pixel_data=False)
+    short = part10_bytes.read_elements(path, stop_at_pixel_data=False, max_value_bytes=0)
+    full = part10_bytes.read_elements(path, stop_at_pixel_data=False)
     assert [(r.offset, r.tag, r.vr, r.length) for r in short] == \
         [(r.offset, r.tag, r.vr, r.length) for r in full]

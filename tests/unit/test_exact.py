@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers.data import ct_phantom, cxr_render, exact, synth_ct
+from helpers.data import ct_labels, ct_phantom, cxr_render, exact, synth_ct
 
 
 def test_exp_log_cos_sin_hypot_match_numpy():
@@ -82,6 +82,7 @@ def test_the_generators_use_only_exact_arithmetic():
     assert _forbidden_calls(inspect.getsource(cxr_render)) == []
     assert _forbidden_calls(inspect.getsource(synth_ct), allow_square=True) == []
     assert _forbidden_calls(inspect.getsource(ct_phantom), allow_square=True) == []
+    assert _forbidden_calls(inspect.getsource(ct_labels)) == []
 
 
 def test_the_rule_catches_each_kind_of_dispatched_call():

@@ -18,7 +18,7 @@ import pytest
 from helpers.data.build import read_manifest
 from helpers.paths import DATA_DIR, shown
 
-GENERATED_GROUPS = ("ct_chest", "cxr_cohort")
+GENERATED_GROUPS = ("ct_chest", "ct_labels", "cxr_cohort")
 PART = 50  # files per test in a flat folder
 
 

@@ -1,11 +1,9 @@
-"""Both viewers, checked without a browser.
+"""The anywidget viewer, checked without a browser.
 
-The slider viewer (:class:`WindowLevelViewer`, the latency peer): the PNG it sends
-must be the image DCMTK renders for the same window (dcm2pnm +Ww), and the controls
-must drive it. The anywidget :class:`Viewer`: the buffers it sends must give back
-exactly the modality values, its synced state must stay consistent, and its static
-picture must be the window of the data. (tests/browser/ checks the pixels the
-browser draws.)"""
+The buffers it sends must give back exactly the modality values, its planes must be
+:meth:`helpers.image.volume.Volume.plane`'s, its synced state must stay consistent,
+its preset menu must label and merge the header's windows, and its static picture
+must be the window of the data. (tests/browser/ checks the pixels the browser draws.)"""
 
 from __future__ import annotations
 
@@ -14,99 +12,13 @@ import io
 import numpy as np
 import pydicom
 import pytest
-from PIL import Image
+import traitlets
 from pydicom.pixels import apply_modality_lut
 
 from helpers import data
 from helpers.image import viewer as viewer_module
 from helpers.image.pixels import modality_values, window
-from helpers.image.viewer import (
-    CUSTOM,
-    Viewer,
-    WindowLevelViewer,
-    encode_png,
-    measure_updates,
-    show,
-)
-
-
-def png_pixels(png: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(png)) as im:
-        assert im.format == "PNG" and im.mode == "L"  # 8-bit greyscale, lossless
-        return np.asarray(im).copy()
-
-
-def test_encode_png_is_lossless():
-    rng = np.random.default_rng(0)
-    img = rng.integers(0, 256, size=(37, 91), dtype=np.uint8)
-    assert np.array_equal(png_pixels(encode_png(img)), img)
-    with pytest.raises(ValueError, match="2D"):
-        encode_png(np.zeros((2, 2, 3), np.uint8))
-
-
-@pytest.mark.parametrize("name", ["693_UNCI.dcm", "CT_small.dcm"])
-def test_picture_equals_dcm2pnm_as_the_window_changes(name, dcmtk_window):
-    path = data.real(name)
-    viewer = WindowLevelViewer(pydicom.dcmread(path))
-    for center, width in [(viewer.center, viewer.width), (-600, 1500), (40, 1), (1000, 2)]:
-        viewer.set_window(center, width)
-        assert np.array_equal(png_pixels(viewer.image.value), dcmtk_window(path, center, width)[0])
-        assert f"C={center:g} W={width:g}" in viewer.status.value
-
-
-def test_large_monochrome1_radiograph_is_decimated_not_interpolated(dcmtk_window):
-    path = data.real("RG1_UNCI.dcm")
-    viewer = WindowLevelViewer(pydicom.dcmread(path))
-    assert viewer.photometric == "MONOCHROME1" and viewer.stride == 2
-    assert "white→black" in viewer.status.value and "shown 1:2" in viewer.status.value
-    viewer.set_window(12000, 9000)
-    expected = dcmtk_window(path, 12000, 9000)[0][::2, ::2]
-    assert np.array_equal(png_pixels(viewer.image.value), expected)
-
-
-def test_header_window_and_presets_drive_the_sliders():
-    ds = pydicom.dcmread(data.real("693_UNCI.dcm"))
-    viewer = WindowLevelViewer(ds)
-    # starts on the header's window (0028,1050)/(0028,1051)
-    assert (viewer.center, viewer.width) == (float(ds.WindowCenter), float(ds.WindowWidth))
-    assert viewer.preset_picker.value.startswith("header")
-    viewer.preset_picker.value = "bone"
-    assert (viewer.center, viewer.width) == (400, 1800)
-    hu = apply_modality_lut(ds.pixel_array, ds)
-    assert np.array_equal(png_pixels(viewer.image.value), window(hu, 400, 1800))
-    viewer.width_slider.value = 1000  # a drag: no preset matches any more
-    assert viewer.preset_picker.value == CUSTOM
-    assert np.array_equal(png_pixels(viewer.image.value), window(hu, 400, 1000))
-    viewer.set_window(-600, 1500)  # values of a preset select it
-    assert viewer.preset_picker.value == "lung"
-    # a browser slider echoes values with floating-point noise: still the lung preset
-    viewer.width_slider.value = 1499.9999999999998
-    assert viewer.preset_picker.value == "lung" and viewer.width == 1500
-    assert np.array_equal(png_pixels(viewer.image.value), window(hu, -600, 1500))
-
-
-def test_plain_array_and_errors():
-    arr = np.arange(100 * 120, dtype=np.float64).reshape(100, 120) - 3000
-    viewer = WindowLevelViewer(arr, center=0, width=2000, pixel_mm=(2.0, 1.0))
-    assert np.array_equal(png_pixels(viewer.image.value), window(arr, 0, 2000))
-    # pixels twice as tall as wide: the picture is shown twice as tall as its row count says
-    assert viewer.image.layout.height == "512px" and viewer.image.layout.width == "307px"
-    for make in (WindowLevelViewer, show):
-        with pytest.raises(ValueError, match="2D image or a 3D stack"):
-            make(np.zeros((2, 2, 2, 2)))
-        with pytest.raises(ValueError, match="grayscale"):
-            make(pydicom.dcmread(data.real("SC_rgb.dcm")))
-        with pytest.raises(TypeError, match="opens no file"):
-            make(data.real("CT_small.dcm"))
-
-
-def test_multiframe_dataset_has_a_frame_slider():
-    ds = pydicom.dcmread(data.real("emri_small.dcm"))
-    viewer = WindowLevelViewer(ds, center=500, width=1000)
-    assert viewer.index_slider.max == 9
-    viewer.index_slider.value = 3
-    assert np.array_equal(png_pixels(viewer.image.value),
-                          window(apply_modality_lut(ds.pixel_array, ds)[3], 500, 1000))
+from helpers.image.viewer import Viewer, show
 
 
 def volume_or_skip():
@@ -116,24 +28,6 @@ def volume_or_skip():
         return load_series(data.ct_series("axial"))
     except data.DataError as exc:
         pytest.skip(str(exc))
-
-
-def test_volume_planes_and_slices():
-    vol = volume_or_skip()
-    viewer = WindowLevelViewer(vol, preset="lung")
-    assert viewer.preset_picker.value == "lung"
-    for plane in ("axial", "coronal", "sagittal"):
-        viewer.plane_picker.value = plane
-        assert viewer.index_slider.max == vol.n_planes(plane) - 1
-        viewer.index_slider.value = 7
-        p = vol.plane(plane, 7)
-        assert np.array_equal(png_pixels(viewer.image.value), window(p.image, -600, 1500))
-        assert f"{plane} 8/{vol.n_planes(plane)}" in viewer.status.value
-        # the on-screen proportions are the physical ones
-        w_px = int(viewer.image.layout.width.removesuffix("px"))
-        h_px = int(viewer.image.layout.height.removesuffix("px"))
-        height_mm, width_mm = p.extent_mm
-        assert h_px / w_px == pytest.approx(height_mm / width_mm, rel=0.01)
 
 
 # ------------------------------------------------------------------ the anywidget viewer
@@ -182,7 +76,7 @@ def test_values_that_are_not_whole_go_as_stored_ints_with_slope_and_intercept():
     stored = np.frombuffer(raw, "<i2").astype(np.float64).reshape(ds.Rows, ds.Columns)
     # the browser's arithmetic: stored * slope, then + intercept, in double precision
     assert np.array_equal(stored * meta["slope"] + meta["intercept"], modality_values(ds))
-    assert meta["units"] == "" and "HU" not in viewer.status_text()
+    assert meta["units"] == "" and "HU" not in viewer.summary()
     assert "lung" not in viewer.presets  # CT presets only for CT
 
 
@@ -196,17 +90,20 @@ def test_synced_state_stays_consistent():
     viewer.slice = 5
     assert viewer.crosshair == [i, 5, k]
     assert np.array_equal(viewer.render(), window(vol.plane("coronal", 5).image, -600, 1500))
-    assert viewer.status_text().startswith(f"coronal 6/{vol.n_planes('coronal')} · C=-600")
+    assert viewer.summary().startswith(f"coronal 6/{vol.n_planes('coronal')} · C=-600")
     viewer.invert = True
     assert np.array_equal(viewer.render(),
                           window(vol.plane("coronal", 5).image, -600, 1500, "MONOCHROME1"))
-    import traitlets
+
 
     with pytest.raises(traitlets.TraitError, match="outside"):
         viewer.slice = vol.n_planes("coronal")
     with pytest.raises(traitlets.TraitError, match="width"):
         viewer.width = 0.5
-    assert measure_updates(viewer, n=3) < 1.0 and (viewer.center, viewer.width) == (-600, 1500)
+    with pytest.raises(traitlets.TraitError, match="outside"):
+        viewer.crosshair = [0, 0, vol.shape[0]]
+    with pytest.raises(traitlets.TraitError, match="plane"):
+        viewer.plane = "frame"
 
 
 def test_canonical_affine_points_at_the_same_voxel():
@@ -247,9 +144,10 @@ def test_static_picture_and_orientation_letters():
     # the orientation letters are drawn in the margin: orange, not grey
     margin = picture[:24, 200:312]
     assert np.any((margin[..., 0] > 200) & (margin[..., 2] < 100))
-    assert viewer._meta["edges"]["frame"] == ["A", "P", "R", "L"]  # axial, IOP 1,0,0,0,1,0
+    # axial, IOP 1,0,0,0,1,0
+    assert viewer._meta["planes"]["frame"]["edges"] == ["A", "P", "R", "L"]
     cr = show(pydicom.dcmread(data.real("RG1_UNCI.dcm")))
-    assert cr._meta["edges"]["frame"] == ["H", "F", "R", "L"]  # Patient Orientation L\F
+    assert cr._meta["planes"]["frame"]["edges"] == ["H", "F", "R", "L"]  # Patient Orientation L\F
     assert cr.photometric == "MONOCHROME1" and cr._meta["affine"] is None
     assert viewer_module._letters(np.array([0.9, 0.43, 0.0])) == "LP"
     assert viewer_module._letters(np.array([0.0, -1.0, 0.0])) == "A"
@@ -270,3 +168,97 @@ def test_saved_notebook_keeps_the_picture_not_the_dead_widget():
     assert static_widgets(nb) == 2
     assert set(cell.outputs[0]["data"]) == {"image/png"}
     assert len(cell.outputs) == 1  # a widget without a picture has nothing to show unrun
+
+
+def test_planes_are_the_volumes_planes_in_python_and_in_the_contract():
+    """Orientation is decided once (PLANE_AXES): the cut Python sends and the values it
+    renders are Volume.plane's, and the browser gets the same axes in _meta."""
+    vol = volume_or_skip()
+    viewer = show(vol)
+    for name in ("axial", "coronal", "sagittal"):
+        for index in (0, 7, vol.n_planes(name) - 1):
+            plane = vol.plane(name, index)
+            assert np.array_equal(viewer.values(name, index), plane.image)
+            assert viewer._data.pixel_mm(name) == plane.pixel_mm
+            ((_, raw),) = sent(viewer, {"type": "plane", "plane": name, "index": index}) \
+                if name != "axial" else [({}, plane.image.astype("<i2").tobytes())]
+            assert np.array_equal(np.frombuffer(raw, "<i2").reshape(plane.image.shape),
+                                  plane.image)
+        axes = viewer._meta["planes"][name]
+        assert axes["edges"] == list(vol.plane(name, 0).edges)
+        # a display pixel (col, row) names the canonical voxel the plane shows there
+        plane = vol.plane(name, 7)
+        rows, cols = plane.image.shape
+        for row, col in [(0, 0), (rows - 1, cols - 1), (rows // 3, cols // 2)]:
+            point = [0, 0, 0]
+            point[axes["axis"]] = 7
+            point[axes["col"]] = col
+            point[axes["row"]] = rows - 1 - row if axes["row_flip"] else row
+            i, j, k = point
+            assert vol.canonical[k, j, i] == plane.image[row, col]
+
+
+def test_slice_is_the_crosshair_along_the_planes_normal():
+    vol = volume_or_skip()
+    viewer = show(vol, plane="sagittal", index=100)
+    assert viewer.crosshair[0] == 100 == viewer.slice
+    assert "slice" not in viewer.trait_names()  # one fact: the crosshair
+    viewer.plane = "axial"
+    assert viewer.slice == viewer.crosshair[2]
+
+
+def test_no_trait_shadows_the_widgets_layout():
+    import ipywidgets
+
+    viewer = show(np.zeros((4, 5), np.int16), layout="one")
+    assert isinstance(viewer.layout, ipywidgets.Layout)
+    viewer.layout.width = "300px"  # the standard widget layout works
+    assert viewer.arrangement == "one"
+    assert show(volume_or_skip()).arrangement == "three"
+
+
+def test_header_windows_are_labelled_and_merged_with_the_presets():
+    vol = volume_or_skip()
+    header = pydicom.dcmread(vol.paths[0], stop_before_pixels=True)
+    pairs = list(zip(header.WindowCenter, header.WindowWidth,
+                     header.WindowCenterWidthExplanation, strict=True))
+    viewer = show(vol)
+    menu = viewer.presets
+    offered = [(p.center, p.width) for p in menu.values()]
+    assert len(offered) == len(set(offered))  # each window once
+    for c, w, label in pairs:  # every header window, under its (0028,1055) explanation
+        (key,) = [k for k, p in menu.items() if (p.center, p.width) == (float(c), float(w))]
+        assert f"header: {label}" in key.split(" = ")
+    assert "lung = header: LUNG" in menu  # the scanner's lung window is the lung preset
+    assert menu["header: MEDIASTINUM"].width != menu["mediastinum"].width  # two kept apart
+    assert list(menu)[0] == "header: MEDIASTINUM"  # the header's first window comes first
+    assert (viewer.center, viewer.width) == (float(pairs[0][0]), float(pairs[0][1]))
+    assert (show(vol, preset="lung").center, show(vol, preset="LUNG").width) == (-600, 1500)
+
+
+def test_slider_ranges_follow_the_data():
+    ds = pydicom.dcmread(data.real("693_J2KR.dcm"))
+    hu = modality_values(ds)
+    meta = show(ds)._meta
+    assert meta["value_range"] == [hu.min(), hu.max()]
+    assert meta["stored_range"] == [int(hu.min()), int(hu.max())]
+
+
+def test_overlay_labels_and_where_the_spacing_comes_from():
+    """The ruler's millimetres: Pixel Spacing (in the patient, PS3.3 C.7.6.2.1.1) for CT,
+    Imager Pixel Spacing (at the detector, PS3.3 10.7.1.3) for a projection radiograph,
+    none (pixels) for a bare array."""
+    ct = pydicom.dcmread(data.real("693_UNCI.dcm"))
+    meta = show(ct)._meta
+    assert meta["spacing_kind"] == "PixelSpacing"
+    assert meta["spacing"][1:] == [float(v) for v in ct.PixelSpacing]
+    assert meta["thickness"] == float(ct.SliceThickness)
+    assert str(ct.PatientID) in meta["patient"] and meta["series"] == ct.SeriesDescription
+    cxr_path = next(p for p in sorted(data.cohort_images().rglob("*.dcm")))
+    cxr = pydicom.dcmread(cxr_path)
+    # the synthetic radiographs repeat Imager Pixel Spacing as Pixel Spacing: not calibrated
+    assert cxr.PixelSpacing == cxr.ImagerPixelSpacing
+    meta = show(cxr)._meta
+    assert meta["spacing_kind"] == "ImagerPixelSpacing"
+    assert meta["spacing"][1:] == [float(v) for v in cxr.ImagerPixelSpacing]
+    assert show(np.zeros((3, 3), np.int16))._meta["spacing_kind"] == ""

@@ -1,5 +1,6 @@
 // DICOM Workbook viewer: the browser half of helpers.image.viewer.Viewer (an anywidget ES module,
-// loaded as it is: no build step, no CDN).
+// loaded as it is: no build step, no CDN). What Python sends is documented once, in
+// helpers.image.viewer.Meta (the `_meta` trait); this file only reads it.
 //
 // Python sends modality values as binary buffers (int16/int32 stored values, plus slope
 // and intercept when the values are not whole; float64 only as a last resort). The
@@ -11,12 +12,21 @@
 // Volume data is held in canonical order (z, y, x increasing towards S, P, L), in slabs
 // of whole axial slices. A volume within the memory budget is fetched whole (the slab
 // under the cursor first); a larger one keeps the slabs near the shown slice, and
-// coronal/sagittal planes are cut by Python and sent one by one.
+// coronal/sagittal planes are cut by Python and sent one by one. The data of a viewer
+// is freed when its last view closes.
+//
+// A good citizen of the notebook: the viewer is active after a click in it and inactive
+// after Esc or a click elsewhere. While active, every key is its own (none reaches
+// JupyterLab's shortcuts) and the wheel changes slices; while inactive it takes no key and
+// no wheel event, so the page scrolls over it.
 
-const AXIS = { axial: 2, frame: 2, coronal: 1, sagittal: 0 }; // index into point [i, j, k]
 const TYPES = { int16: Int16Array, int32: Int32Array, float64: Float64Array };
-const stores = new Map();
-const timings = (globalThis.__dicomViewerTimings = globalThis.__dicomViewerTimings || []);
+// uid -> Store, shared by the views of one viewer. anywidget may load this module once
+// per viewer, so the map lives on the page, where every copy of the module finds it.
+const stores = (globalThis.__dicomViewerStores = globalThis.__dicomViewerStores || new Map());
+// Input-to-pixels timings, for the latency benchmark only: recorded when the page sets
+// globalThis.__dicomViewerDebug = true before the viewer loads.
+const debug = () => globalThis.__dicomViewerDebug === true;
 
 /** The LINEAR VOI function exactly as helpers.image.pixels._ramp computes it. */
 export function ramp(center, width, mono1) {
@@ -40,9 +50,9 @@ export function ramp(center, width, mono1) {
 
 // ------------------------------------------------------------------------------- data
 class Store {
-  constructor(model) {
-    const m = (this.meta = model.get("_meta"));
-    this.model = model;
+  constructor(meta) {
+    const m = (this.meta = meta);
+    this.uid = m.uid;
     [this.nz, this.ny, this.nx] = m.shape;
     this.Type = TYPES[m.dtype];
     this.sliceLen = this.ny * this.nx;
@@ -52,11 +62,11 @@ class Store {
     this.slabs = new Map(); // slab id -> typed array (whole: all kept; else LRU)
     this.planes = new Map(); // "coronal:12" -> typed array (over budget only)
     this.pending = new Set();
-    this.listeners = new Set();
-    this.prefetched = false;
+    this.apps = new Set(); // the open views; the first one talks to Python
     this.bytesReceived = 0;
-    model.on("msg:custom", (msg, buffers) => this.receive(msg, buffers));
+    this.live = false; // Python has answered: the kernel holds this viewer
   }
+  get owner() { return this.apps.values().next().value; }
   value(s) { // stored value -> modality value (PS3.3 C.11.1.1.2), as numpy computes it
     const m = this.meta;
     if (m.slope === 1 && m.intercept === 0) return s;
@@ -73,9 +83,7 @@ class Store {
     return slab.subarray(off, off + this.sliceLen);
   }
   complete() { return this.slabs.size === this.nslabs; }
-  post(content) { // no kernel (a notebook reopened from saved widget state): no data
-    try { this.model.send(content); } catch (err) { console.warn("viewer: no kernel", err); }
-  }
+  post(content) { if (this.owner) this.owner.model.send(content); } // no comm: nothing sent
   need(ids) {
     const fresh = ids.filter((id) => !this.slabs.has(id) && !this.pending.has(`s${id}`));
     if (!fresh.length) return;
@@ -105,6 +113,7 @@ class Store {
   }
   receive(msg, buffers) {
     if (!buffers || !buffers.length) return;
+    this.live = true;
     const dv = buffers[0];
     const bytes = dv.buffer.slice(dv.byteOffset, dv.byteOffset + dv.byteLength);
     this.bytesReceived += dv.byteLength;
@@ -123,8 +132,64 @@ class Store {
       this.planes.set(key, data);
       while (this.planes.size > 32) this.planes.delete(this.planes.keys().next().value);
     }
-    this.listeners.forEach((f) => f(msg));
+    this.apps.forEach((app) => app.schedule("data"));
   }
+}
+
+function openStore(app) {
+  const uid = app.meta.uid;
+  if (!stores.has(uid)) stores.set(uid, new Store(app.meta));
+  const store = stores.get(uid);
+  store.apps.add(app);
+  return store;
+}
+
+function closeStore(app) { // the last view of a viewer closes: free its voxels
+  const store = app.store;
+  store.apps.delete(app);
+  if (store.apps.size === 0) {
+    store.slabs.clear(); store.planes.clear();
+    if (stores.get(store.uid) === store) stores.delete(store.uid);
+  }
+}
+
+/** How many viewers' data the page holds, and how many bytes (for tests and tools). */
+export function held() {
+  let bytes = 0;
+  for (const s of stores.values()) {
+    for (const a of s.slabs.values()) bytes += a.byteLength;
+    for (const a of s.planes.values()) bytes += a.byteLength;
+  }
+  return { viewers: stores.size, bytes };
+}
+globalThis.__dicomViewerHeld = held;
+
+// --------------------------------------------------------------------- saved notebooks
+/** True when the widget model has no comm: it was restored from the widget state saved
+ * in the notebook, and no kernel holds it. (Backbone passes the model itself to a
+ * change listener, so its public `comm_live` can be read behind anywidget's proxy.) */
+function savedWithoutKernel(model) {
+  let live = true;
+  const probe = (m) => { live = Boolean(m && m.comm_live); };
+  model.on("change:cursor", probe);
+  const old = model.get("cursor");
+  model.set("cursor", { probe: true });
+  model.set("cursor", old);
+  model.off("change:cursor", probe);
+  return !live;
+}
+
+const cleaned = new WeakSet();
+/** JupyterLab's widget manager (jupyterlab_widgets, with saveState) marks a notebook
+ * modified as it registers the widgets saved in it, so merely opening a saved lesson
+ * would ask "Save changes?" on close. Undo that once per opened notebook, and only while
+ * the learner has not edited anything (nothing to undo). */
+function keepOpenedNotebookClean(manager) {
+  const notebook = manager && manager.context && manager.context.model;
+  if (!notebook || cleaned.has(notebook)) return;
+  cleaned.add(notebook);
+  const edited = notebook.sharedModel && notebook.sharedModel.canUndo && notebook.sharedModel.canUndo();
+  if (notebook.dirty && !edited) notebook.dirty = false;
 }
 
 // ------------------------------------------------------------------------------ views
@@ -140,6 +205,7 @@ class View {
   constructor(app, name) {
     this.app = app;
     this.name = name;
+    this.axes = app.meta.planes[name]; // where the plane lies in the volume (PlaneAxes)
     this.zoom = 1; this.panX = 0; this.panY = 0;
     this.box = el("div", "dv-view");
     this.box.dataset.plane = name;
@@ -152,41 +218,54 @@ class View {
     this.v = document.createElementNS("http://www.w3.org/2000/svg", "line");
     this.svg.append(this.h, this.v);
     this.box.appendChild(this.svg);
-    const edges = app.meta.edges[name] || ["", "", "", ""];
     ["top", "bottom", "left", "right"].forEach((side, n) => {
-      el("div", `dv-letter dv-${side}`, this.box, edges[n]);
+      el("div", `dv-letter dv-${side}`, this.box, this.axes.edges[n]);
     });
-    this.label = el("div", "dv-label", this.box);
+    // four-corner overlays: patient and series; slice and its position; window; zoom
+    this.corners = ["tl", "tr", "bl", "br"].map((c) => el("div", `dv-corner dv-${c}`, this.box));
+    this.scale = el("div", "dv-scale", this.box);
+    this.scaleLabel = el("span", null, this.scale);
+    this.mark = document.createElementNS("http://www.w3.org/2000/svg", "g");
+    this.svgAll = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    this.svgAll.setAttribute("class", "dv-marks");
+    this.svgAll.appendChild(this.mark);
+    this.box.appendChild(this.svgAll);
     this.loading = el("div", "dv-loading", this.box, "loading…");
     this.values = null; this.valuesKey = "";
   }
+  size(p) { return this.app.meta.shape[2 - p]; } // points along canonical index p
   geometry() { // rows, cols and (height, width) mm of one pixel of this plane
-    const [nz, ny, nx] = this.app.meta.shape;
-    const [dz, dy, dx] = this.app.meta.spacing;
-    if (this.name === "coronal") return [nz, nx, dz, dx];
-    if (this.name === "sagittal") return [nz, ny, dz, dy];
-    return [ny, nx, dy, dx];
+    const sp = this.app.meta.spacing, a = this.axes;
+    return [this.size(a.row), this.size(a.col), sp[2 - a.row], sp[2 - a.col]];
   }
-  index() { return this.app.point[AXIS[this.name]]; }
-  count() { return this.app.meta.shape[2 - AXIS[this.name]]; }
-  extract() { // the plane's stored values in display order (Volume.plane), or null
+  index() { return this.app.point[this.axes.axis]; }
+  count() { return this.size(this.axes.axis); }
+  voxel(col, row) { // canonical [i, j, k] of a plane pixel
+    const a = this.axes, p = [...this.app.point];
+    p[a.col] = col;
+    p[a.row] = a.row_flip ? this.size(a.row) - 1 - row : row;
+    return p;
+  }
+  pixel(point) { // [col, row] of a canonical point in this plane
+    const a = this.axes;
+    return [point[a.col], a.row_flip ? this.size(a.row) - 1 - point[a.row] : point[a.row]];
+  }
+  extract() { // the plane's stored values in display order (Pixels.cut), or null
     const key = `${this.name}:${this.index()}`;
     if (this.values && this.valuesKey === key) return this.values;
-    const s = this.app.store;
-    const [nz, ny, nx] = [s.nz, s.ny, s.nx];
+    const s = this.app.store, a = this.axes, k = this.index();
     let out = null;
-    const k = this.index();
-    if (AXIS[this.name] === 2) {
+    if (a.axis === 2) {
       out = s.slice(k);
     } else if (!s.whole) {
       out = s.plane(this.name, k);
-    } else if (s.complete()) {
-      const cols = this.name === "coronal" ? nx : ny;
-      out = new s.Type(nz * cols);
-      for (let r = 0; r < nz; r++) {
-        const src = s.slice(nz - 1 - r);
-        if (this.name === "coronal") out.set(src.subarray(k * nx, (k + 1) * nx), r * nx);
-        else for (let j = 0; j < ny; j++) out[r * ny + j] = src[j * nx + k];
+    } else if (s.complete()) { // rows run along z (a.row === 2); columns along x or y
+      const [rows, cols] = this.geometry();
+      out = new s.Type(rows * cols);
+      const colStride = a.col === 0 ? 1 : s.nx, fixed = a.axis === 0 ? k : k * s.nx;
+      for (let r = 0; r < rows; r++) {
+        const src = s.slice(a.row_flip ? rows - 1 - r : r);
+        for (let c = 0; c < cols; c++) out[r * cols + c] = src[fixed + c * colStride];
       }
     }
     if (out) { this.values = out; this.valuesKey = key; }
@@ -199,7 +278,13 @@ class View {
     const w = cols * pw * scale, h = rows * ph * scale;
     return { x: (bw - w) / 2 + this.panX, y: (bh - h) / 2 + this.panY, w, h, rows, cols };
   }
-  toPixel(event) { // (col, row) under the pointer, or null outside the image
+  toImage(event) { // continuous (x, y) in plane pixels under the pointer (0.5 = a pixel's centre)
+    const r = this.box.getBoundingClientRect();
+    const L = this.layout();
+    return [((event.clientX - r.left - L.x) / L.w) * L.cols, ((event.clientY - r.top - L.y) / L.h) * L.rows];
+  }
+  toScreen(x, y, L) { return [L.x + (x / L.cols) * L.w, L.y + (y / L.rows) * L.h]; }
+  toPixel(event) { // [col, row] under the pointer, or null outside the image
     const r = this.box.getBoundingClientRect();
     const L = this.layout();
     const col = Math.floor(((event.clientX - r.left - L.x) / L.w) * L.cols);
@@ -207,18 +292,9 @@ class View {
     if (col < 0 || row < 0 || col >= L.cols || row >= L.rows) return null;
     return [col, row];
   }
-  voxel(col, row) { // canonical (i, j, k) of a plane pixel
-    const nz = this.app.meta.shape[0];
-    const p = this.app.point;
-    if (this.name === "coronal") return [col, p[1], nz - 1 - row];
-    if (this.name === "sagittal") return [p[0], col, nz - 1 - row];
-    return [col, row, p[2]];
-  }
   draw(lut32, lutBase, ramp1) {
     const values = this.extract();
     const L = this.layout();
-    this.label.textContent = this.count() > 1 || this.name !== "frame"
-      ? `${this.name} ${this.index() + 1}/${this.count()}` : "";
     this.box.classList.toggle("dv-active", this.name === this.app.activePlane());
     this.loading.style.display = values ? "none" : "";
     if (!values) return false;
@@ -243,16 +319,58 @@ class View {
       height: `${L.h}px` });
     c.style.imageRendering = this.app.model.get("interpolation") === "linear" ? "auto" : "pixelated";
     this.drawCross(L);
+    this.drawOverlays(L);
     return true;
   }
+  drawOverlays(L) { // the four corners, the scale bar, the ruler and the ROI
+    const app = this.app, m = app.meta, [, , ph, pw] = this.geometry();
+    const fmt = (x) => app.fmt(x);
+    let where = this.count() > 1 || this.name !== "frame" ? `${this.name} ${this.index() + 1}/${this.count()}` : "";
+    if (m.affine && this.name !== "frame") { // the plane's position along its normal, LPS mm
+      const A = m.affine, p = app.point, axis = this.axes.axis;
+      const lps = A[axis].slice(0, 3).reduce((s, a, n) => s + a * p[n], A[axis][3]);
+      where += `\n${"xyz"[axis]} = ${lps.toFixed(1)} mm`;
+    }
+    if (m.thickness) where += `${where ? "\n" : ""}thickness ${fmt(m.thickness)} mm`;
+    const c = app.model.get("center"), w = app.model.get("width");
+    const zoom = L.w / L.cols; // screen pixels per image pixel
+    const text = [`${m.patient}\n${m.series}`.trim(), where,
+      `C ${fmt(c)} W ${fmt(w)}${app.model.get("invert") ? " (inverted)" : ""}`,
+      `zoom ${Math.round(zoom * 100)}%`];
+    this.corners.forEach((e, n) => { if (e.textContent !== text[n]) e.textContent = text[n]; });
+    // scale bar: the longest round length (1, 2, 5 x 10^n mm) within a quarter of the view
+    const perMm = L.w / (L.cols * pw);
+    if (m.spacing_kind && perMm > 0) {
+      const limit = (0.25 * this.app.boxSize) / perMm;
+      let mm = 10 ** Math.floor(Math.log10(limit));
+      for (const f of [5, 2]) if (mm * f <= limit) { mm *= f; break; }
+      this.scale.style.display = "";
+      this.scale.style.width = `${mm * perMm}px`;
+      this.scaleLabel.textContent = `${fmt(mm)} mm`;
+      this.scale.dataset.mm = String(mm);
+    } else this.scale.style.display = "none";
+    // the ruler and the ROI of this plane and slice
+    const key = `${this.name}:${this.index()}`;
+    const parts = [];
+    const r = app.ruler;
+    if (r && r.key === key) {
+      const [x1, y1] = this.toScreen(r.a[0], r.a[1], L), [x2, y2] = this.toScreen(r.b[0], r.b[1], L);
+      parts.push(`<line class="dv-ruler" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>`,
+        `<text x="${x2 + 6}" y="${y2 - 6}">${fmt(+r.length.toFixed(2))} ${r.unit}</text>`);
+    }
+    const q = app.roi;
+    if (q && q.key === key) {
+      const [x1, y1] = this.toScreen(q.c0, q.r0, L), [x2, y2] = this.toScreen(q.c1 + 1, q.r1 + 1, L);
+      parts.push(`<rect class="dv-roi" x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}"/>`);
+    }
+    const html = parts.join("");
+    if (this.marksHtml !== html) { this.mark.innerHTML = html; this.marksHtml = html; }
+  }
   drawCross(L) {
-    const p = this.app.point, nz = this.app.meta.shape[0];
     const show = this.app.views.length > 1;
     this.svg.style.display = show ? "" : "none";
     if (!show) return;
-    let col = p[0], row = p[1];
-    if (this.name === "coronal") { col = p[0]; row = nz - 1 - p[2]; }
-    if (this.name === "sagittal") { col = p[1]; row = nz - 1 - p[2]; }
+    const [col, row] = this.pixel(this.app.point);
     const x = L.x + ((col + 0.5) / L.cols) * L.w, y = L.y + ((row + 0.5) / L.rows) * L.h;
     const set = (line, a) => Object.entries(a).forEach(([k, v]) => line.setAttribute(k, v));
     set(this.h, { x1: L.x, x2: L.x + L.w, y1: y, y2: y });
@@ -262,44 +380,89 @@ class View {
 
 // -------------------------------------------------------------------------------- app
 class App {
-  constructor(model, el_) {
+  constructor(model, root) {
     this.model = model;
-    this.root = el_;
+    this.root = root;
     this.meta = model.get("_meta");
-    const uid = this.meta.uid;
-    if (!stores.has(uid)) stores.set(uid, new Store(model));
-    this.store = stores.get(uid);
+    this.planeNames = Object.keys(this.meta.planes);
+    this.store = openStore(this);
     this.point = [...model.get("crosshair")];
     this.pendingInputs = [];
     this.frame = 0;
+    this.boxSize = Math.min(this.meta.size, 320); // until fit() measures the cell
+    this.active = false; // keys and wheel are the viewer's (after a click in it)
+    this.tool = "wl";
+    this.connected = this.store.live; // Python answers (else: reopened without its kernel)
+    this.saved = !this.connected && savedWithoutKernel(model); // from the notebook's saved state
+    if (this.saved) keepOpenedNotebookClean(model.widget_manager);
     this.build();
-    this.onData = () => this.schedule("data");
-    this.store.listeners.add(this.onData);
-    for (const name of ["center", "width", "invert", "interpolation", "layout"]) {
-      model.on(`change:${name}`, () => { this.syncControls(); this.schedule(null); });
+    const redraw = () => { this.syncControls(); this.schedule(null); };
+    for (const name of ["center", "width", "invert", "interpolation", "arrangement", "plane"]) {
+      model.on(`change:${name}`, redraw);
     }
-    model.on("change:crosshair", () => { this.point = [...model.get("crosshair")]; this.syncSlice(); this.schedule(null); });
-    model.on("change:slice", () => { this.fromSlice(); this.schedule(null); });
-    model.on("change:plane", () => { this.syncSlice(); this.schedule(null); });
-    this.rootWidth = 0;
-    this.resize = new ResizeObserver((entries) => {
-      this.rootWidth = entries[entries.length - 1].contentRect.width;
-      this.schedule(null);
-    });
+    model.on("change:crosshair", () => { this.point = [...model.get("crosshair")]; redraw(); });
+    model.on("msg:custom", (msg, buffers) => { if (this.store.owner === this) this.store.receive(msg, buffers); });
+    // the kernel restarted or shut down: this widget's comm is gone for good
+    model.on("comm_live_update", () => { this.lost = true; this.setConnected(false); });
+    this.fitKey = "";
+    this.resize = new ResizeObserver(() => this.fit());
     this.resize.observe(this.root);
+    this.onWindow = () => this.fit();
+    window.addEventListener("resize", this.onWindow);
+    document.addEventListener("fullscreenchange", this.onWindow);
+    this.onOutside = (e) => { if (this.active && !this.root.contains(e.target)) this.setActive(false); };
+    document.addEventListener("pointerdown", this.onOutside, true);
+    this.setConnected(this.connected);
     this.syncControls();
     this.store.prefetch(this.point[2]);
     this.schedule(null);
+    if (!this.connected) this.waitTimer = setTimeout(() => this.showWaiting(), 1500);
   }
-  destroy() { this.store.listeners.delete(this.onData); this.resize.disconnect(); }
+  destroy() {
+    closeStore(this);
+    this.resize.disconnect();
+    window.removeEventListener("resize", this.onWindow);
+    document.removeEventListener("fullscreenchange", this.onWindow);
+    document.removeEventListener("pointerdown", this.onOutside, true);
+    clearTimeout(this.waitTimer);
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.views.forEach((v) => { v.values = null; });
+  }
+
+  // -- active / inactive, connected / not ------------------------------------------------
+  setActive(on) {
+    if (on === this.active) return;
+    this.active = on;
+    this.root.classList.toggle("dv-engaged", on);
+    this.activeLabel.textContent = on ? "active: keys and wheel go to the viewer · Esc to leave"
+      : "click the image to use keys and wheel";
+    if (!on && this.root.contains(document.activeElement)) document.activeElement.blur();
+  }
+  setConnected(on) {
+    this.connected = on;
+    this.root.classList.toggle("dv-offline", !on);
+    this.root.dataset.connected = String(on);
+    for (const c of this.root.querySelectorAll("input, select, button")) c.disabled = !on;
+    if (on) { this.notice.style.display = "none"; clearTimeout(this.waitTimer); return; }
+    this.notice.style.display = "";
+    this.notice.textContent = this.lost || this.saved
+      ? "Not connected to Python (a saved picture, or the kernel restarted): run this cell (Shift+Enter) to bring the viewer back."
+      : "Waiting for Python to send the pixels…";
+  }
+  showWaiting() {
+    if (this.connected || this.saved || this.lost) return;
+    this.notice.textContent = "No answer from Python: if this notebook was reopened, run this cell " +
+      "(Shift+Enter) to bring the viewer back (a kernel busy with other cells answers when it is done).";
+  }
 
   // -- state -------------------------------------------------------------------------
   activePlane() { return this.model.get("plane"); }
+  activeView() { return this.views.find((v) => v.name === this.activePlane()); }
   set(changes) { // change the model and tell Python at once: ipywidgets itself holds
     // back further messages while the kernel is busy, and drops the echo of an older
     // value (a throttle here would let such an echo undo a newer local change)
     for (const [k, v] of Object.entries(changes)) this.model.set(k, v);
-    try { this.model.save_changes(); } catch (err) { console.warn("viewer: no kernel", err); }
+    this.model.save_changes(); // without a comm this sends nothing
   }
   setWindow(c, w) {
     const q = this.meta.step;
@@ -309,27 +472,16 @@ class App {
   }
   setPoint(point) {
     this.point = point;
-    this.set({ crosshair: [...point], slice: point[AXIS[this.activePlane()]] });
+    this.set({ crosshair: [...point] });
   }
-  step(plane, delta) {
-    const a = AXIS[plane], n = this.meta.shape[2 - a];
+  step(plane, delta, to) { // delta slices on, or to slice `to`
+    const a = this.meta.planes[plane].axis, n = this.meta.shape[2 - a];
     const p = [...this.point];
-    p[a] = Math.min(n - 1, Math.max(0, p[a] + delta));
+    p[a] = Math.min(n - 1, Math.max(0, to === undefined ? p[a] + delta : to));
     if (p[a] === this.point[a]) return false;
     if (plane !== this.activePlane()) this.model.set("plane", plane);
     this.setPoint(p);
     return true;
-  }
-  fromSlice() { // Python (or the slider) set `slice`: move the point of the active plane
-    const a = AXIS[this.activePlane()];
-    const s = this.model.get("slice");
-    if (this.point[a] !== s) { this.point[a] = s; this.set({ crosshair: [...this.point] }); }
-    this.syncControls();
-  }
-  syncSlice() {
-    const s = this.point[AXIS[this.activePlane()]];
-    if (this.model.get("slice") !== s) this.set({ slice: s });
-    this.syncControls();
   }
   reset() {
     this.views.forEach((v) => { v.zoom = 1; v.panX = 0; v.panY = 0; });
@@ -341,10 +493,67 @@ class App {
     const p = this.meta.presets[n];
     if (p) this.set({ center: p.center, width: p.width });
   }
+  setTool(tool) { // "wl" (window/level drag), "ruler" or "roi"
+    this.tool = this.tool === tool ? "wl" : tool;
+    this.root.dataset.tool = this.tool;
+    this.toolBtns.forEach((b) => b.classList.toggle("dv-on", b.dataset.tool === this.tool));
+  }
+  measure(view, a, b) { // a ruler from a to b (plane pixels): length by the pixel spacing
+    const [, , ph, pw] = view.geometry(), m = this.meta;
+    const mm = Boolean(m.spacing_kind);
+    const length = Math.hypot((b[0] - a[0]) * (mm ? pw : 1), (b[1] - a[1]) * (mm ? ph : 1));
+    const unit = mm ? "mm" : "px";
+    this.ruler = { key: `${view.name}:${view.index()}`, plane: view.name, index: view.index(), a, b, length, unit };
+    this.root.dataset.ruler = JSON.stringify({ plane: view.name, index: view.index(), a, b, length, unit });
+    this.measureText();
+  }
+  region(view, a, b) { // an ROI: the pixels whose centres lie inside the rectangle a-b
+    const [rows, cols, ph, pw] = view.geometry();
+    const c0 = Math.max(0, Math.round(Math.min(a[0], b[0]))), c1 = Math.min(cols - 1, Math.round(Math.max(a[0], b[0])) - 1);
+    const r0 = Math.max(0, Math.round(Math.min(a[1], b[1]))), r1 = Math.min(rows - 1, Math.round(Math.max(a[1], b[1])) - 1);
+    const values = view.extract();
+    if (!values || c1 < c0 || r1 < r0) { this.roi = null; return; }
+    let n = 0, sum = 0, min = Infinity, max = -Infinity;
+    for (let r = r0; r <= r1; r++) {
+      for (let c = c0; c <= c1; c++) {
+        const v = this.store.value(values[r * cols + c]);
+        n++; sum += v; if (v < min) min = v; if (v > max) max = v;
+      }
+    }
+    const mean = sum / n;
+    let ss = 0; // two passes, as numpy's std (ddof=0)
+    for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) { const d = this.store.value(values[r * cols + c]) - mean; ss += d * d; }
+    const mm = Boolean(this.meta.spacing_kind);
+    const stats = { plane: view.name, index: view.index(), c0, c1, r0, r1, n, mean, sd: Math.sqrt(ss / n), min, max,
+      area: n * (mm ? ph * pw : 1), areaUnit: mm ? "mm²" : "px" };
+    this.roi = { key: `${view.name}:${view.index()}`, ...stats };
+    this.root.dataset.roi = JSON.stringify(stats);
+    this.measureText();
+  }
+  measureText() {
+    const u = this.meta.units ? ` ${this.meta.units}` : "", f = (x) => this.fmt(+x.toFixed(2));
+    const parts = [];
+    if (this.ruler) {
+      parts.push(`ruler ${f(this.ruler.length)} ${this.ruler.unit}` +
+        (this.meta.spacing_kind === "ImagerPixelSpacing" ? " at the detector (Imager Pixel Spacing: not corrected for magnification, PS3.3 10.7.1.3)" : ""));
+    }
+    if (this.roi) {
+      const q = this.roi;
+      parts.push(`ROI mean ${f(q.mean)} SD ${f(q.sd)} min ${f(q.min)} max ${f(q.max)}${u} · area ${f(q.area)} ${q.areaUnit} (${q.n} px)`);
+    }
+    this.measured.textContent = parts.join(" · ");
+  }
+  toggleLayout() {
+    this.set({ arrangement: this.model.get("arrangement") === "one" ? "three" : "one" });
+  }
+  fullScreen() {
+    if (document.fullscreenElement === this.root) document.exitFullscreen?.();
+    else this.root.requestFullscreen?.().catch(() => {});
+  }
 
   // -- drawing -----------------------------------------------------------------------
   schedule(kind, event) {
-    if (kind && event) this.pendingInputs.push({ kind, t: event.timeStamp, h: performance.now(), type: event.type });
+    if (kind && event && debug()) this.pendingInputs.push({ kind, t: event.timeStamp, h: performance.now(), type: event.type });
     if (this.frame) return;
     this.frame = requestAnimationFrame((ts) => this.draw(ts));
   }
@@ -353,39 +562,42 @@ class App {
     const c = this.model.get("center"), w = this.model.get("width");
     const mono1 = (m.photometric === "MONOCHROME1") !== this.model.get("invert");
     const f = ramp(c, w, mono1);
-    if (m.dtype === "float64" || m.vmax - m.vmin >= 1 << 20) return [null, 0, f];
+    const range = m.stored_range;
+    if (!range || range[1] - range[0] >= 1 << 20) return [null, 0, f];
     const key = `${c}|${w}|${mono1}`;
     if (!this.lutCache || this.lutCache.key !== key) {
-      const n = m.vmax - m.vmin + 1;
+      const n = range[1] - range[0] + 1;
       const lut = new Uint32Array(n);
       for (let s = 0; s < n; s++) {
-        const g = f(this.store.value(s + m.vmin));
+        const g = f(this.store.value(s + range[0]));
         lut[s] = 0xff000000 | (g << 16) | (g << 8) | g;
       }
       this.lutCache = { key, lut };
     }
-    return [this.lutCache.lut, m.vmin, f];
+    return [this.lutCache.lut, range[0], f];
   }
   draw(ts) {
     this.frame = 0;
+    if (this.store.live && !this.connected && !this.lost) this.setConnected(true);
     this.arrangeViews();
     const [lut32, base, f] = this.lut();
     let drawn = true;
     for (const v of this.shown()) drawn = v.draw(lut32, base, f) && drawn;
     this.updateStatus();
-    const now = performance.now();
     if (drawn && this.pendingInputs.length) {
+      const now = performance.now();
+      const timings = (globalThis.__dicomViewerTimings = globalThis.__dicomViewerTimings || []);
       for (const p of this.pendingInputs) {
         timings.push({ kind: p.kind, type: p.type, input: p.t, handled: p.h, frame: ts, drawn: now,
           uid: this.meta.uid });
       }
-      if (timings.length > 20000) timings.splice(0, timings.length - 20000);
       this.pendingInputs = [];
     }
+    const a = this.meta.planes[this.activePlane()].axis;
     const info = { center: this.model.get("center"), width: this.model.get("width"),
-      plane: this.activePlane(), slice: this.model.get("slice"), invert: this.model.get("invert"),
+      plane: this.activePlane(), slice: this.point[a], invert: this.model.get("invert"),
       crosshair: this.point.join(","), complete: this.store.complete(),
-      received: this.store.bytesReceived };
+      received: this.store.bytesReceived, size: this.boxSize };
     for (const [k, v] of Object.entries(info)) { // for tests and tools: the state drawn
       if (this.root.dataset[k] !== String(v)) this.root.dataset[k] = String(v);
     }
@@ -396,47 +608,73 @@ class App {
     }
     this.root.dataset.ready = String(drawn);
   }
-  shown() { // one view when asked, for a 2D image, or on a narrow screen
+  shown() { // one view when asked, for a 2D image, or on a narrow cell
     const narrow = this.rootWidth > 0 && this.rootWidth < 480;
-    return this.model.get("layout") === "one" || this.meta.planes.length === 1 || narrow
+    return this.model.get("arrangement") === "one" || this.views.length === 1 || narrow
       ? this.views.filter((v) => v.name === this.activePlane()) : this.views;
+  }
+  scroller() { // the element the notebook scrolls in (JupyterLab's windowed panel), if any:
+    // the outermost scrolling ancestor (an output area scrolls too, but grows with us)
+    let found = null;
+    for (let e = this.root.parentElement; e; e = e.parentElement) {
+      const o = getComputedStyle(e).overflowY;
+      if ((o === "auto" || o === "scroll") && e.clientHeight > 0) found = e;
+    }
+    return found;
+  }
+  fit() { // views as large as `size` allows, within the cell's width and the screen's height
+    const full = document.fullscreenElement === this.root;
+    const scroller = full ? null : this.scroller();
+    const height = scroller ? Math.min(scroller.clientHeight, window.innerHeight) : window.innerHeight;
+    const width = this.root.clientWidth;
+    const key = `${width}|${height}|${full}|${this.shown().length}`;
+    if (!width || key === this.fitKey) return;
+    this.fitKey = key;
+    this.rootWidth = width;
+    const n = this.shown().length, gap = 6;
+    const chrome = this.root.offsetHeight - this.viewsEl.offsetHeight - // controls, status, help
+      (this.preview ? this.preview.offsetHeight : 0);
+    const cap = full ? Infinity : this.meta.size;
+    const size = Math.floor(Math.max(120, Math.min(cap, (width - gap * (n - 1) - 4) / n,
+      height - chrome - 12)));
+    if (size !== this.boxSize) {
+      this.boxSize = size;
+      this.views.forEach((v) => { v.box.style.width = `${size}px`; v.box.style.height = `${size}px`; });
+      if (this.preview) this.preview.style.maxHeight = `${size}px`;
+    }
+    this.schedule(null);
   }
   arrangeViews() {
     const shown = this.shown();
     this.views.forEach((v) => { v.box.style.display = shown.includes(v) ? "" : "none"; });
-    const one = shown.length === 1;
-    const size = one ? this.meta.size : Math.floor(Math.min(this.meta.size,
-      Math.max(160, ((this.rootWidth || 3 * 340) - 24) / 3)));
-    if (size !== this.boxSize) {
-      this.boxSize = size;
-      this.views.forEach((v) => { v.box.style.width = `${size}px`; v.box.style.height = `${size}px`; });
-    }
+    if (`${shown.length}` !== this.fitKey.split("|")[3]) this.fit();
   }
 
   // -- status and controls -----------------------------------------------------------
   fmt(x) { return Number.isInteger(x) ? String(x) : String(+x.toPrecision(6)); }
-  updateStatus() {
+  updateStatus() { // the one status line: window, and the view under the pointer
     const m = this.meta, c = this.model.get("center"), w = this.model.get("width");
-    const plane = this.activePlane(), a = AXIS[plane];
+    const shown = this.shown();
+    const view = this.hovered && shown.includes(this.hovered) ? this.hovered : this.activeView();
     const left = c - 0.5 - (w - 1) / 2, right = c - 0.5 + (w - 1) / 2;
     const mono1 = (m.photometric === "MONOCHROME1") !== this.model.get("invert");
     const u = m.units ? ` ${m.units}` : "";
-    const where = m.planes.length > 1 || m.shape[0] > 1
-      ? `${plane} ${this.point[a] + 1}/${m.shape[2 - a]} · ` : "";
+    const where = this.planeNames.length > 1 || m.shape[0] > 1
+      ? `${view.name} ${view.index() + 1}/${view.count()} · ` : "";
     let text = `${where}C=${this.fmt(c)} W=${this.fmt(w)} · grey ramp ${this.fmt(left)} … ` +
       `${this.fmt(right)}${u} (${mono1 ? "white→black" : "black→white"})`;
-    const cur = this.cursorText;
-    if (cur) text += ` · ${cur}`;
+    if (this.cursorText) text += ` · ${this.cursorText}`;
     if (this.status.textContent !== text) this.status.textContent = text;
   }
   hover(view, event) {
+    this.hovered = view;
     const px = view.toPixel(event);
     const values = view.values;
     if (!px || !values || view.valuesKey !== `${view.name}:${view.index()}`) {
       this.cursorText = ""; this.updateStatus(); return;
     }
     const [col, row] = px;
-    const [rows, cols] = view.geometry();
+    const cols = view.geometry()[1];
     const value = this.store.value(values[row * cols + col]);
     const ijk = view.voxel(col, row);
     const A = this.meta.affine;
@@ -450,12 +688,36 @@ class App {
     this.cursorText = `${where}: ${this.fmt(value)}${u}`;
     this.updateStatus();
     const now = performance.now();
-    if (!this.lastCursor || now - this.lastCursor > 50) {
+    if (this.connected && (!this.lastCursor || now - this.lastCursor > 50)) {
       this.lastCursor = now;
       this.set({ cursor: { plane: view.name, row, column: col, voxel: ijk, lps, value,
         units: this.meta.units } });
     }
-    void rows;
+  }
+  keys() { // every key, with its help text: the help line and the handler both read this
+    const volume = this.planeNames.length > 1, plane = () => this.activePlane();
+    const slices = this.meta.shape[0] > 1 || volume;
+    const k = [];
+    if (slices) {
+      k.push([["ArrowUp", "ArrowRight"], "↑/→", "next slice", () => this.step(plane(), 1), "slice"]);
+      k.push([["ArrowDown", "ArrowLeft"], "↓/←", "previous slice", () => this.step(plane(), -1), "slice"]);
+      k.push([["PageUp"], "PgUp", "10 on", () => this.step(plane(), 10), "slice"]);
+      k.push([["PageDown"], "PgDn", "10 back", () => this.step(plane(), -10), "slice"]);
+      k.push([["Home"], "Home", "first slice", () => this.step(plane(), 0, 0), "slice"]);
+      k.push([["End"], "End", "last slice", () => this.step(plane(), 0, Infinity), "slice"]);
+    }
+    k.push([["1", "2", "3", "4", "5", "6", "7", "8", "9"], "1–9", "presets", (e) => this.preset(+e.key - 1), "preset"]);
+    k.push([["i"], "i", "invert", () => this.set({ invert: !this.model.get("invert") }), "invert"]);
+    k.push([["r"], "r", "reset", () => this.reset(), "reset"]);
+    if (volume) {
+      k.push([["a", "c", "s"], "a/c/s", "plane", (e) => this.set({ plane: { a: "axial", c: "coronal", s: "sagittal" }[e.key] }), "plane"]);
+      k.push([["l"], "l", "1 or 3 views", () => this.toggleLayout(), "layout"]);
+    }
+    k.push([["m"], "m", "ruler", () => this.setTool("ruler"), "tool"]);
+    k.push([["o"], "o", "ROI", () => this.setTool("roi"), "tool"]);
+    k.push([["f"], "f", "full screen", () => this.fullScreen(), "fullscreen"]);
+    k.push([["Escape"], "Esc", "leave the viewer", () => this.setActive(false), "leave"]);
+    return k;
   }
   build() {
     const m = this.meta, root = this.root;
@@ -464,24 +726,22 @@ class App {
     root.tabIndex = 0;
     const bar = el("div", "dv-bar", root);
     this.presetSel = el("select", "dv-preset", bar);
+    this.presetSel.title = "window presets (keys 1–9)";
     el("option", null, this.presetSel, "(custom)").value = "-1";
     m.presets.forEach((p, n) => {
       const o = el("option", null, this.presetSel, `${n < 9 ? `${n + 1}: ` : ""}${p.name} (C=${p.center} W=${p.width})`);
       o.value = String(n);
     });
     this.presetSel.addEventListener("change", (e) => { this.preset(+this.presetSel.value); this.schedule("preset", e); });
-    this.planeBtns = m.planes.length > 1 ? m.planes.map((name) => {
+    this.planeBtns = this.planeNames.length > 1 ? this.planeNames.map((name) => {
       const b = el("button", "dv-plane-btn", bar, name);
       b.dataset.plane = name;
       b.addEventListener("click", (e) => { this.set({ plane: name }); this.schedule("plane", e); });
       return b;
     }) : [];
-    if (m.planes.length > 1) {
+    if (this.planeNames.length > 1) {
       this.layoutBtn = el("button", "dv-layout-btn", bar);
-      this.layoutBtn.addEventListener("click", (e) => {
-        this.set({ layout: this.model.get("layout") === "one" ? "three" : "one" });
-        this.schedule("layout", e);
-      });
+      this.layoutBtn.addEventListener("click", (e) => { this.toggleLayout(); this.schedule("layout", e); });
       this.interpSel = el("select", "dv-interp", bar);
       for (const k of ["nearest", "linear"]) el("option", null, this.interpSel, k).value = k;
       this.interpSel.addEventListener("change", () => this.set({ interpolation: this.interpSel.value }));
@@ -489,12 +749,22 @@ class App {
     const inv = el("label", "dv-invert", bar);
     this.invertBox = el("input", null, inv);
     this.invertBox.type = "checkbox";
-    inv.append(" invert (i)");
+    inv.append(" invert");
     this.invertBox.addEventListener("change", (e) => { this.set({ invert: this.invertBox.checked }); this.schedule("invert", e); });
     const reset = el("button", "dv-reset", bar, "reset");
     reset.addEventListener("click", () => this.reset());
+    this.toolBtns = [["ruler", "ruler"], ["roi", "ROI"]].map(([tool, label]) => {
+      const b = el("button", "dv-tool", bar, label);
+      b.dataset.tool = tool;
+      b.addEventListener("click", () => this.setTool(tool));
+      return b;
+    });
+    const full = el("button", "dv-full", bar, "full screen");
+    full.addEventListener("click", () => this.fullScreen());
+    this.activeLabel = el("span", "dv-active-label", bar, "click the image to use keys and wheel");
+    const sliders = el("div", "dv-sliders", root);
     const slider = (cls, label) => {
-      const row = el("label", `dv-slider ${cls}`, root);
+      const row = el("label", `dv-slider ${cls}`, sliders);
       el("span", "dv-slider-name", row, label);
       const input = el("input", null, row);
       input.type = "range";
@@ -503,25 +773,27 @@ class App {
     };
     [this.cIn, this.cOut] = slider("dv-center", "center");
     [this.wIn, this.wOut] = slider("dv-width", "width");
-    const span = Math.max(m.vmax_value - m.vmin_value, m.step);
-    const snap = (v, round) => +(round(v / m.step) * m.step).toPrecision(12); // on the step grid
-    Object.assign(this.cIn, { min: snap(m.vmin_value - span / 2, Math.floor),
-      max: snap(m.vmax_value + span / 2, Math.ceil), step: m.step });
-    Object.assign(this.wIn, { min: 1, max: Math.max(2 * span, 2), step: m.step }); // width >= 1
+    // the sliders span the data (and every window the menu offers), on the step grid
+    const [lo, hi] = m.value_range;
+    const wins = [m.initial, ...m.presets];
+    const snap = (v, round) => +(round(v / m.step) * m.step).toPrecision(12);
+    Object.assign(this.cIn, { min: snap(Math.min(lo, ...wins.map((p) => p.center)), Math.floor),
+      max: snap(Math.max(hi, ...wins.map((p) => p.center)), Math.ceil), step: m.step });
+    Object.assign(this.wIn, { min: 1, step: m.step, // width >= 1 (PS3.3 C.11.2.1.2.1)
+      max: snap(Math.max(hi - lo + m.step, 2, ...wins.map((p) => p.width)), Math.ceil) });
     this.cIn.addEventListener("input", (e) => { this.setWindow(+this.cIn.value, this.model.get("width")); this.schedule("wl", e); });
     this.wIn.addEventListener("input", (e) => { this.setWindow(this.model.get("center"), +this.wIn.value); this.schedule("wl", e); });
-    if (m.shape[0] > 1 || m.planes.length > 1) {
+    if (m.shape[0] > 1 || this.planeNames.length > 1) {
       [this.sIn, this.sOut] = slider("dv-slice", "slice");
       this.sIn.min = 1; this.sIn.step = 1;
       this.sIn.addEventListener("input", (e) => {
-        const plane = this.activePlane();
-        this.step(plane, +this.sIn.value - 1 - this.point[AXIS[plane]]);
-        this.schedule("slice", e);
+        this.step(this.activePlane(), 0, +this.sIn.value - 1) && this.schedule("slice", e);
       });
     }
     this.status = el("div", "dv-status", root);
+    this.notice = el("div", "dv-notice", root);
     // The first view as Python rendered it, shown until the data is here (or for good
-    // when a notebook saved with widget state is opened without a kernel).
+    // when a notebook saved with widget state is opened without its kernel).
     const preview = this.model.get("_preview");
     if (preview) {
       this.preview = el("img", "dv-preview", root);
@@ -530,13 +802,19 @@ class App {
     }
     this.viewsEl = el("div", "dv-views", root);
     if (this.preview) this.viewsEl.style.display = "none";
-    this.views = m.planes.map((name) => new View(this, name));
+    this.views = this.planeNames.map((name) => new View(this, name));
     this.views.forEach((v) => { this.viewsEl.appendChild(v.box); this.bindView(v); });
+    this.measured = el("div", "dv-measured", root); // below the views: they never move
     const help = el("div", "dv-help", root);
-    help.textContent = "drag: window (→ width, ↓ center) · click: crosshair · wheel/↑↓: slice · " +
-      "ctrl-wheel/right-drag: zoom · shift-/middle-drag: pan · double-click: reset · " +
-      "1–9: presets · i: invert" + (m.planes.length > 1 ? " · a/c/s: plane · l: 1 or 3 views" : "");
-    root.addEventListener("keydown", (e) => this.key(e));
+    const mouse = "drag: window (→ width, ↓ center) · " +
+      (this.planeNames.length > 1 ? "click: crosshair · " : "") +
+      "wheel: slice · ctrl-wheel/right-drag: zoom · shift-/middle-drag: pan · double-click: reset";
+    help.textContent = `${mouse} · keys: ${this.keys().map(([, label, what]) => `${label} ${what}`).join(" · ")}`;
+    // While active every key is the viewer's: in the capture phase on the root, before
+    // any JupyterLab handler (they listen on the document) can see it.
+    for (const type of ["keydown", "keypress", "keyup"]) root.addEventListener(type, (e) => this.key(e), true);
+    root.addEventListener("focusin", () => this.setActive(true));
+    root.addEventListener("focusout", (e) => { if (!root.contains(e.relatedTarget)) this.setActive(false); });
   }
   syncControls() {
     const m = this.meta, c = this.model.get("center"), w = this.model.get("width");
@@ -546,36 +824,29 @@ class App {
     this.presetSel.value = String(match);
     this.invertBox.checked = this.model.get("invert");
     if (this.sIn) {
-      const a = AXIS[this.activePlane()];
+      const a = m.planes[this.activePlane()].axis;
       this.sIn.max = m.shape[2 - a];
       this.sIn.value = this.point[a] + 1;
       this.sOut.textContent = `${this.point[a] + 1} / ${m.shape[2 - a]}`;
     }
     this.planeBtns.forEach((b) => b.classList.toggle("dv-on", b.dataset.plane === this.activePlane()));
-    if (this.layoutBtn) this.layoutBtn.textContent = this.model.get("layout") === "one" ? "3 views" : "1 view";
+    if (this.layoutBtn) this.layoutBtn.textContent = this.model.get("arrangement") === "one" ? "3 views" : "1 view";
     if (this.interpSel) this.interpSel.value = this.model.get("interpolation");
   }
   key(e) {
-    if (e.target instanceof HTMLInputElement && e.target.type !== "checkbox" && e.target.type !== "range") return;
-    if (e.target instanceof HTMLSelectElement) return;
-    if (e.ctrlKey || e.metaKey || e.altKey) return;
-    const plane = this.activePlane();
-    let done = true;
-    if (e.key === "ArrowUp" || e.key === "ArrowRight") this.step(plane, 1) && this.schedule("slice", e);
-    else if (e.key === "ArrowDown" || e.key === "ArrowLeft") this.step(plane, -1) && this.schedule("slice", e);
-    else if (e.key === "PageUp") this.step(plane, 10) && this.schedule("slice", e);
-    else if (e.key === "PageDown") this.step(plane, -10) && this.schedule("slice", e);
-    else if (/^[1-9]$/.test(e.key)) { this.preset(+e.key - 1); this.schedule("preset", e); }
-    else if (e.key === "i") { this.set({ invert: !this.model.get("invert") }); this.schedule("invert", e); }
-    else if (e.key === "r") this.reset();
-    else if (this.meta.planes.length > 1 && "acs".includes(e.key) && e.key.length === 1) {
-      this.set({ plane: { a: "axial", c: "coronal", s: "sagittal" }[e.key] });
-      this.schedule("plane", e);
-    } else if (this.meta.planes.length > 1 && e.key === "l") {
-      this.set({ layout: this.model.get("layout") === "one" ? "three" : "one" });
-      this.schedule("layout", e);
-    } else done = false;
-    if (done) { e.preventDefault(); e.stopPropagation(); }
+    if (!this.active) return; // inactive: the key is JupyterLab's
+    e.stopPropagation(); // active: no key reaches JupyterLab
+    if (e.type !== "keydown") return;
+    const t = e.target;
+    const own = t instanceof HTMLSelectElement || (t instanceof HTMLInputElement && t.type === "range");
+    if (own && e.key !== "Escape" && !/^[1-9ifr]$/.test(e.key)) return; // a menu's or slider's own keys
+    if (e.ctrlKey || e.metaKey || e.altKey || e.key === "Tab") return; // the browser's
+    e.preventDefault(); // no page scrolling by Space, Home, End, arrows... while active
+    const hit = this.keys().find(([keys]) => keys.includes(e.key));
+    if (!hit) return;
+    if (e.key !== "Escape" && !this.connected) return;
+    const changed = hit[3](e);
+    if (changed !== false) this.schedule(hit[4], e);
   }
   bindView(v) {
     const box = v.box;
@@ -584,15 +855,17 @@ class App {
     box.addEventListener("contextmenu", (e) => { e.preventDefault(); e.stopPropagation(); });
     box.addEventListener("pointerdown", (e) => {
       this.root.focus({ preventScroll: true });
+      e.preventDefault();
+      if (!this.connected) return;
       if (v.name !== this.activePlane()) this.set({ plane: v.name });
-      const mode = e.button === 2 ? "zoom" : e.button === 1 || e.shiftKey ? "pan" : "wl";
-      drag = { mode, x: e.clientX, y: e.clientY, moved: false, c: this.model.get("center"),
+      const mode = e.button === 2 ? "zoom" : e.button === 1 || e.shiftKey ? "pan" : this.tool;
+      drag = { mode, x: e.clientX, y: e.clientY, moved: false, at: v.toImage(e), c: this.model.get("center"),
         w: this.model.get("width"), zoom: v.zoom, panX: v.panX, panY: v.panY };
       box.setPointerCapture(e.pointerId);
-      e.preventDefault();
     });
     box.addEventListener("pointermove", (e) => {
-      if (!drag) { this.hover(v, e); return; }
+      this.hover(v, e); // the value under the pointer, during a drag too
+      if (!drag) return;
       const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
       if (Math.abs(dx) + Math.abs(dy) > 2) drag.moved = true;
       if (!drag.moved) return;
@@ -600,6 +873,9 @@ class App {
         const s = this.meta.sensitivity;
         this.setWindow(drag.c + dy * s, drag.w + dx * s);
         this.schedule("wl", e);
+      } else if (drag.mode === "ruler" || drag.mode === "roi") {
+        (drag.mode === "ruler" ? this.measure : this.region).call(this, v, drag.at, v.toImage(e));
+        this.schedule(drag.mode, e);
       } else if (drag.mode === "zoom") {
         v.zoom = Math.min(32, Math.max(0.25, drag.zoom * Math.exp(-dy / 150)));
         this.schedule("zoom", e);
@@ -610,7 +886,7 @@ class App {
     });
     const end = (e) => {
       if (!drag) return;
-      if (!drag.moved && drag.mode === "wl" && this.meta.planes.length > 1) {
+      if (!drag.moved && drag.mode === "wl" && this.views.length > 1) {
         const px = v.toPixel(e);
         if (px) { this.setPoint(v.voxel(px[0], px[1])); this.schedule("crosshair", e); }
       }
@@ -618,9 +894,12 @@ class App {
     };
     box.addEventListener("pointerup", end);
     box.addEventListener("pointercancel", () => { drag = null; });
-    box.addEventListener("pointerleave", () => { if (!drag) { this.cursorText = ""; this.updateStatus(); } });
-    box.addEventListener("dblclick", (e) => { e.preventDefault(); this.reset(); });
+    box.addEventListener("pointerleave", () => {
+      if (!drag) { this.hovered = null; this.cursorText = ""; this.updateStatus(); }
+    });
+    box.addEventListener("dblclick", (e) => { e.preventDefault(); if (this.connected) this.reset(); });
     box.addEventListener("wheel", (e) => {
+      if (!this.active || !this.connected) return; // inactive: the page scrolls
       e.preventDefault();
       if (e.ctrlKey) {
         const r = box.getBoundingClientRect();
@@ -643,17 +922,10 @@ class App {
           v.wheel = (v.wheel || 0) + px;
           if (Math.abs(v.wheel) >= 100) { steps = Math.sign(v.wheel); v.wheel -= steps * 100; }
         }
-        if (steps) {
-          if (this.step(v.name, steps)) this.schedule("slice", e);
-        }
+        if (steps && this.step(v.name, steps)) this.schedule("slice", e);
       }
     }, { passive: false });
   }
-}
-
-function initialize({ model }) {
-  const uid = model.get("_meta").uid;
-  if (!stores.has(uid)) stores.set(uid, new Store(model));
 }
 
 function render({ model, el: root }) {
@@ -661,4 +933,4 @@ function render({ model, el: root }) {
   return () => app.destroy();
 }
 
-export default { initialize, render };
+export default { render };

@@ -1,239 +1,159 @@
-"""Checks for Lesson 4, non-image data for machine learning.
+"""Checks for Lesson 4, geometry and volumes.
 
-The right answers come from somewhere other than the helpers the lesson uses:
-AS ages from the definition in PS3.5 Table 6.2-1, the excluded images from the
-cohort generator's own record of what it injected (:func:`helpers.data.cxr_plan.plan`),
-leaked patients and date shifts recomputed here with plain pandas and datetime, the
-hidden PHI by a plain search of every value for the original file's identifiers.
+Each check works the true answer out from the DICOM headers with pydicom alone, not with
+the helpers the lesson uses, and explains the usual mistakes: measuring an oblique stack
+along z, counting slices instead of gaps, trusting file names or Instance Numbers, and
+reading the patient's left on the screen's left.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-from functools import cache
+from pathlib import Path
 
-import pandas as pd
+import numpy as np
 import pydicom
-from pydicom.dataset import Dataset
+from pydicom.pixels import apply_modality_lut
 
+from ... import data
 from ..feedback import Feedback, as_number, check, right, wrong
 
-#: The AS value of exercise 1 and its meaning (PS3.5 Table 6.2-1: nnnW = weeks); a
-#: week is 7 / 365.25 of a year, and 7/365 or 1/52 is accepted too.
-AGE_VALUE = "036W"
-AGE_YEARS = 36 * 7 / 365.25
-#: Exercise 4: the image whose patient's date shift the learner measures; the lesson's
-#: worked example is EXAMPLE_FILE.
-SHIFT_FILE = "00000002_000.dcm"
-EXAMPLE_FILE = "00000001_000.dcm"
-#: Exercise 5: the image whose carelessly cleaned header hides PHI.
-HIDDEN_PHI_FILE = "00000007_000.dcm"
-PRIVATE_CREATOR = "WORKBOOK PACS 1.0"
+#: Exercises 1 and 2: the series whose stack the learner measures and orders (its
+#: Instance Numbers do not follow position).
+STACK_SERIES = "oblique"
+#: Exercise 3: the series the lesson's viewer shows, and the HU range of lung (the range
+#: lesson 3's HU histogram searches for the lung peak), averaged over a small square so
+#: that one noisy voxel of air or a vessel's edge does not decide.
+VIEWER_SERIES = "axial"
+LUNG_HU = (-950.0, -700.0)
+LUNG_SQUARE = 5
+
+
+def _stack(series: str) -> dict[str, tuple[float, float, int]]:
+    """Each file of ``series``: (position along the slice normal, z, Instance Number).
+
+    The normal is row direction x column direction of Image Orientation (Patient)
+    (PS3.3 C.7.6.2.1.1); a slice's position along it is Image Position (Patient) . normal.
+    """
+    out = {}
+    for f in sorted(data.ct_series(series).glob("*.dcm")):
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        o = [float(v) for v in ds.ImageOrientationPatient]
+        n = (o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3])
+        p = [float(v) for v in ds.ImagePositionPatient]
+        out[f.name] = (sum(a * b for a, b in zip(p, n, strict=True)), p[2],
+                       int(ds.InstanceNumber))
+    return out
 
 
 @check
-def check_age_years(answer: object) -> Feedback:
-    """Exercise 1: Patient's Age :data:`AGE_VALUE` in years."""
+def check_stack_extent(answer: object) -> Feedback:
+    """Exercise 1: the distance (mm) between the centres of the two outermost slices of
+    :data:`STACK_SERIES`, measured along its normal."""
     value = as_number(answer)
     if value is None:
-        return wrong(f"give a number of years (a float), not {type(answer).__name__}.")
-    if abs(value - AGE_YEARS) <= 0.004:
-        return right(f"{AGE_VALUE} is 36 weeks (W): 36 x 7 / 365.25 = {AGE_YEARS:.3f} years, "
-                     "a baby of about 8 months.")
-    if math.isclose(value, 36):
-        return wrong("36 is the number, but the unit letter W means weeks, not years.")
-    if math.isclose(value, 3):
-        return wrong("36 months would be 3 years, but W means weeks; M is months.")
-    if math.isclose(value, 36 / 365.25, rel_tol=1e-3) or math.isclose(value, 36 / 365,
-                                                                        rel_tol=1e-3):
-        return wrong("that reads 036 as days; W means weeks (D is days).")
-    return wrong(f"the last letter of an AS value is the unit (D days, W weeks, M months, "
-                 f"Y years); {AGE_VALUE} is 36 of them.")
-
-
-@cache
-def _plan() -> pd.DataFrame:
-    from ...data.cxr_plan import plan
-
-    return plan()
-
-
-#: Defects that make an image something other than a frontal chest radiograph.
-EXCLUDING_DEFECTS = ("lateral", "body_part_abdomen", "body_part_cspine")
-
-
-def excluded_rows() -> pd.DataFrame:
-    """Plan rows the generator made lateral or gave another region's body part."""
-    plan = _plan()
-    return plan[plan["defect"].isin(EXCLUDING_DEFECTS)]
+        return wrong("give one number: the distance in millimetres.")
+    stack = _stack(STACK_SERIES)
+    along = sorted(v[0] for v in stack.values())
+    truth = along[-1] - along[0]
+    gap = along[1] - along[0]
+    close = lambda x: abs(value - x) < 1e-3 * max(1.0, abs(x))  # noqa: E731
+    if close(truth):
+        return right(f"{len(along)} slices, {len(along) - 1} gaps of {gap:g} mm: "
+                     f"{truth:g} mm from the first slice's centre to the last's, along the "
+                     "normal.")
+    if close(len(along) * gap):
+        return wrong(f"{len(along)} x {gap:g} counts slices, but between {len(along)} "
+                     f"slice centres there are {len(along) - 1} gaps.")
+    z = sorted(v[1] for v in stack.values())
+    if close(z[-1] - z[0]):
+        return wrong("that is the difference in z only. This series is oblique: its normal is "
+                     "tilted, so measure along the normal (Image Position . normal), not "
+                     "along z.")
+    by_number = sorted(stack.values(), key=lambda v: v[2])
+    if close(abs(by_number[-1][0] - by_number[0][0])):
+        return wrong("that is the distance between Instance Numbers 1 and the last: in this "
+                     "series they are not the outermost slices. Sort by position.")
+    return wrong(f"not {value:g}: project each Image Position (Patient) on the normal "
+                 "(row direction x column direction) and take the largest minus the smallest.")
 
 
 @check
-def check_excluded_patients(answer: object) -> Feedback:
-    """Exercise 2: how many patients have at least one image the cleaning excludes from
-    a frontal chest set (lateral views, other body regions): patients, not images."""
-    value = as_number(answer)
-    if value is None or value != int(value):
-        return wrong("give a whole number of patients.")
-    excluded = excluded_rows()
-    truth = int(excluded["patient_number"].nunique())
-    kept = set(_plan().loc[~_plan().index.isin(excluded.index), "patient_number"])
-    lose_all = len(set(excluded["patient_number"]) - kept)
-    if int(value) == truth:
-        return right(f"{truth} patients lose {len(excluded)} images between them; "
-                     f"{lose_all} of them lose every image and leave the training set. "
-                     "The generator's own record agrees.")
-    if int(value) == len(excluded):
-        return wrong("that counts images; several excluded images can belong to one "
-                     "patient. Count the distinct Patient IDs of the excluded rows.")
-    if int(value) == len(_plan()) - len(excluded):
-        return wrong("that is the number of images kept; the question asks about the "
-                     "patients of the excluded images.")
-    if int(value) == lose_all:
-        return wrong("that counts only the patients who lose every image; count every "
-                     "patient with at least one excluded image.")
-    return wrong("take the rows whose `keep` column is False and count their distinct "
-                 "`PatientID` values, e.g. `cleaned.loc[~cleaned['keep'], 'PatientID']"
-                 ".nunique()`.")
+def check_last_slice(answer: object) -> Feedback:
+    """Exercise 2: the file of :data:`STACK_SERIES` farthest along its normal (the last
+    slice of the sorted stack)."""
+    if isinstance(answer, Path):
+        answer = answer.name
+    if not isinstance(answer, str):
+        return wrong("give the file name as a string, like 'CT000001.dcm'.")
+    stack = _stack(STACK_SERIES)
+    last = max(stack, key=lambda name: stack[name][0])
+    name = Path(answer).name
+    if name == last:
+        return right(f"{last} is {stack[last][0]:g} mm along the normal, the largest; its "
+                     f"Instance Number is {stack[last][2]}, which says nothing about where it "
+                     "lies.")
+    if name not in stack:
+        return wrong(f"{name!r} is not a file of the {STACK_SERIES} series.")
+    numbers = {n: v[2] for n, v in stack.items()}
+    if name == max(numbers, key=numbers.get):
+        return wrong("that has the highest Instance Number, but this series was numbered in "
+                     "two passes: Instance Number says in which order the images were made, "
+                     "not where they lie (PS3.3 C.7.6.1). Use Image Position (Patient).")
+    if name == min(numbers, key=numbers.get):
+        return wrong("that is Instance Number 1: numbers need not follow position. Compare "
+                     "Image Position (Patient) projected on the normal.")
+    if name == sorted(stack)[-1] or name == sorted(stack)[0]:
+        return wrong("that is picked by its file name; names say nothing about position.")
+    if name == min(stack, key=lambda n: stack[n][0]):
+        return wrong("that is the first slice along the normal; you want the last (the "
+                     "largest projection).")
+    return wrong(f"{name} lies {stack[name][0]:g} mm along the normal; look for the largest.")
 
 
-def leaked_patients(patients: pd.Series, split: pd.Series) -> int:
-    """Patients with images on both sides of ``split`` (recomputed with plain pandas)."""
-    sides = pd.DataFrame({"p": list(patients), "s": list(split)}).groupby("p")["s"].nunique()
-    return int((sides > 1).sum())
-
-
-@check
-def check_leaked_patients(answer: object, patients: pd.Series, split: pd.Series) -> Feedback:
-    """Exercise 3: patients on both sides of an image-level random split."""
-    value = as_number(answer)
-    if value is None or value != int(value):
-        return wrong("give a whole number of patients.")
-    truth = leaked_patients(patients, split)
-    if int(value) == truth:
-        total = pd.Series(list(patients)).nunique()
-        return right(f"{truth} of {total} patients have images in both train and validation: "
-                     "a model could be validated on patients it has already seen.")
-    leaked_images = int(pd.Series(list(patients)).isin(
-        pd.Series(list(patients))[pd.Series(list(split)) == "validation"]).sum())
-    if int(value) == leaked_images:
-        return wrong("that counts images; count distinct patients.")
-    return wrong("group by patient and count the distinct sides: "
-                 "`df.groupby('PatientID')['naive'].nunique().gt(1).sum()`.")
-
-
-def _shift_days(name: str, key: str) -> int:
-    from ...data import cohort_images
-    from ...tables.deid import deidentify
-
-    original = pydicom.dcmread(cohort_images() / name, stop_before_pixels=True)
-    new = deidentify(original, key=key)
-
-    def day(text: str) -> dt.date:
-        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-
-    return (day(str(new.StudyDate)) - day(str(original.StudyDate))).days
+def _axial_voxel(series: str, voxel: tuple[int, int, int]) -> tuple[float, np.ndarray, float]:
+    """(x in LPS mm, the slice in HU, the voxel in HU) for a voxel
+    ``(column, row, slice)`` of ``series``, slices sorted along the normal, from the
+    headers alone: position = Image Position (Patient) + column x column spacing x row
+    direction + row x row spacing x column direction (PS3.3 C.7.6.2.1.1)."""
+    stack = _stack(series)
+    names = sorted(stack, key=lambda n: stack[n][0])
+    column, row, k = voxel
+    ds = pydicom.dcmread(data.ct_series(series) / names[k])
+    o = [float(v) for v in ds.ImageOrientationPatient]
+    row_mm, col_mm = (float(v) for v in ds.PixelSpacing)
+    x = float(ds.ImagePositionPatient[0]) + column * col_mm * o[0] + row * row_mm * o[3]
+    hu = apply_modality_lut(ds.pixel_array, ds).astype(np.float64)
+    return x, hu, float(hu[row, column])
 
 
 @check
-def check_date_shift(answer: object, key: str) -> Feedback:
-    """Exercise 4: by how many days de-identification with ``key`` moved the dates of the
-    patient of :data:`SHIFT_FILE` (new date minus original date)."""
-    value = as_number(answer)
-    if value is None or value != int(value):
-        return wrong("give a whole number of days (negative if the dates moved back).")
-    truth = _shift_days(SHIFT_FILE, key)
-    if int(value) == truth:
-        return right(f"{truth} days: every date of this patient moves by the same amount, so "
-                     "the intervals between follow-ups are kept (PS3.15 E.3.6).")
-    if int(value) == -truth:
-        return wrong("right size, wrong sign: new date minus original date.")
-    if int(value) == _shift_days(EXAMPLE_FILE, key):
-        return wrong("that is the shift of the lesson's example patient. Each patient gets "
-                     "their own shift from the keyed hash, so that a shift learnt for one "
-                     "patient reveals nothing about another.")
-    return wrong("parse both Study Date values (DA, YYYYMMDD) into dates and subtract: "
-                 "`(parse_date(new.StudyDate) - parse_date(old.StudyDate)).days`.")
-
-
-def hidden_phi_header() -> Dataset:
-    """The header of :data:`HIDDEN_PHI_FILE` after a careless clean-up: Patient's Name,
-    Patient ID and Birth Date replaced, but the name left in a free-text comment and the
-    ID copied into a private element, as real PACS exports do. A new dataset; the file on
-    disk is not touched."""
-    from ...data import cohort_images
-
-    ds = pydicom.dcmread(cohort_images() / HIDDEN_PHI_FILE, stop_before_pixels=True)
-    name = ds.PatientName
-    ds.ImageComments = f"Follow-up of {name.given_name} {name.family_name}, compare with prior"
-    block = ds.private_block(0x0019, PRIVATE_CREATOR, create=True)
-    block.add_new(0x01, "LO", str(ds.PatientID))
-    ds.PatientName, ds.PatientID, ds.PatientBirthDate = "ANONYMOUS", "ANON", ""
-    return ds
-
-
-def _identifiers(ds: Dataset) -> list[str]:
-    """The patient's name parts, IDs (Patient ID and Other Patient IDs) and birth date."""
-    name = ds.PatientName
-    found = [name.family_name, name.given_name, str(ds.PatientID), str(ds.PatientBirthDate)]
-    found += [str(item.PatientID) for item in ds.get("OtherPatientIDsSequence", [])]
-    return [v for v in found if len(v) >= 3]
-
-
-def _label(element: pydicom.DataElement) -> str:
-    return element.keyword or f"({element.tag.group:04X},{element.tag.element:04X})"
-
-
-def _holds(element: pydicom.DataElement, values: list[str]) -> bool:
-    if element.VR == "SQ":
-        return any(_holds(e, values) for item in element.value for e in item)
-    text = str(element.value)
-    return any(v in text for v in values)
-
-
-def _normalise(label: object) -> str:
-    if isinstance(label, int) and not isinstance(label, bool):
-        return f"({label >> 16:04X},{label & 0xFFFF:04X})"
-    text = str(label).strip()
-    digits = text.upper().replace("(", "").replace(")", "").replace(",", "").replace(" ", "")
-    if len(digits) == 8 and all(c in "0123456789ABCDEF" for c in digits):
-        return f"({digits[:4]},{digits[4:]})"
-    return text
-
-
-@check
-def check_hidden_phi(answer: object) -> Feedback:
-    """Exercise 5: the elements of :func:`hidden_phi_header` that still hold the patient's
-    name, an ID or the birth date (keywords; private elements as '(gggg,eeee)')."""
-    if isinstance(answer, str) or not hasattr(answer, "__iter__"):
-        return wrong("give a set of keywords, private elements as '(0019,1001)'.")
-    chosen = {_normalise(a) for a in answer}  # type: ignore[union-attr]
-    from ...data import cohort_images
-
-    original = pydicom.dcmread(cohort_images() / HIDDEN_PHI_FILE, stop_before_pixels=True)
-    values = _identifiers(original)
-    suspect = hidden_phi_header()
-    truth = {_label(e) for e in suspect if _holds(e, values)}
-    if chosen == truth:
-        return right(f"{', '.join(sorted(truth))}: free text, a sequence and a private "
-                     "element. PS3.15 Table E.1-1 removes each of them (X), and removes private "
-                     "elements unless an option keeps them: blanking three named attributes "
-                     "is not de-identification.")
-    missed, extra = truth - chosen, chosen - truth
-    hints = []
-    for label in sorted(missed):
-        if label.startswith("("):
-            hints.append(f"{label} is a private element: vendors copy IDs into them, and "
-                         "only their documentation says so")
-        elif label == "OtherPatientIDsSequence":
-            hints.append("OtherPatientIDsSequence nests another identifier of the patient "
-                         "inside an item: look inside sequences")
-        else:
-            hints.append(f"{label} is free text, and free text can hold a name")
-    for label in sorted(extra):
-        if label in ("PatientName", "PatientID", "PatientBirthDate"):
-            hints.append(f"{label} was already replaced")
-        else:
-            hints.append(f"{label} holds none of this patient's name, IDs or birth date")
-    return wrong("; ".join(hints) + ".")
+def check_left_lung(answer: object) -> Feedback:
+    """Exercise 3: ``viewer.crosshair`` (column, row, slice of the :data:`VIEWER_SERIES`
+    volume) on the patient's left lung: LPS x > 0 (PS3.3 C.7.6.2.1.1) and lung HU."""
+    if (not isinstance(answer, list | tuple) or len(answer) != 3
+            or not all(isinstance(v, int | np.integer) and not isinstance(v, bool)
+                       for v in answer)):
+        return wrong(f"give the crosshair, three whole numbers [column, row, slice] "
+                     f"(answer = viewer.crosshair); you gave {answer!r}.")
+    column, row, k = (int(v) for v in answer)
+    stack = _stack(VIEWER_SERIES)
+    first = pydicom.dcmread(sorted(data.ct_series(VIEWER_SERIES).glob("*.dcm"))[0],
+                            stop_before_pixels=True)
+    if not (0 <= column < first.Columns and 0 <= row < first.Rows and 0 <= k < len(stack)):
+        return wrong(f"[{column}, {row}, {k}] is outside the volume ({first.Columns} columns, "
+                     f"{first.Rows} rows, {len(stack)} slices).")
+    x, hu, value = _axial_voxel(VIEWER_SERIES, (column, row, k))
+    h = LUNG_SQUARE // 2
+    around = float(hu[max(row - h, 0):row + h + 1, max(column - h, 0):column + h + 1].mean())
+    lo, hi = LUNG_HU
+    if not lo <= around <= hi:
+        return wrong(f"that voxel holds {value:g} HU ({around:.0f} HU on average around it): "
+                     f"not lung, which is about {lo:g} to {hi:g} HU. Click inside the dark "
+                     "lung, away from vessels and the chest wall, and read the value under "
+                     "the pointer in the status line first.")
+    if x < 0:
+        return wrong(f"that is lung, but at x = {x:.1f} mm: the patient's right. The axial "
+                     "view is seen from the feet, so the patient's left is on the screen's "
+                     "right, where the letter L is.")
+    return right(f"lung ({value:g} HU) at x = {x:.1f} mm, on the patient's left (+x points "
+                 "to the patient's Left, PS3.3 C.7.6.2.1.1), shown on the screen's right.")

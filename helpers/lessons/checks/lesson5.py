@@ -1,212 +1,239 @@
-"""Checks for Lesson 5, exploring medical metadata.
+"""Checks for Lesson 5, non-image data for machine learning.
 
-The right answers are computed here from sources the lesson's helpers do not
-use: the cohort generator's plan (:func:`helpers.data.cxr_plan.plan`) for the
-findings and the views, and the IDC Parquet file read with pyarrow's own filters for the real
-metadata.
+The right answers come from somewhere other than the helpers the lesson uses:
+AS ages from the definition in PS3.5 Table 6.2-1, the excluded images from the
+cohort generator's own record of what it injected (:func:`helpers.data.cxr_plan.plan`),
+leaked patients and date shifts recomputed here with plain pandas and datetime, the
+hidden PHI by a plain search of every value for the original file's identifiers.
 """
 
 from __future__ import annotations
 
-import itertools
+import datetime as dt
 import math
 from functools import cache
 
 import pandas as pd
+import pydicom
+from pydicom.dataset import Dataset
 
-from ..feedback import Feedback, check, right, wrong
+from ..feedback import Feedback, as_number, check, right, wrong
 
-PREVALENCE_FINDING = "Effusion"
-CHEST_XRAY_MODALITIES = ("CR", "DX")
+#: The AS value of exercise 1 and its meaning (PS3.5 Table 6.2-1: nnnW = weeks); a
+#: week is 7 / 365.25 of a year, and 7/365 or 1/52 is accepted too.
+AGE_VALUE = "036W"
+AGE_YEARS = 36 * 7 / 365.25
+#: Exercise 4: the image whose patient's date shift the learner measures; the lesson's
+#: worked example is EXAMPLE_FILE.
+SHIFT_FILE = "00000002_000.dcm"
+EXAMPLE_FILE = "00000001_000.dcm"
+#: Exercise 5: the image whose carelessly cleaned header hides PHI.
+HIDDEN_PHI_FILE = "00000007_000.dcm"
+PRIVATE_CREATOR = "WORKBOOK PACS 1.0"
+
+
+@check
+def check_age_years(answer: object) -> Feedback:
+    """Exercise 1: Patient's Age :data:`AGE_VALUE` in years."""
+    value = as_number(answer)
+    if value is None:
+        return wrong(f"give a number of years (a float), not {type(answer).__name__}.")
+    if abs(value - AGE_YEARS) <= 0.004:
+        return right(f"{AGE_VALUE} is 36 weeks (W): 36 x 7 / 365.25 = {AGE_YEARS:.3f} years, "
+                     "a baby of about 8 months.")
+    if math.isclose(value, 36):
+        return wrong("36 is the number, but the unit letter W means weeks, not years.")
+    if math.isclose(value, 3):
+        return wrong("36 months would be 3 years, but W means weeks; M is months.")
+    if math.isclose(value, 36 / 365.25, rel_tol=1e-3) or math.isclose(value, 36 / 365,
+                                                                        rel_tol=1e-3):
+        return wrong("that reads 036 as days; W means weeks (D is days).")
+    return wrong(f"the last letter of an AS value is the unit (D days, W weeks, M months, "
+                 f"Y years); {AGE_VALUE} is 36 of them.")
 
 
 @cache
-def _labels() -> pd.Series:
+def _plan() -> pd.DataFrame:
     from ...data.cxr_plan import plan
 
-    return plan()["finding_labels"]
+    return plan()
 
 
-def prevalence_truth(finding: str = PREVALENCE_FINDING) -> float:
-    """Fraction of the cohort's images whose labels include ``finding`` (from the plan)."""
-    return float(_labels().str.split("|").map(lambda ls: finding in ls).mean())
+#: Defects that make an image something other than a frontal chest radiograph.
+EXCLUDING_DEFECTS = ("lateral", "body_part_abdomen", "body_part_cspine")
 
 
-@check
-def check_prevalence(answer: object) -> Feedback:
-    """Exercise 1: prevalence of Effusion among all images of the labels file."""
-    if isinstance(answer, bool) or not isinstance(answer, int | float):
-        return wrong("give a fraction between 0 and 1, as a float.")
-    truth = prevalence_truth()
-    count = round(truth * len(_labels()))
-    if math.isclose(answer, truth, abs_tol=5e-4):
-        from ...data.cxr_plan import PUBLISHED_COUNTS, PUBLISHED_TOTAL
-
-        published = PUBLISHED_COUNTS[PREVALENCE_FINDING] / PUBLISHED_TOTAL
-        return right(f"{count} of {len(_labels())} images, a prevalence of {truth:.3f} "
-                     f"({published:.3f} in the published NIH file).")
-    if math.isclose(answer, 100 * truth, abs_tol=5e-2):
-        return wrong("that is a percentage; give the fraction (divide by 100).")
-    if answer == count:
-        return wrong("that is the number of images; divide by the number of images.")
-    return wrong("the mean of the Effusion one-hot column over all images is its prevalence.")
-
-
-#: Exercise 2 counts pairs among the images of one sex, as the labels file records it
-#: (the lesson prints the most frequent pairs over all frontal images).
-TOP_PAIR_GENDER = "F"
-
-
-def top_pairs(gender: str | None = TOP_PAIR_GENDER) -> tuple[set[frozenset[str]], int]:
-    """The pairs of distinct findings sharing the most images (of ``gender`` in the labels
-    file's Patient Gender column; None: all images), and that number."""
-    from ...data.cxr_plan import plan
-
-    rows = plan()
-    if gender is not None:
-        rows = rows[rows["csv_patient_gender"] == gender]
-    counts: dict[frozenset[str], int] = {}
-    for text in rows["finding_labels"]:
-        found = sorted(set(text.split("|")) - {"No Finding"})
-        for a, b in itertools.combinations(found, 2):
-            counts[frozenset((a, b))] = counts.get(frozenset((a, b)), 0) + 1
-    best = max(counts.values())
-    return {p for p, n in counts.items() if n == best}, best
+def excluded_rows() -> pd.DataFrame:
+    """Plan rows the generator made lateral or gave another region's body part."""
+    plan = _plan()
+    return plan[plan["defect"].isin(EXCLUDING_DEFECTS)]
 
 
 @check
-def check_top_pair(answer: object) -> Feedback:
-    """Exercise 2: the two different findings that occur together in the most images of
-    women (Patient Gender ``F`` in the labels file)."""
-    if not isinstance(answer, tuple | list | set | frozenset) or len(answer) != 2:
-        return wrong("give two finding names, e.g. ('Mass', 'Nodule').")
-    pair = frozenset(str(a) for a in answer)
-    if len(pair) != 2:
-        return wrong("give two *different* findings: the diagonal of the co-occurrence "
-                     "matrix counts one finding alone.")
-    best, n = top_pairs()
-    if pair in best:
-        return right(f"{' and '.join(sorted(pair))} occur together in {n} images of women, "
-                     "more than any other pair.")
-    if pair in top_pairs(None)[0]:
-        return wrong("that is the most frequent pair over all images; among women another "
-                     "pair leads. Filter the rows on Patient Gender first.")
-    return wrong("look for the largest value off the diagonal of the co-occurrence matrix.")
+def check_excluded_patients(answer: object) -> Feedback:
+    """Exercise 2: how many patients have at least one image the cleaning excludes from
+    a frontal chest set (lateral views, other body regions): patients, not images."""
+    value = as_number(answer)
+    if value is None or value != int(value):
+        return wrong("give a whole number of patients.")
+    excluded = excluded_rows()
+    truth = int(excluded["patient_number"].nunique())
+    kept = set(_plan().loc[~_plan().index.isin(excluded.index), "patient_number"])
+    lose_all = len(set(excluded["patient_number"]) - kept)
+    if int(value) == truth:
+        return right(f"{truth} patients lose {len(excluded)} images between them; "
+                     f"{lose_all} of them lose every image and leave the training set. "
+                     "The generator's own record agrees.")
+    if int(value) == len(excluded):
+        return wrong("that counts images; several excluded images can belong to one "
+                     "patient. Count the distinct Patient IDs of the excluded rows.")
+    if int(value) == len(_plan()) - len(excluded):
+        return wrong("that is the number of images kept; the question asks about the "
+                     "patients of the excluded images.")
+    if int(value) == lose_all:
+        return wrong("that counts only the patients who lose every image; count every "
+                     "patient with at least one excluded image.")
+    return wrong("take the rows whose `keep` column is False and count their distinct "
+                 "`PatientID` values, e.g. `cleaned.loc[~cleaned['keep'], 'PatientID']"
+                 ".nunique()`.")
 
 
-@cache
-def chest_xray_series_truth() -> int:
-    """CR or DX series in the IDC index whose Body Part Examined is exactly CHEST."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    from ...tables.explore import idc_index_path
-
-    table = pq.read_table(idc_index_path(), columns=["Modality", "BodyPartExamined"])
-    keep = pc.and_(pc.is_in(table["Modality"], value_set=pa.array(CHEST_XRAY_MODALITIES)),
-                   pc.equal(table["BodyPartExamined"], "CHEST"))
-    return int(pc.sum(keep.cast("int64")).as_py())
-
-
-@cache
-def _chest_xray_variants() -> dict[str, int]:
-    """Counts that typical wrong filters give, to name the mistake."""
-    import pandas as pd
-
-    from ...tables.explore import idc_index_path
-
-    idc = pd.read_parquet(idc_index_path(),
-                          columns=["collection_id", "PatientID", "Modality", "BodyPartExamined"])
-    body = idc["BodyPartExamined"].fillna("")
-    xray = idc["Modality"].isin(CHEST_XRAY_MODALITIES)
-    chest = body == "CHEST"
-    return {
-        "only CR": int((idc["Modality"].eq("CR") & chest).sum()),
-        "only DX": int((idc["Modality"].eq("DX") & chest).sum()),
-        "spellings": int((xray & body.str.contains("CHEST|THORAX", case=False)).sum()),
-        "patients": int(idc[xray & chest].groupby(["collection_id", "PatientID"]).ngroups),
-    }
+def leaked_patients(patients: pd.Series, split: pd.Series) -> int:
+    """Patients with images on both sides of ``split`` (recomputed with plain pandas)."""
+    sides = pd.DataFrame({"p": list(patients), "s": list(split)}).groupby("p")["s"].nunique()
+    return int((sides > 1).sum())
 
 
 @check
-def check_chest_xray_series(answer: object) -> Feedback:
-    """Exercise 3: CR or DX series with Body Part Examined CHEST in the IDC index."""
-    if isinstance(answer, bool) or not isinstance(answer, int) and not (
-            isinstance(answer, float) and answer.is_integer()):
-        return wrong("give a whole number of series (rows of the index).")
-    truth = chest_xray_series_truth()
-    if int(answer) == truth:
-        return right(f"{truth} series: the real chest radiographs the IDC index lists.")
-    variants = _chest_xray_variants()
-    hints = {
-        "only CR": "that counts only CR; DX (digital radiography) is the other X-ray "
-                   "modality, and the question asks for both.",
-        "only DX": "that counts only DX; CR (computed radiography) is the other X-ray "
-                   "modality, and the question asks for both.",
-        "spellings": "that also counts other spellings (THORAX, 'CHEST (THORAX) W', ...); the "
-                     "question asks for Body Part Examined exactly CHEST.",
-        "patients": "that counts patients; count series (rows of the index).",
-    }
-    for name, hint in hints.items():
-        if int(answer) == variants[name] != truth:
-            return wrong(hint)
-    return wrong("filter rows with `Modality.isin(['CR', 'DX'])` and `BodyPartExamined == "
-                 "'CHEST'`, then count rows (not patients).")
+def check_leaked_patients(answer: object, patients: pd.Series, split: pd.Series) -> Feedback:
+    """Exercise 3: patients on both sides of an image-level random split."""
+    value = as_number(answer)
+    if value is None or value != int(value):
+        return wrong("give a whole number of patients.")
+    truth = leaked_patients(patients, split)
+    if int(value) == truth:
+        total = pd.Series(list(patients)).nunique()
+        return right(f"{truth} of {total} patients have images in both train and validation: "
+                     "a model could be validated on patients it has already seen.")
+    leaked_images = int(pd.Series(list(patients)).isin(
+        pd.Series(list(patients))[pd.Series(list(split)) == "validation"]).sum())
+    if int(value) == leaked_images:
+        return wrong("that counts images; count distinct patients.")
+    return wrong("group by patient and count the distinct sides: "
+                 "`df.groupby('PatientID')['naive'].nunique().gt(1).sum()`.")
 
 
-#: Exercise 4 (a SQL query over the crawl's Parquet folder): patients with at least one
-#: image of each of these views, as the headers' View Position (0018,5101) says.
-BOTH_VIEWS = ("AP", "PA")
+def _shift_days(name: str, key: str) -> int:
+    from ...data import cohort_images
+    from ...tables.deid import deidentify
 
+    original = pydicom.dcmread(cohort_images() / name, stop_before_pixels=True)
+    new = deidentify(original, key=key)
 
-@cache
-def _views() -> pd.DataFrame:
-    """Per image of the cohort: the patient, the header's View Position and the labels
-    file's, from the generator's plan (not from the files or the crawl)."""
-    from ...data.cxr_plan import plan
+    def day(text: str) -> dt.date:
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
 
-    return plan()[["patient_id", "view_position", "csv_view_position"]]
-
-
-def both_views_truth(column: str = "view_position") -> int:
-    """Patients with an image of each of :data:`BOTH_VIEWS`, by the header's View Position
-    (``column="csv_view_position"``: by the labels file's)."""
-    views = _views().groupby("patient_id")[column].agg(set)
-    return int(sum(set(BOTH_VIEWS) <= seen for seen in views))
+    return (day(str(new.StudyDate)) - day(str(original.StudyDate))).days
 
 
 @check
-def check_both_views(answer: object) -> Feedback:
-    """Exercise 4: patients of the crawl with at least one AP and at least one PA image."""
-    if isinstance(answer, bool) or not isinstance(answer, int) and not (
-            isinstance(answer, float) and answer.is_integer()):
-        return wrong("give a whole number of patients, e.g. the first value of "
-                     "`duckdb.sql(...).fetchone()`.")
-    truth = both_views_truth()
-    if int(answer) == truth:
-        return right(f"{truth} patients have both an AP and a PA image: for them a model can "
-                     "compare the two views of one chest.")
-    views = _views()
-    per_patient = views.groupby("patient_id")["view_position"].agg(set)
-    ap, pa = BOTH_VIEWS
-    hints = [
-        (int(views["view_position"].isin(BOTH_VIEWS).sum()),
-         "that counts images; count patients (GROUP BY PatientID)."),
-        (int(sum(ap in s for s in per_patient)),
-         f"that counts patients with an {ap} image; each must also have a {pa} image."),
-        (int(sum(pa in s for s in per_patient)),
-         f"that counts patients with a {pa} image; each must also have an {ap} image."),
-        (int(sum(bool(s & set(BOTH_VIEWS)) for s in per_patient)),
-         "that counts patients with either view; the question asks for both (AND, not OR)."),
-        (len(per_patient), "that counts every patient; keep only those with both views."),
-        (both_views_truth("csv_view_position"),
-         "that uses the labels file's View Position; the question asks for the headers "
-         "(the crawl's ViewPosition column), and the two disagree for some images."),
-    ]
-    for value, hint in hints:
-        if int(answer) == value != truth:
-            return wrong(hint)
-    return wrong("group the rows by PatientID and keep the groups with at least one AP and "
-                 "at least one PA row: `HAVING count(*) FILTER (WHERE ViewPosition = 'AP') > 0 "
-                 "AND ...`.")
+def check_date_shift(answer: object, key: str) -> Feedback:
+    """Exercise 4: by how many days de-identification with ``key`` moved the dates of the
+    patient of :data:`SHIFT_FILE` (new date minus original date)."""
+    value = as_number(answer)
+    if value is None or value != int(value):
+        return wrong("give a whole number of days (negative if the dates moved back).")
+    truth = _shift_days(SHIFT_FILE, key)
+    if int(value) == truth:
+        return right(f"{truth} days: every date of this patient moves by the same amount, so "
+                     "the intervals between follow-ups are kept (PS3.15 E.3.6).")
+    if int(value) == -truth:
+        return wrong("right size, wrong sign: new date minus original date.")
+    if int(value) == _shift_days(EXAMPLE_FILE, key):
+        return wrong("that is the shift of the lesson's example patient. Each patient gets "
+                     "their own shift from the keyed hash, so that a shift learnt for one "
+                     "patient reveals nothing about another.")
+    return wrong("parse both Study Date values (DA, YYYYMMDD) into dates and subtract: "
+                 "`(parse_date(new.StudyDate) - parse_date(old.StudyDate)).days`.")
+
+
+def hidden_phi_header() -> Dataset:
+    """The header of :data:`HIDDEN_PHI_FILE` after a careless clean-up: Patient's Name,
+    Patient ID and Birth Date replaced, but the name left in a free-text comment and the
+    ID copied into a private element, as real PACS exports do. A new dataset; the file on
+    disk is not touched."""
+    from ...data import cohort_images
+
+    ds = pydicom.dcmread(cohort_images() / HIDDEN_PHI_FILE, stop_before_pixels=True)
+    name = ds.PatientName
+    ds.ImageComments = f"Follow-up of {name.given_name} {name.family_name}, compare with prior"
+    block = ds.private_block(0x0019, PRIVATE_CREATOR, create=True)
+    block.add_new(0x01, "LO", str(ds.PatientID))
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate = "ANONYMOUS", "ANON", ""
+    return ds
+
+
+def _identifiers(ds: Dataset) -> list[str]:
+    """The patient's name parts, IDs (Patient ID and Other Patient IDs) and birth date."""
+    name = ds.PatientName
+    found = [name.family_name, name.given_name, str(ds.PatientID), str(ds.PatientBirthDate)]
+    found += [str(item.PatientID) for item in ds.get("OtherPatientIDsSequence", [])]
+    return [v for v in found if len(v) >= 3]
+
+
+def _label(element: pydicom.DataElement) -> str:
+    return element.keyword or f"({element.tag.group:04X},{element.tag.element:04X})"
+
+
+def _holds(element: pydicom.DataElement, values: list[str]) -> bool:
+    if element.VR == "SQ":
+        return any(_holds(e, values) for item in element.value for e in item)
+    text = str(element.value)
+    return any(v in text for v in values)
+
+
+def _normalise(label: object) -> str:
+    if isinstance(label, int) and not isinstance(label, bool):
+        return f"({label >> 16:04X},{label & 0xFFFF:04X})"
+    text = str(label).strip()
+    digits = text.upper().replace("(", "").replace(")", "").replace(",", "").replace(" ", "")
+    if len(digits) == 8 and all(c in "0123456789ABCDEF" for c in digits):
+        return f"({digits[:4]},{digits[4:]})"
+    return text
+
+
+@check
+def check_hidden_phi(answer: object) -> Feedback:
+    """Exercise 5: the elements of :func:`hidden_phi_header` that still hold the patient's
+    name, an ID or the birth date (keywords; private elements as '(gggg,eeee)')."""
+    if isinstance(answer, str) or not hasattr(answer, "__iter__"):
+        return wrong("give a set of keywords, private elements as '(0019,1001)'.")
+    chosen = {_normalise(a) for a in answer}  # type: ignore[union-attr]
+    from ...data import cohort_images
+
+    original = pydicom.dcmread(cohort_images() / HIDDEN_PHI_FILE, stop_before_pixels=True)
+    values = _identifiers(original)
+    suspect = hidden_phi_header()
+    truth = {_label(e) for e in suspect if _holds(e, values)}
+    if chosen == truth:
+        return right(f"{', '.join(sorted(truth))}: free text, a sequence and a private "
+                     "element. PS3.15 Table E.1-1 removes each of them (X), and removes private "
+                     "elements unless an option keeps them: blanking three named attributes "
+                     "is not de-identification.")
+    missed, extra = truth - chosen, chosen - truth
+    hints = []
+    for label in sorted(missed):
+        if label.startswith("("):
+            hints.append(f"{label} is a private element: vendors copy IDs into them, and "
+                         "only their documentation says so")
+        elif label == "OtherPatientIDsSequence":
+            hints.append("OtherPatientIDsSequence nests another identifier of the patient "
+                         "inside an item: look inside sequences")
+        else:
+            hints.append(f"{label} is free text, and free text can hold a name")
+    for label in sorted(extra):
+        if label in ("PatientName", "PatientID", "PatientBirthDate"):
+            hints.append(f"{label} was already replaced")
+        else:
+            hints.append(f"{label} holds none of this patient's name, IDs or birth date")
+    return wrong("; ".join(hints) + ".")
