@@ -58,6 +58,16 @@ ORIGIN = "workbook_test"
 VERDICT = "solution verdict: "
 
 
+def unavailable() -> dict[str, str]:
+    """Cell tags whose cells need what this machine lacks, and why: such a cell is left
+    out of the run and its test skips, saying how to install it (as tests needing dcmtk
+    or chromium skip). ``needs-orthanc``: lesson 8's DICOMweb cells."""
+    from helpers.network.servers import ORTHANC_INSTALL, orthanc_installed
+
+    return {} if orthanc_installed() else {
+        "needs-orthanc": f"Orthanc is not installed: {ORTHANC_INSTALL}"}
+
+
 # ------------------------------------------------------------------------ exercises
 def exercises(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
     """(index of the exercise cell, solution code) for every exercise of ``nb``."""
@@ -91,10 +101,13 @@ def with_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` whose cells carry their committed index, with a solution cell
     (run in a copy of the namespace: see the module) after every exercise cell."""
     solutions = dict(exercises(nb))
+    missing = unavailable()
     out = copy.deepcopy(nb)
     cells = []
     for i, cell in enumerate(out.cells):
         cell.metadata[ORIGIN] = {"cell": i}
+        if missing.keys() & set(cell.metadata.get("tags", [])):
+            cell.source = ""  # not run here (see unavailable)
         cells.append(cell)
         if i in solutions:
             code = solved(nb.cells[i].source, solutions[i])

@@ -60,3 +60,15 @@ def test_a_solution_cell_follows_each_exercise_and_cells_keep_their_index():
         {"cell": 0}, {"cell": 1}, {"solution": 1}, {"cell": 2}]
     assert "answer = x + 1" in run.cells[2].source and nb.cells[1].source.startswith("answer")
     nbformat.validate(run)
+
+
+def test_a_cell_needing_what_is_missing_is_left_out_of_the_run(monkeypatch):
+    """Without Orthanc, lesson 8's needs-orthanc cells are not run (their tests skip)."""
+    import helpers.network.servers as servers
+
+    nb = new_notebook(cells=[new_code_cell("1", metadata={"tags": ["needs-orthanc"]}),
+                             new_code_cell("2")])
+    monkeypatch.setattr(servers, "orthanc_installed", lambda: False)
+    assert [c.source for c in with_solutions(nb).cells] == ["", "2"]
+    monkeypatch.setattr(servers, "orthanc_installed", lambda: True)
+    assert [c.source for c in with_solutions(nb).cells] == ["1", "2"]
