@@ -63,6 +63,7 @@ DISPATCH_VARIABLES = ("NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES", "GL
 
 __all__ = ["GENERATED_NAME", "MANIFEST_NAME", "VARIANTS_NAME", "BuildReport", "DataError",
            "build", "check_generators", "check_group", "generated_here", "generator_fingerprint",
+           "group_names",
            "read_manifest", "read_variants", "sha256_file"]
 
 
@@ -81,6 +82,11 @@ def _groups() -> dict[str, tuple[Callable[..., None], int]]:
         "cxr_cohort": (synth_cxr.generate, 2),
         "mg": (synth_mg.generate, 1),
     }
+
+
+def group_names() -> list[str]:
+    """The data groups the generators make, in build order (folders under data/)."""
+    return list(_groups())
 
 
 def _generate_part(name: str, staging: Path, part: int) -> float:

@@ -1,4 +1,4 @@
-"""Read DICOM files and their pixels with clear errors; write copies and tables safely.
+"""Read DICOM files and their pixels with clear errors; write copies and files safely.
 
 Thin wrappers over :func:`pydicom.dcmread` and ``Dataset.pixel_array`` that turn
 the library's exceptions into :mod:`helpers.dicom.errors` messages naming the file and
@@ -16,7 +16,6 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pydicom
@@ -43,9 +42,6 @@ from .reading import (
     past_the_end,
     reading,
 )
-
-if TYPE_CHECKING:  # pandas is imported by whoever passes a table
-    import pandas as pd
 
 PathLike = str | os.PathLike[str]
 
@@ -224,11 +220,11 @@ def _transfer_syntax(ds: Dataset, where: PathLike | None) -> UID | None:
 def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
     """Write ``ds`` to a new file at ``path`` and return the path.
 
-    The workbook's one writer rule (also :func:`write_table`'s, and the Parquet
-    writer's): a write never replaces an existing file -- :class:`OverwriteError` --
-    unless ``overwrite=True`` says so (a lesson that re-runs deletes or overwrites its
-    own earlier output explicitly); and it always refuses to write over the file
-    ``ds`` was read from, so a source file is never replaced, whatever ``overwrite``
+    The workbook's one writer rule (:func:`write_bytes`, also the table writers' in
+    :mod:`helpers.tables.write`): a write never replaces an existing file --
+    :class:`OverwriteError` -- unless ``overwrite=True`` says so (a lesson that re-runs
+    overwrites its own earlier output explicitly); and it always refuses to write over the
+    file ``ds`` was read from, so a source file is never replaced, whatever ``overwrite``
     says. A dataset pydicom cannot write as a Part 10 file (PS3.10 7.1: e.g. one
     holding command group elements (0000,eeee)) raises :class:`InvalidValueError`
     naming the file, and leaves no partial copy (it is encoded before anything is
@@ -250,25 +246,18 @@ def save_copy(ds: Dataset, path: PathLike, *, overwrite: bool = False) -> Path:
         origin = f" (read from {shown(source)})" if isinstance(source, str | os.PathLike) else ""
         raise InvalidValueError(p, f"cannot be written{origin}: {type(exc).__name__}: {exc}") \
             from None
-    return _write_bytes(p, buffer.getvalue(), overwrite=overwrite)
+    return write_bytes(p, buffer.getvalue(), overwrite=overwrite)
 
 
-def _write_bytes(p: Path, data: bytes, *, overwrite: bool) -> Path:
-    """The writer rule: an existing file -> OverwriteError unless ``overwrite``; else the
-    file is created exclusively (never truncating one that appeared meanwhile)."""
+def write_bytes(path: PathLike, data: bytes, *, overwrite: bool = False) -> Path:
+    """The workbook's one writer rule, for any file: an existing ``path`` ->
+    :class:`OverwriteError` unless ``overwrite=True``; no file -> created exclusively
+    (never truncating one that appeared meanwhile). :func:`save_copy` and the table
+    writers (:mod:`helpers.tables.write`) write through it."""
+    p = Path(path)
     if p.exists() and not overwrite:
         raise OverwriteError(p, "already exists; choose a new name or pass overwrite=True")
     p.parent.mkdir(parents=True, exist_ok=True)
     with open(p, "wb" if overwrite else "xb") as fh:
         fh.write(data)
     return p
-
-
-def write_table(table: pd.DataFrame, path: str | os.PathLike[str], *,
-                overwrite: bool = False) -> Path:
-    """Write ``table`` as CSV (UTF-8, no index) to ``path``; the writer rule of
-    :func:`save_copy`: an existing file is not replaced
-    (:class:`helpers.dicom.errors.OverwriteError`) unless ``overwrite=True``.
-    """
-    text = table.to_csv(index=False, lineterminator="\n")
-    return _write_bytes(Path(path), text.encode("utf-8"), overwrite=overwrite)

@@ -8,6 +8,7 @@
 - :mod:`.cohort`: a crawled cohort into a clean table a model can train on (lesson 4).
 - :mod:`.deid`, :mod:`.deid_iod`: de-identification (PS3.15 Annex E) and the IOD
   requirements it keeps.
+- :mod:`.write`: a table to CSV or partitioned Parquet, never over other content.
 - :mod:`.explore`: exploring a cohort's findings, and real metadata at scale
   (lesson 5).
 

@@ -11,9 +11,9 @@ silently and nothing stops the crawl.
 The files are read in batches on Dask: the local processes scheduler by default
 (one process per CPU; :func:`_start_method` says how they start), or any
 ``dask.distributed.Client`` (a ``LocalCluster``, or a cluster whose workers see
-the same folder). :func:`write_parquet` stores the
-table as partitioned Parquet, which DuckDB or pandas query without loading it
-all. Nothing is ever written into the crawled folder: files are opened read-only.
+the same folder). :func:`helpers.tables.write.write_parquet` stores the table as
+partitioned Parquet, which DuckDB or pandas query without loading it all. Nothing is
+ever written into the crawled folder: files are opened read-only.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..dicom.errors import ERROR_COLUMNS, NotDicomError, OverwriteError, WorkbookError
+from ..dicom.errors import ERROR_COLUMNS, NotDicomError, WorkbookError
 from ..dicom.header import (
     DICOMDIR_SOP_CLASS,
     EXTRA_COLUMNS,
@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # imported lazily: worker processes need neither
     from distributed import Client
 
 __all__ = ["DICOMDIR_SOP_CLASS", "ERROR_COLUMNS", "EXTRA_COLUMNS", "FIELDS", "GEOMETRY_FIELDS",
-           "HIERARCHY_FIELDS", "read_header", "scan", "scan_files", "write_parquet"]
+           "HIERARCHY_FIELDS", "read_header", "scan", "scan_files"]
 
 #: Files read by one task: large enough that scheduling costs little per file,
 #: small enough that the progress bar moves and both cores stay busy.
@@ -261,7 +261,9 @@ def _crawl(root: Path, to_read: list[str], failed: list[dict[str, str]], *,
         bar.close(len(rows), len(failed))
 
     table = pd.DataFrame(rows, columns=["path", *fields, *EXTRA_COLUMNS])
-    for name in [f for f in fields if f in INT_FIELDS] + ["file_size"]:
+    # the byte counts among the columns read_header adds (EXTRA_COLUMNS) are integers too
+    counts = [c for c in ("file_size", "trailing_padding") if c in EXTRA_COLUMNS]
+    for name in [f for f in fields if f in INT_FIELDS] + counts:
         table[name] = table[name].astype("Int64")
     table["has_pixels"] = table["has_pixels"].astype("bool")
     table["part10"] = table["part10"].astype("bool")
@@ -270,24 +272,3 @@ def _crawl(root: Path, to_read: list[str], failed: list[dict[str, str]], *,
     errors = errors.sort_values("path", ignore_index=True)
     table.attrs["root"] = errors.attrs["root"] = str(root)
     return table, errors
-
-
-def write_parquet(table: pd.DataFrame, folder: str | os.PathLike[str], *,
-                  partition_on: Sequence[str] = ("Modality",)) -> Path:
-    """Write ``table`` as a partitioned Parquet dataset (one sub-folder per value of
-    ``partition_on``, hive style ``Modality=CT/``) into the new folder ``folder``.
-
-    Refuses (:class:`~helpers.dicom.errors.OverwriteError`) when ``folder`` exists and
-    is not empty. The table's ``attrs`` (the crawled folder, an absolute path) are
-    not written. Read it back with ``pandas.read_parquet(folder)``, or query it
-    with DuckDB: ``read_parquet('folder/**/*.parquet', hive_partitioning=true)``.
-    """
-    out = Path(folder)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OverwriteError(out, "already exists; write the Parquet dataset to a new folder")
-    out.mkdir(parents=True, exist_ok=True)
-    table = table.copy(deep=False)  # the same columns, without the crawled folder's path:
-    table.attrs = {}                # pandas would store attrs (an absolute path) in the file
-    table.to_parquet(out, engine="pyarrow", partition_cols=list(partition_on) or None,
-                     index=False)
-    return out

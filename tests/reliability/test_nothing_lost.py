@@ -20,7 +20,8 @@ In every case the subprocess first proves the protection works by failing to
 create a file in ``data/``.
 
 The writer tests check :func:`helpers.dicom.dicomio.save_copy` and
-:func:`helpers.dicom.dicomio.write_table` refuse to overwrite unless asked explicitly.
+:func:`helpers.tables.write.write_csv` and :func:`helpers.tables.write.write_parquet`
+refuse to overwrite unless asked explicitly.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from lesson_runs import LESSONS, errors_of
 from helpers.dicom import dicomio
 from helpers.dicom.errors import OverwriteError
 from helpers.paths import DATA_DIR
+from helpers.tables.write import write_csv, write_parquet
 
 
 def test_there_are_lessons_and_data() -> None:
@@ -99,14 +101,40 @@ def test_save_copy_never_replaces_its_source(source: Path, tmp_path: Path, how: 
     assert source.read_bytes() == original
 
 
-def test_write_table_refuses_other_content(tmp_path: Path) -> None:
+def test_write_csv_refuses_other_content(tmp_path: Path) -> None:
     import pandas as pd
 
     path = tmp_path / "clean.csv"
     table = pd.DataFrame({"a": [1, 2]})
-    dicomio.write_table(table, path)
+    write_csv(table, path)
     first = path.read_bytes()
     for again in (table, pd.DataFrame({"a": [3]})):  # the one writer rule: any existing file
         with pytest.raises(OverwriteError, match="clean.csv"):
-            dicomio.write_table(again, path)
+            write_csv(again, path)
     assert path.read_bytes() == first
+    write_csv(pd.DataFrame({"a": [3]}), path, overwrite=True)  # asked explicitly
+    assert path.read_text() == "a\n3\n"
+
+
+def test_write_parquet_follows_the_same_rule(tmp_path: Path) -> None:
+    """An existing dataset, even the same table again: refused, unless overwrite=True,
+    which still never deletes a folder holding anything but Parquet files."""
+    import pandas as pd
+
+    table = pd.DataFrame({"Modality": ["CT", "CT", "MR"], "n": [1, 2, 3]})
+    out = write_parquet(table, tmp_path / "t")
+    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    other = table.assign(n=[7, 8, 9])
+    for again in (table.copy(), other):
+        with pytest.raises(OverwriteError, match="already exists"):
+            write_parquet(again, out)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
+    write_parquet(other, out, overwrite=True)
+    assert pd.read_parquet(out)["n"].tolist() == [7, 8, 9]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("precious")
+    with pytest.raises(OverwriteError, match="not Parquet"):
+        write_parquet(table, mine, overwrite=True)
+    assert (mine / "notes.txt").read_text() == "precious"
+    assert not list(tmp_path.glob(".*.writing"))  # no staging left behind

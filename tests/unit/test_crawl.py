@@ -23,7 +23,8 @@ from helpers import data
 from helpers.data.real_files import DICOMDIR_TREE
 from helpers.dicom import errors as workbook_errors
 from helpers.dicom.errors import OverwriteError, UnreadableFileError, WorkbookError
-from helpers.tables.crawl import BATCH, read_header, scan, scan_files, write_parquet
+from helpers.tables.crawl import BATCH, read_header, scan, scan_files
+from helpers.tables.write import write_parquet
 
 #: Real files covering several transfer syntaxes, multi-frame, SR, RT, waveform.
 REAL = [
@@ -221,8 +222,9 @@ def test_parquet_dataset_queried_with_duckdb(scanned, tmp_path: Path) -> None:
     assert sum(got.values()) > 50
     paths = duckdb.sql(f"SELECT path FROM read_parquet('{out}/**/*.parquet') ORDER BY path")
     assert [r[0] for r in paths.fetchall()] == sorted(table["path"])
-    with pytest.raises(OverwriteError):
-        write_parquet(table, out)
+    assert write_parquet(table, out) == out  # the same table again: nothing changes
+    with pytest.raises(OverwriteError, match="other content"):
+        write_parquet(table.iloc[1:], out)
     # no absolute path of this machine in the files (pandas would store table.attrs)
     assert table.attrs.get("root")
     for part in out.rglob("*.parquet"):

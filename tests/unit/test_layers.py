@@ -1,4 +1,5 @@
-"""Imports only go down the layers: dicom -> tables -> image -> lessons (CONTRIBUTING).
+"""Imports only go down the layers: dicom -> tables -> image / network -> lessons
+(CONTRIBUTING).
 
 Every ``import`` and ``from ... import`` of every module under ``helpers/`` (at the
 top or inside a function) is read with :mod:`ast`, resolved to the ``helpers``
@@ -23,8 +24,8 @@ ALLOWED: dict[str, set[str]] = {
     "dicom": {"paths"},
     "tables": {"paths", "dicom"},
     "image": {"paths", "dicom", "tables"},
+    "network": {"paths", "dicom", "tables"},  # what it fetches becomes a header table
     "data": {"paths", "dicom"},
-    "network": {"paths", "dicom", "tables"},
     "lessons": {"paths", "dicom", "tables", "image", "data", "network"},
 }
 

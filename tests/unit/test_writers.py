@@ -1,6 +1,6 @@
-"""The one writer rule of the file layer (save_copy and write_table, as the Parquet
-writer of helpers.tables): an existing file is never replaced unless overwrite=True,
-and the source of a dataset never (tests/reliability/test_nothing_lost.py)."""
+"""The one writer rule of the file layer (save_copy, and the table writers of
+helpers.tables.write): an existing file is never replaced unless overwrite=True, and the
+source of a dataset never (tests/reliability/test_nothing_lost.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from broken_inputs import good_dataset  # noqa: E402
 
 from helpers.dicom import dicomio  # noqa: E402
 from helpers.dicom.errors import OverwriteError  # noqa: E402
+from helpers.tables.write import write_csv  # noqa: E402
 
 REFUSAL = "already exists; choose a new name or pass overwrite=True"
 
@@ -33,14 +34,14 @@ def test_save_copy_refuses_an_existing_file_even_with_the_same_bytes(tmp_path):
     assert pydicom.dcmread(target).PatientName == "Other^Name"
 
 
-def test_write_table_follows_the_same_rule(tmp_path):
+def test_write_csv_follows_the_same_rule(tmp_path):
     path = tmp_path / "t.csv"
-    dicomio.write_table(pd.DataFrame({"a": [1]}), path)
+    write_csv(pd.DataFrame({"a": [1]}), path)
     for table in (pd.DataFrame({"a": [1]}), pd.DataFrame({"a": [2]})):
         with pytest.raises(OverwriteError, match=f"t.csv: {REFUSAL}"):
-            dicomio.write_table(table, path)
+            write_csv(table, path)
     assert pd.read_csv(path)["a"].tolist() == [1]
-    dicomio.write_table(pd.DataFrame({"a": [2]}), path, overwrite=True)
+    write_csv(pd.DataFrame({"a": [2]}), path, overwrite=True)
     assert pd.read_csv(path)["a"].tolist() == [2]
 
 
