@@ -47,7 +47,7 @@ import pydicom
 import pytest
 
 from helpers import data
-from helpers.image.pixels import modality_values, window
+from helpers.image.pixels import header_vois, modality_values, window
 from helpers.image.volume import load_series
 from helpers.paths import REPO_ROOT
 
@@ -59,6 +59,7 @@ ROOT = ".dv-root"
 OLD = ".wl-viewer"
 OLD_IMG = ".wl-viewer img.wl-image"
 AXIS = {"axial": 2, "frame": 2, "coronal": 1, "sagittal": 0}
+VIEWERS = 8  # anywidget viewers in the notebook (the slider viewer is not one)
 
 READ_CANVAS = """(canvas) => {
     const {width, height} = canvas;
@@ -105,8 +106,8 @@ def page(lab_with_viewer_notebook, browser):
     page.goto(lab_with_viewer_notebook.url(f"lab/tree/{NOTEBOOK}"))
     run_all_cells(page)
     page.wait_for_function(
-        f"""() => {{ const r = document.querySelectorAll('{ROOT}');
-            return r.length === 5 && [...r].every((e, n) => e.dataset.ready === 'true'
+        f"""() => {{ const r = document.querySelectorAll('{ROOT}'); const VIEWERS = {VIEWERS};
+            return r.length === VIEWERS && [...r].every((e, n) => e.dataset.ready === 'true'
                 && (n === 4 || e.dataset.complete === 'true')); }}""",
         timeout=120_000)
     yield page
@@ -457,6 +458,104 @@ def run_in_kernel(page, code: str) -> str:
     out = cell.locator(".jp-OutputArea-output")
     out.filter(has_text="STATE").first.wait_for(timeout=30_000)
     return out.filter(has_text="STATE").first.inner_text().strip()
+
+
+def voi_state(page, n: int) -> dict:
+    """The VOI stage the widget reports after its last frame: window and function, or
+    the VOI LUT table shown (``lut`` >= 0), and invert; the status line must say it."""
+    r = root(page, n)
+    page.wait_for_timeout(60)
+    ds = r.evaluate("(e) => ({...e.dataset})")
+    st = {"center": float(ds["center"]), "width": float(ds["width"]), "function": ds["function"],
+          "lut": int(ds["lut"]), "invert": ds["invert"] == "true",
+          "status": r.locator(".dv-status").inner_text()}
+    if st["lut"] < 0:
+        fmt = lambda v: str(int(float(v))) if float(v).is_integer() else v  # noqa: E731
+        assert f"C={fmt(ds['center'])} W={fmt(ds['width'])}" in st["status"], st
+        assert (st["function"] in st["status"]) == (st["function"] != "LINEAR"), st
+    else:
+        assert "VOI LUT" in st["status"], st
+    return st
+
+
+def dcm2pnm(path, *options: str) -> np.ndarray:
+    """DCMTK's 8-bit rendering with the given VOI options (``+Wi n``: the header's n-th
+    window with its VOI LUT Function; ``+Wl n``: its n-th VOI LUT table)."""
+    exe = shutil.which("dcm2pnm") or pytest.skip("dcm2pnm is not installed (Debian: dcmtk)")
+    out = Path(path).with_suffix(".pgm")
+    subprocess.run([exe, *options, "+op", str(path), str(out)], check=True, capture_output=True)
+    from PIL import Image
+
+    image = np.asarray(Image.open(out))
+    out.unlink()
+    return image
+
+
+def check_voi(page, n: int, path, ds, values) -> dict:
+    """The canvas equals window() with the widget's function (or the header's VOI LUT
+    table's ``apply``) on the file's modality values, pixel for pixel."""
+    st = voi_state(page, n)
+    phot = photometric(str(ds.PhotometricInterpretation), st)
+    if st["lut"] >= 0:
+        table = [v for v in header_vois(ds) if v.kind == "lut"][st["lut"]]
+        expected = table.apply(values, phot)
+    else:
+        expected = window(values, st["center"], st["width"], phot, st["function"])
+    shown = canvas(page, n, "frame")
+    bad = int((shown != expected).sum())
+    assert bad == 0, f"{path.name}: {bad} pixels differ from window()/the VOI LUT at {st}"
+    return st
+
+
+@pytest.mark.parametrize("n, name, function", [(5, "sigmoid.dcm", "SIGMOID"),
+                                               (6, "exact.dcm", "LINEAR_EXACT"),
+                                               (7, "table.dcm", "LINEAR")])
+def test_voi_functions_and_voi_lut_table_exact(page, lab_with_viewer_notebook, n, name,
+                                               function, screenshots):
+    """Files with VOI LUT Function SIGMOID (MONOCHROME2) and LINEAR_EXACT (MONOCHROME1) and
+    a VOI LUT Sequence table (MONOCHROME1), built by the notebook with test_voi's
+    ``build()`` (every value 0..4095): the viewer starts with the header's window and
+    function; after a drag, after choosing the table in the preset menu, and inverted, the
+    canvas equals ``window(values, c, w, photometric, function)`` (or the table's
+    ``apply``) pixel for pixel, and, where DCMTK implements it (SIGMOID, the table),
+    ``dcm2pnm +Wi 1`` / ``+Wl 1``."""
+    path = lab_with_viewer_notebook.root / "voi_files" / name
+    ds = pydicom.dcmread(path)
+    values = modality_values(ds)
+    r = root(page, n)
+    r.scroll_into_view_if_needed()
+    page.wait_for_function("(e) => e.dataset.ready === 'true'", arg=r.element_handle(),
+                           timeout=30_000)
+    st = check_voi(page, n, path, ds, values)
+    assert (st["center"], st["width"], st["function"], st["lut"]) == (
+        float(ds.WindowCenter), float(ds.WindowWidth), function, -1)
+    shown = canvas(page, n, "frame")
+    if function != "LINEAR_EXACT":  # DCMTK 3.6.7 renders LINEAR_EXACT as LINEAR
+        assert int((shown != dcm2pnm(path, "+Wi", "1")).sum()) == 0, "differs from dcm2pnm +Wi 1"
+    x, y = centre_of(page, n, "frame")
+    drag(page, x, y, -40, 25)
+    dragged = check_voi(page, n, path, ds, values)
+    assert dragged["width"] != st["width"] and dragged["function"] == function
+    page.keyboard.press("i")  # the other photometric interpretation
+    check_voi(page, n, path, ds, values)
+    page.keyboard.press("i")
+    if "VOILUTSequence" in ds:
+        sel = r.locator("select.dv-preset")
+        value = sel.evaluate("(s) => [...s.options].find((o) => o.text.includes('VOI LUT table'))"
+                             ".value")
+        sel.select_option(value)
+        st = check_voi(page, n, path, ds, values)
+        assert st["lut"] == 0, st
+        assert int((canvas(page, n, "frame") != dcm2pnm(path, "+Wl", "1")).sum()) == 0, \
+            "differs from dcm2pnm +Wl 1"
+        activate(page, n)
+        page.keyboard.press("i")
+        assert check_voi(page, n, path, ds, values)["invert"]
+        page.keyboard.press("i")
+        page.keyboard.press("Escape")
+        drag(page, x, y, 30, -20)  # a drag leaves the table for a window
+        assert check_voi(page, n, path, ds, values)["lut"] == -1
+    shot(page, n, f"viewer_voi_{path.stem}", screenshots)
 
 
 @pytest.mark.parametrize("n, name", [(1, "693_UNCI.dcm"), (2, "RG1_UNCI.dcm"),
@@ -929,7 +1028,7 @@ def test_closing_the_last_view_frees_the_viewers_data(page):
     cell.locator(".jp-InputPrompt").click()  # select the cell (command mode)
     page.locator(".lm-MenuBar-item", has_text="Edit").first.click()
     page.locator(".lm-Menu-item[data-command='editmenu:clear-current']").click()
-    page.wait_for_function(f"() => document.querySelectorAll('{ROOT}').length === 4")
+    page.wait_for_function(f"() => document.querySelectorAll('{ROOT}').length === {VIEWERS - 1}")
     after = held()
     assert after["viewers"] == before["viewers"] - 1
     assert before["bytes"] - after["bytes"] == received

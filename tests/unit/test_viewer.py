@@ -262,3 +262,36 @@ def test_overlay_labels_and_where_the_spacing_comes_from():
     assert meta["spacing_kind"] == "ImagerPixelSpacing"
     assert meta["spacing"][1:] == [float(v) for v in cxr.ImagerPixelSpacing]
     assert show(np.zeros((3, 3), np.int16))._meta["spacing_kind"] == ""
+
+
+# ------------------------------------------------------------------ VOI functions and tables
+def test_header_voi_function_and_voi_lut_table_are_offered_and_rendered(tmp_path):
+    """A header window keeps the header's VOI LUT Function (PS3.3 C.11.2.1.3), and a VOI
+    LUT Sequence item (C.11.2.1.1) is a preset next to the windows; render() then
+    equals pydicom's apply_voi_lut (the table) scaled to 8 bits as DCMTK does, and a
+    window set from Python leaves the table. (The browser's canvas: tests/browser.)"""
+    from pydicom.pixels import apply_voi_lut
+    from test_voi import build, ramp
+
+    curve = np.round(4095 * np.linspace(0, 1, 3000) ** 0.5).astype(np.uint16)
+    ds = pydicom.dcmread(build(tmp_path / "t.dcm", ramp(0, 4096), "MONOCHROME1",
+                               luts=[(3000, 500, 12, curve, "OW")], VOILUTFunction="SIGMOID",
+                               WindowCenter=2000, WindowWidth=1000))
+    v = Viewer(ds)
+    assert list(v.presets)[:2] == ["header: window 1", "header: table 1"]
+    assert (v.voi_function, v.voi_lut) == ("SIGMOID", -1)
+    values = modality_values(ds)
+    assert np.array_equal(v.render(), window(values, 2000, 1000, "MONOCHROME1", "SIGMOID"))
+    meta_lut = v._meta["presets"][1]
+    assert (meta_lut["lut"], meta_lut["center"]) == (0, None)
+    v.voi_lut = 0
+    v.invert = True  # MONOCHROME2: the grey level is the top 8 of the table's 12 bits
+    table = apply_voi_lut(values, ds).astype(np.int64)  # pydicom: the LUT's output, 0..4095
+    assert np.array_equal(v.render(), (table >> 4).astype(np.uint8))
+    assert "VOI LUT header: table 1" in v.summary()
+    v.set_window(100, 10)
+    assert v.voi_lut == -1 and v.voi_function == "SIGMOID"
+    with pytest.raises(traitlets.TraitError):
+        v.voi_lut = 1
+    only_table = Viewer(ds, preset="header: table 1")
+    assert only_table.voi_lut == 0

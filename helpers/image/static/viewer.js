@@ -4,9 +4,11 @@
 //
 // Python sends modality values as binary buffers (int16/int32 stored values, plus slope
 // and intercept when the values are not whole; float64 only as a last resort). The
-// browser applies the VOI LUT (PS3.3 C.11.2.1.2.1, LINEAR) with the arithmetic of
-// helpers.image.pixels.window, which is DCMTK's: double precision, truncation toward zero, and
-// for MONOCHROME1 the ramp computed from 255 down to 0 (PS3.3 C.7.6.3.1.2). Each canvas
+// browser applies the VOI LUT with the arithmetic of helpers.image.pixels.window, which is
+// DCMTK's: double precision, truncation toward zero, and for MONOCHROME1 the curve computed
+// from 255 down to 0 (PS3.3 C.7.6.3.1.2). A window has a VOI LUT Function (the `voi_function`
+// trait: LINEAR C.11.2.1.2.1, LINEAR_EXACT or SIGMOID C.11.2.1.3); a VOI LUT Sequence table
+// of the header (C.11.2.1.1; the `voi_lut` trait, an index into meta.luts) replaces it. Each canvas
 // holds exactly one canvas pixel per plane pixel; CSS scales it to the physical aspect.
 //
 // Volume data is held in canonical order (z, y, x increasing towards S, P, L), in slabs
@@ -47,6 +49,54 @@ export function ramp(center, width, mono1) {
     y += offset;
     if (y < 0) y = 0; else if (y > 255) y = 255;
     return Math.trunc(y);
+  };
+}
+
+/** LINEAR_EXACT (PS3.3 C.11.2.1.3.2) as helpers.image.pixels._linear_exact computes it. */
+export function linearExact(center, width, mono1) {
+  const c = center, w = width;
+  const low = mono1 ? 255 : 0, high = mono1 ? 0 : 255;
+  const left = c - w / 2, right = c + w / 2;
+  return (x) => {
+    if (x <= left) return low;
+    if (x > right) return high;
+    let y = (x - c) / w;
+    y += 0.5;
+    y *= high - low;
+    y += low;
+    if (y < 0) y = 0; else if (y > 255) y = 255;
+    return Math.trunc(y);
+  };
+}
+
+/** SIGMOID (PS3.3 C.11.2.1.3.1) as helpers.image.pixels._sigmoid (DCMTK's dimoopxt.h) computes it. */
+export function sigmoid(center, width, mono1) {
+  const c = center, w = width;
+  const low = mono1 ? 255 : 0, high = mono1 ? 0 : 255;
+  return (x) => {
+    let y = (high - low) / (1 + Math.exp(-4 * (x - c) / w)) + low;
+    if (y < 0) y = 0; else if (y > 255) y = 255;
+    return Math.trunc(y);
+  };
+}
+
+/** A window with a VOI LUT Function (LINEAR, LINEAR_EXACT or SIGMOID): modality value -> grey. */
+export function voiCurve(center, width, mono1, fn) {
+  if (fn === "LINEAR_EXACT") return linearExact(center, width, mono1);
+  if (fn === "SIGMOID") return sigmoid(center, width, mono1);
+  return ramp(center, width, mono1);
+}
+
+/** A VOI LUT table (meta.luts item): grey = table[clamp(trunc(x) - first_mapped, 0, n - 1)],
+ * table = helpers.image.pixels.VoiLut.grey_table(photometric). */
+export function voiTable(lut, mono1) {
+  const key = mono1 ? "MONOCHROME1" : "MONOCHROME2";
+  lut.tables = lut.tables || {};
+  if (!lut.tables[key]) lut.tables[key] = Uint8Array.from(atob(lut.grey[key]), (ch) => ch.charCodeAt(0));
+  const table = lut.tables[key], first = lut.first_mapped, last = table.length - 1;
+  return (x) => {
+    const i = Math.trunc(x) - first;
+    return table[i < 0 ? 0 : i > last ? last : i];
   };
 }
 
@@ -365,7 +415,7 @@ class View {
     const c = app.model.get("center"), w = app.model.get("width");
     const zoom = L.w / L.cols; // screen pixels per image pixel
     const text = [`${m.patient}\n${m.series}`.trim(), where,
-      `C ${fmt(c)} W ${fmt(w)}${app.model.get("invert") ? " (inverted)" : ""}`,
+      `${app.voiText(" ")}${app.model.get("invert") ? " (inverted)" : ""}`,
       `zoom ${Math.round(zoom * 100)}%`];
     this.corners.forEach((e, n) => { if (e.textContent !== text[n]) e.textContent = text[n]; });
     // scale bar: the longest round length (1, 2, 5 x 10^n mm) within a quarter of the view
@@ -436,7 +486,7 @@ class App {
     if (this.saved) keepOpenedNotebookClean(model.widget_manager);
     this.build();
     const redraw = () => { this.syncControls(); this.schedule(null); };
-    for (const name of ["center", "width", "invert", "interpolation", "arrangement", "plane"]) {
+    for (const name of ["center", "width", "voi_function", "voi_lut", "invert", "interpolation", "arrangement", "plane"]) {
       model.on(`change:${name}`, redraw);
     }
     model.on("change:crosshair", () => { this.point = [...model.get("crosshair")]; redraw(); });
@@ -504,11 +554,20 @@ class App {
     for (const [k, v] of Object.entries(changes)) this.model.set(k, v);
     this.model.save_changes(); // without a comm this sends nothing
   }
-  setWindow(c, w) {
+  setWindow(c, w) { // a window (the VOI LUT table, if one was shown, gives way to it)
     const q = this.meta.step;
-    c = Math.round(c / q) * q; w = Math.max(1, Math.round(w / q) * q);
+    // LINEAR needs width >= 1 (PS3.3 C.11.2.1.2.1); LINEAR_EXACT and SIGMOID > 0 (C.11.2.1.3)
+    const least = this.model.get("voi_function") === "LINEAR" ? 1 : q;
+    c = Math.round(c / q) * q; w = Math.max(least, Math.round(w / q) * q);
     if (q < 1) { c = +c.toPrecision(12); w = +w.toPrecision(12); }
-    this.set({ center: c, width: w });
+    this.set({ center: c, width: w, voi_lut: -1 });
+  }
+  voiText(sep) { // what the VOI stage applies, for the status line and the corner
+    const lut = this.model.get("voi_lut");
+    if (lut >= 0) return `VOI LUT${sep}${this.meta.luts[lut].name}`;
+    const fn = this.model.get("voi_function");
+    const c = this.fmt(this.model.get("center")), w = this.fmt(this.model.get("width"));
+    return `C${sep === " " ? " " : "="}${c} W${sep === " " ? " " : "="}${w}${fn === "LINEAR" ? "" : ` ${fn}`}`;
   }
   setPoint(point) {
     this.point = point;
@@ -526,12 +585,13 @@ class App {
   reset() {
     this.views.forEach((v) => { v.zoom = 1; v.panX = 0; v.panY = 0; });
     const w0 = this.meta.initial;
-    this.set({ center: w0.center, width: w0.width, invert: false });
+    this.set({ voi_function: w0.function, center: w0.center, width: w0.width, voi_lut: w0.lut, invert: false });
     this.schedule("reset");
   }
   preset(n) {
     const p = this.meta.presets[n];
-    if (p) this.set({ center: p.center, width: p.width });
+    if (p && p.lut >= 0) this.set({ voi_lut: p.lut });
+    else if (p) this.set({ voi_function: p.function, center: p.center, width: p.width, voi_lut: -1 });
   }
   setSlab(mode, half) { // thick slab: null, "mip" or "minip", over 2 * half + 1 planes
     this.slab = mode ? { mode, half } : null;
@@ -623,11 +683,12 @@ class App {
   lut() { // one table over the stored-value range (cached per window), or a function
     const m = this.meta;
     const c = this.model.get("center"), w = this.model.get("width");
+    const fn = this.model.get("voi_function"), table = this.model.get("voi_lut");
     const mono1 = (m.photometric === "MONOCHROME1") !== this.model.get("invert");
-    const f = ramp(c, w, mono1);
+    const f = table >= 0 ? voiTable(m.luts[table], mono1) : voiCurve(c, w, mono1, fn);
     const range = m.stored_range;
     if (!range || range[1] - range[0] >= 1 << 20) return [null, 0, f];
-    const key = `${c}|${w}|${mono1}`;
+    const key = table >= 0 ? `lut${table}|${mono1}` : `${c}|${w}|${fn}|${mono1}`;
     if (!this.lutCache || this.lutCache.key !== key) {
       const n = range[1] - range[0] + 1;
       const lut = new Uint32Array(n);
@@ -658,6 +719,7 @@ class App {
     }
     const a = this.meta.planes[this.activePlane()].axis;
     const info = { center: this.model.get("center"), width: this.model.get("width"),
+      function: this.model.get("voi_function"), lut: this.model.get("voi_lut"),
       plane: this.activePlane(), slice: this.point[a], invert: this.model.get("invert"),
       crosshair: this.point.join(","), complete: this.store.complete(),
       received: this.store.bytesReceived, size: this.boxSize };
@@ -719,13 +781,21 @@ class App {
     const m = this.meta, c = this.model.get("center"), w = this.model.get("width");
     const shown = this.shown();
     const view = this.hovered && shown.includes(this.hovered) ? this.hovered : this.activeView();
-    const left = c - 0.5 - (w - 1) / 2, right = c - 0.5 + (w - 1) / 2;
+    const fn = this.model.get("voi_function"), lut = this.model.get("voi_lut");
+    // window_bounds(): LINEAR has the half-unit shift, LINEAR_EXACT none, SIGMOID never
+    // reaches either end (c -/+ w/2 is where it changes most)
+    const linear = fn === "LINEAR";
+    const left = linear ? c - 0.5 - (w - 1) / 2 : c - w / 2, right = linear ? c - 0.5 + (w - 1) / 2 : c + w / 2;
     const mono1 = (m.photometric === "MONOCHROME1") !== this.model.get("invert");
     const u = m.units ? ` ${m.units}` : "";
     const where = this.planeNames.length > 1 || m.shape[0] > 1
       ? `${view.name} ${view.index() + 1}/${view.count()} · ` : "";
-    let text = `${where}C=${this.fmt(c)} W=${this.fmt(w)} · grey ramp ${this.fmt(left)} … ` +
-      `${this.fmt(right)}${u} (${mono1 ? "white→black" : "black→white"})`;
+    const curve = { LINEAR: "grey ramp", LINEAR_EXACT: "grey ramp (exact)", SIGMOID: "sigmoid, steepest" }[fn];
+    let text = lut >= 0
+      ? `${where}${this.voiText(": ")} · the header's table from ${m.luts[lut].first_mapped}${u} ` +
+        `(${mono1 ? "white→black" : "black→white"})`
+      : `${where}${this.voiText("=")} · ${curve} ${this.fmt(left)} … ` +
+        `${this.fmt(right)}${u} (${mono1 ? "white→black" : "black→white"})`;
     if (this.cursorText) text += ` · ${this.cursorText}`;
     if (this.status.textContent !== text) this.status.textContent = text;
   }
@@ -795,7 +865,8 @@ class App {
     this.presetSel.title = "window presets (keys 1–9)";
     el("option", null, this.presetSel, "(custom)").value = "-1";
     m.presets.forEach((p, n) => {
-      const o = el("option", null, this.presetSel, `${n < 9 ? `${n + 1}: ` : ""}${p.name} (C=${p.center} W=${p.width})`);
+      const what = p.lut >= 0 ? "VOI LUT table" : `C=${p.center} W=${p.width}${p.function === "LINEAR" ? "" : ` ${p.function}`}`;
+      const o = el("option", null, this.presetSel, `${n < 9 ? `${n + 1}: ` : ""}${p.name} (${what})`);
       o.value = String(n);
     });
     this.presetSel.addEventListener("change", (e) => { this.preset(+this.presetSel.value); this.schedule("preset", e); });
@@ -841,7 +912,7 @@ class App {
     [this.wIn, this.wOut] = slider("dv-width", "width");
     // the sliders span the data (and every window the menu offers), on the step grid
     const [lo, hi] = m.value_range;
-    const wins = [m.initial, ...m.presets];
+    const wins = [m.initial, ...m.presets.filter((p) => p.lut < 0)];
     const snap = (v, round) => +(round(v / m.step) * m.step).toPrecision(12);
     Object.assign(this.cIn, { min: snap(Math.min(lo, ...wins.map((p) => p.center)), Math.floor),
       max: snap(Math.max(hi, ...wins.map((p) => p.center)), Math.ceil), step: m.step });
@@ -886,7 +957,9 @@ class App {
     const m = this.meta, c = this.model.get("center"), w = this.model.get("width");
     this.cIn.value = c; this.wIn.value = w;
     this.cOut.textContent = this.fmt(c); this.wOut.textContent = this.fmt(w);
-    const match = m.presets.findIndex((p) => p.center === c && p.width === w);
+    const fn = this.model.get("voi_function"), lut = this.model.get("voi_lut");
+    const match = m.presets.findIndex((p) => (lut >= 0 ? p.lut === lut
+      : p.lut < 0 && p.center === c && p.width === w && p.function === fn));
     this.presetSel.value = String(match);
     this.invertBox.checked = this.model.get("invert");
     if (this.sIn) {
