@@ -68,6 +68,7 @@ import traitlets
 from pydicom.dataset import Dataset
 
 from . import presets as _presets
+from . import viewer_labels as _labels
 from .pixels import (
     MONOCHROME,
     VOI_FUNCTIONS,
@@ -188,13 +189,7 @@ class Pixels:
 
     def cut(self, plane: str, index: int) -> np.ndarray:
         """The stored values of one plane in display orientation (:data:`PLANE_AXES`)."""
-        a = PLANE_AXES[plane]
-        fixed = 2 - a.axis  # array axes are (z, y, x) = point indices (2, 1, 0)
-        cut = np.take(self.stored, index, axis=fixed) if fixed else self.stored[index]
-        rest = [ax for ax in (0, 1, 2) if ax != fixed]
-        if rest.index(2 - a.row) == 1:
-            cut = cut.T
-        return cut[::-1] if a.row_flip else cut
+        return cut_plane(self.stored, plane, index)
 
     def values(self, plane: str, index: int) -> np.ndarray:
         """Modality values of one plane in display orientation."""
@@ -223,6 +218,18 @@ class Pixels:
     def whole(self) -> bool:
         """The modality values are whole numbers (the stored integers themselves)."""
         return self.slope == 1 and self.intercept == 0 and self.stored.dtype.kind == "i"
+
+
+def cut_plane(canonical: np.ndarray, plane: str, index: int) -> np.ndarray:
+    """One plane of a canonical ``(z, y, x)`` array in display orientation
+    (:data:`PLANE_AXES`): the stored values, or the packed label bits."""
+    a = PLANE_AXES[plane]
+    fixed = 2 - a.axis  # array axes are (z, y, x) = point indices (2, 1, 0)
+    cut = np.take(canonical, index, axis=fixed) if fixed else canonical[index]
+    rest = [ax for ax in (0, 1, 2) if ax != fixed]
+    if rest.index(2 - a.row) == 1:
+        cut = cut.T
+    return cut[::-1] if a.row_flip else cut
 
 
 def _refuse_path(obj: object) -> None:
@@ -405,6 +412,26 @@ class LutMeta(TypedDict):
     grey: dict[str, str]  # photometric -> base64 of the uint8 grey table
 
 
+class SegmentMeta(TypedDict):
+    """One overlaid segment (:class:`helpers.image.viewer_labels.OverlaySegment`)."""
+
+    name: str
+    number: int  # Segment Number (0062,0004) or ROI Number (3006,0022)
+    rgb: list[int]  # sRGB of the Recommended Display CIELab Value (PS3.3 C.10.7.1.1)
+    style: str  # "fill" (SEG) or "contour" (RTSTRUCT)
+    bit: int  # the voxel belongs to it when bit ``bit`` of the packed labels is set
+    source: str  # the label file's name
+
+
+class LabelsMeta(TypedDict):
+    """The label overlay: one canonical ``(z, y, x)`` volume of ``dtype``, one bit per
+    segment, sent once as ``{"type": "labels"}`` with one buffer when the browser asks
+    ``{"type": "labels"}``."""
+
+    dtype: str  # "uint8", "uint16" or "uint32"
+    segments: list[SegmentMeta]
+
+
 class Meta(TypedDict):
     """Everything Python tells the browser about a viewer, once, in the ``_meta`` trait
     (written by Python only; the browser never writes it back).
@@ -442,6 +469,7 @@ class Meta(TypedDict):
     patient: str  # overlay labels: Patient's Name · Patient ID, Series Description,
     series: str
     thickness: float | None  # Slice Thickness (0018,0050) in mm
+    labels: LabelsMeta | None  # the label overlay, if any
 
 
 # ===================================================================== the viewer
@@ -456,13 +484,19 @@ class Viewer(anywidget.AnyWidget):
     the header's function for a header window, else LINEAR);
     ``plane`` and ``index`` the first plane and slice; ``layout`` ``"three"`` or
     ``"one"`` view (the :attr:`arrangement` trait); ``size`` the largest side of one
-    view in CSS pixels (smaller when the cell or the screen is smaller).
+    view in CSS pixels (smaller when the cell or the screen is smaller). ``labels``: one
+    or more :class:`helpers.image.labels.Labels` read onto the Volume shown (SEG and/or
+    RTSTRUCT), drawn over the picture as :mod:`helpers.image.viewer_labels` says: each
+    segment in its recommended display colour, SEG filled and RTSTRUCT as contours,
+    with per-segment visibility and opacity (``segment_styles``, :meth:`style_segment`)
+    and the segments under the pointer in the status line.
 
     Synced traits and who writes them:
 
     - ``center``, ``width``, ``voi_function``, ``voi_lut`` (index of the header's VOI LUT
       table shown instead of the window, -1: none), ``plane``, ``crosshair``, ``invert``,
-      ``interpolation``, ``arrangement``: the viewer's state; the learner changes it in the
+      ``interpolation``, ``arrangement``, ``segment_styles`` (one ``{"visible", "opacity"}``
+      per overlaid segment): the viewer's state; the learner changes it in the
       browser and Python may set it (``viewer.center = 40``); neither side derives one from another.
     - ``cursor``: written by the browser only (what is under the pointer).
     - ``_meta`` (a :class:`Meta`) and ``_preview``: written by Python only, once.
@@ -481,6 +515,7 @@ class Viewer(anywidget.AnyWidget):
     invert = traitlets.Bool(False).tag(sync=True)
     interpolation = traitlets.Enum(("nearest", "linear"), "nearest").tag(sync=True)
     arrangement = traitlets.Enum(("three", "one"), "three").tag(sync=True)
+    segment_styles = traitlets.List(traitlets.Dict()).tag(sync=True)
     _meta = traitlets.Dict().tag(sync=True)
     _preview = traitlets.Unicode("").tag(sync=True)
 
@@ -490,9 +525,16 @@ class Viewer(anywidget.AnyWidget):
                  photometric: str | None = None, pixel_mm: tuple[float, float] | None = None,
                  units: str | None = None, plane: str | None = None, index: int | None = None,
                  layout: str | None = None, interpolation: str = "nearest",
-                 size: int = 512) -> None:
+                 size: int = 512, labels: object = None) -> None:
         data = prepare(image, photometric, pixel_mm, units)
         self._data = data
+        self._bits: np.ndarray | None = None
+        self._segments: list[_labels.OverlaySegment] = []
+        if labels is not None:
+            if not isinstance(image, Volume):
+                raise TypeError("labels are drawn over a Volume (helpers.image.volume."
+                                "load_series) they were read onto (helpers.image.labels)")
+            self._bits, self._segments = _labels.pack(labels, image)  # type: ignore[arg-type]
         lo, hi = data.value_range
         step = _nice_step(hi - lo, data.whole)
         choices = _presets.menu(data.windows, ct=data.units == "HU")
@@ -556,12 +598,19 @@ class Viewer(anywidget.AnyWidget):
             "slab_slices": max(1, SLAB_BYTES // max(ny * nx * stored.itemsize, 1)),
             "size": int(size), "spacing_kind": data.spacing_kind, "patient": data.patient,
             "series": data.series, "thickness": data.thickness,
+            "labels": None if self._bits is None else {
+                "dtype": self._bits.dtype.name,
+                "segments": [{"name": g.name, "number": g.number, "rgb": list(g.rgb),
+                              "style": g.style, "bit": g.bit, "source": g.source}
+                             for g in self._segments]},
         }
         super().__init__(
             center=float(center), width=float(width), voi_function=function, voi_lut=lut,
             plane=plane, crosshair=point,
             interpolation=interpolation,
-            arrangement=layout or ("three" if len(data.planes) > 1 else "one"), _meta=meta)
+            arrangement=layout or ("three" if len(data.planes) > 1 else "one"), _meta=meta,
+            segment_styles=[{"visible": True, "opacity": 1.0 if g.style == "contour" else 0.5}
+                            for g in self._segments])
         self.bytes_sent = 0
         self.on_msg(self._on_msg)
         self._preview = base64.b64encode(self.preview_png()).decode("ascii")
@@ -657,6 +706,44 @@ class Viewer(anywidget.AnyWidget):
         return window(self.values(plane), self.center, self.width, self.photometric,
                       self.voi_function)
 
+    @property
+    def segments(self) -> list[_labels.OverlaySegment]:
+        """The overlaid segments, in drawing order (``segment_styles`` follows it)."""
+        return list(self._segments)
+
+    def style_segment(self, name: str, *, visible: bool | None = None,
+                      opacity: float | None = None) -> None:
+        """Show or hide one overlaid segment, or set its opacity (0-1)."""
+        names = [g.name for g in self._segments]
+        if name not in names:
+            raise KeyError(f"no overlaid segment {name!r}; there are {names}")
+        styles = [dict(st) for st in self.segment_styles]
+        if visible is not None:
+            styles[names.index(name)]["visible"] = bool(visible)
+        if opacity is not None:
+            if not 0 <= float(opacity) <= 1:
+                raise ValueError(f"opacity must be within 0..1, got {opacity!r}")
+            styles[names.index(name)]["opacity"] = float(opacity)
+        self.segment_styles = styles
+
+    def label_bits(self, plane: str | None = None, index: int | None = None) -> np.ndarray:
+        """The packed label bits of a plane in display orientation (default: the one
+        shown): bit ``segment.bit`` set where that segment is."""
+        if self._bits is None:
+            raise ValueError("this viewer has no labels")
+        plane = plane or self.plane
+        index = self.crosshair[PLANE_AXES[plane].axis] if index is None else index
+        return cut_plane(self._bits, plane, index)
+
+    def render_rgb(self, plane: str | None = None) -> np.ndarray:
+        """The RGB picture of a plane with the label overlay, as the browser draws it
+        (:func:`helpers.image.viewer_labels.compose` of :meth:`render`)."""
+        grey = self.render(plane)
+        if self._bits is None:
+            return np.repeat(grey[..., None], 3, axis=2)
+        return _labels.compose(grey, self.label_bits(plane), self._segments,
+                               list(self.segment_styles))
+
     def summary(self) -> str:
         """One line for the static picture and the text form: window and slice."""
         where = ""
@@ -679,7 +766,7 @@ class Viewer(anywidget.AnyWidget):
         tiles = []
         d = self._data
         for name in d.planes:
-            img = Image.fromarray(self.render(name)).convert("RGB")
+            img = Image.fromarray(self.render_rgb(name))
             rows, cols = img.height, img.width
             ph, pw = d.pixel_mm(name)
             side = 512 if len(d.planes) == 1 else 320
@@ -713,7 +800,9 @@ class Viewer(anywidget.AnyWidget):
     # -- data to the browser --------------------------------------------------------------
     def _on_msg(self, _widget: object, content: dict, _buffers: list) -> None:
         stored = self._data.stored
-        if content.get("type") == "need":
+        if content.get("type") == "labels" and self._bits is not None:
+            self._send_values({"type": "labels"}, self._bits)
+        elif content.get("type") == "need":
             n = self._meta["slab_slices"]
             for slab in content.get("slabs", []):
                 k0 = int(slab) * n

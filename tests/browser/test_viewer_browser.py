@@ -59,7 +59,7 @@ ROOT = ".dv-root"
 OLD = ".wl-viewer"
 OLD_IMG = ".wl-viewer img.wl-image"
 AXIS = {"axial": 2, "frame": 2, "coronal": 1, "sagittal": 0}
-VIEWERS = 8  # anywidget viewers in the notebook (the slider viewer is not one)
+VIEWERS = 9  # anywidget viewers in the notebook (the slider viewer is not one)
 
 READ_CANVAS = """(canvas) => {
     const {width, height} = canvas;
@@ -76,6 +76,22 @@ READ_CANVAS = """(canvas) => {
         s += String.fromCharCode.apply(null, grey.subarray(i, i + 8192));
     }
     return {width, height, bad, data: btoa(s)};
+}"""
+
+READ_RGB = """(canvas) => {
+    const {width, height} = canvas;
+    const rgba = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+    const rgb = new Uint8Array(width * height * 3);
+    let opaque = 0;
+    for (let p = 0; p < width * height; p++) {
+        for (let c = 0; c < 3; c++) rgb[3 * p + c] = rgba[4 * p + c];
+        if (rgba[4 * p + 3] === 255) opaque++;
+    }
+    let s = '';
+    for (let i = 0; i < rgb.length; i += 8192) {
+        s += String.fromCharCode.apply(null, rgb.subarray(i, i + 8192));
+    }
+    return {width, height, opaque, data: btoa(s)};
 }"""
 
 # The slider viewer: record inputs, and the first animation frame after a new PNG loads.
@@ -105,11 +121,18 @@ def page(lab_with_viewer_notebook, browser):
     page.add_init_script("globalThis.__dicomViewerDebug = true")  # record latencies
     page.goto(lab_with_viewer_notebook.url(f"lab/tree/{NOTEBOOK}"))
     run_all_cells(page)
-    page.wait_for_function(
-        f"""() => {{ const r = document.querySelectorAll('{ROOT}'); const VIEWERS = {VIEWERS};
-            return r.length === VIEWERS && [...r].every((e, n) => e.dataset.ready === 'true'
-                && (n === 4 || e.dataset.complete === 'true')); }}""",
-        timeout=120_000)
+    try:
+        page.wait_for_function(
+            f"""() => {{ const r = document.querySelectorAll('{ROOT}'); const VIEWERS = {VIEWERS};
+                return r.length === VIEWERS && [...r].every((e, n) => e.dataset.ready === 'true'
+                    && (n === 4 || e.dataset.complete === 'true')); }}""",
+            timeout=180_000)
+    except Exception:
+        shown = page.evaluate(f"() => [...document.querySelectorAll('{ROOT}')].map((e) => "
+                              "e.dataset.ready + '/' + e.dataset.complete)")
+        errors = page.locator(".jp-OutputArea-output[data-mime-type*='error']").all_inner_texts()
+        raise AssertionError(f"viewers not ready: {shown}; console: {page.errors}; "
+                             f"cell errors: {errors}") from None
     yield page
     page.close()
 
@@ -558,6 +581,162 @@ def test_voi_functions_and_voi_lut_table_exact(page, lab_with_viewer_notebook, n
     shot(page, n, f"viewer_voi_{path.stem}", screenshots)
 
 
+# --------------------------------------------------------------------------- labels
+LABELLED = 8  # the viewer of the volume with the phantom's SEG and two RTSTRUCT ROIs
+
+
+@pytest.fixture(scope="module")
+def label_masks(volume):
+    """The masks the notebook overlays, read here again: the SEG's segments, then the
+    RTSTRUCT's heart and aorta, as (name, rgb, contour, mask on the volume's grid)."""
+    from helpers.image.labels import read_rtstruct, read_seg
+
+    seg = read_seg(data.ct_label_file("seg"), volume)
+    rois = read_rtstruct(data.ct_label_file("rtstruct"), volume, names=["heart", "aorta"])
+    return [(s.label, s.rgb, False, seg.masks[s.label]) for s in seg.segments] + \
+        [(s.label, s.rgb, True, rois.masks[s.label]) for s in rois.segments]
+
+
+def rgb_canvas(page, n: int, plane: str) -> np.ndarray:
+    got = root(page, n).locator(f"canvas.dv-canvas[data-plane='{plane}']").evaluate(READ_RGB)
+    assert got["opaque"] == got["width"] * got["height"]
+    raw = np.frombuffer(base64.b64decode(got["data"]), dtype=np.uint8)
+    return raw.reshape(got["height"], got["width"], 3)
+
+
+def expected_overlay(volume, masks, styles, plane: str, index: int, st: dict):
+    """The documented blend, computed here: the window() grey picture, then each visible
+    segment in order, ``(under * (255 - A) + colour * A + 127) // 255`` with ``A =
+    floor(255 * opacity + 0.5)``, where its mask (cut like Volume.plane cuts the image)
+    is set, or for an RTSTRUCT ROI on its contour (mask minus its erosion by the
+    4-neighbour cross, scipy; the plane's edge outside). Also the pixels no visible
+    segment touches."""
+    from dataclasses import replace
+
+    from scipy.ndimage import binary_erosion
+
+    grey = window(volume.plane(plane, index).image, st["center"], st["width"],
+                  photometric(volume.photometric, st))
+    out = np.repeat(grey[..., None], 3, axis=2).astype(np.int64)
+    touched = np.zeros(grey.shape, dtype=bool)
+    cross = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
+    for (_, rgb, contour, mask), style in zip(masks, styles, strict=True):
+        a = int(np.floor(255 * style["opacity"] + 0.5))
+        if not style["visible"] or a == 0:
+            continue
+        cut = replace(volume, array=mask.astype(np.uint8)).plane(plane, index).image > 0
+        if contour:
+            cut = cut & ~binary_erosion(cut, cross, border_value=0)
+        out[cut] = (out[cut] * (255 - a) + np.array(rgb) * a + 127) // 255
+        touched |= cut
+    return out.astype(np.uint8), grey, touched
+
+
+def check_overlay(page, volume, masks, n: int = LABELLED) -> dict:
+    r = root(page, n)
+    page.wait_for_function("(e) => e.dataset.ready === 'true' && e.dataset.labels === 'true'",
+                           arg=r.element_handle(), timeout=60_000)
+    st = state(page, n)
+    styles = json.loads(run_js_styles(page, n))
+    figures = {}
+    for name in ("axial", "coronal", "sagittal"):
+        index = st["crosshair"][AXIS[name]]
+        expected, grey, touched = expected_overlay(volume, masks, styles, name, index, st)
+        shown = rgb_canvas(page, n, name)
+        assert shown.shape == expected.shape
+        bad = int(np.any(shown != expected, axis=2).sum())
+        assert bad == 0, f"{name} {index}: {bad} pixels differ from the documented blend at {st}"
+        off = ~touched  # where the overlay is off: the window/level pixels, unchanged
+        assert np.array_equal(shown[off], np.repeat(grey[off][:, None], 3, axis=1)), name
+        figures[name] = (int(touched.sum()), int(off.sum()))
+    return {"state": st, "styles": styles, "pixels": figures}
+
+
+def run_js_styles(page, n: int) -> str:
+    """The per-segment styles the viewer draws with, as its controls show them."""
+    return root(page, n).evaluate(
+        "(e) => JSON.stringify([...e.querySelectorAll('.dv-segment')].map((s) => ({"
+        "visible: s.querySelector('input[type=checkbox]').checked,"
+        "opacity: +s.querySelector('input[type=range]').value})))")
+
+
+def test_label_overlay_exact_on_the_canvas(page, volume, label_masks, screenshots):
+    """The phantom's SEG (filled) and two RTSTRUCT ROIs (contours), each in its
+    recommended display colour: on all three planes the canvas equals the documented
+    blend of window() and the masks, pixel for pixel, and the window/level pixels where
+    no segment is drawn are unchanged; after a W/L drag, a segment hidden, another's
+    opacity changed, and all labels off ("v"); the status line names the segments under
+    the pointer; the labels are sent once, and W/L drag latency is recorded."""
+    n = LABELLED
+    r = root(page, n)
+    r.scroll_into_view_if_needed()
+    first = check_overlay(page, volume, label_masks)
+    assert all(drawn > 0 for drawn, _ in first["pixels"].values()), first
+    names = r.locator(".dv-segment").all_inner_texts()
+    assert [t.strip() for t in names] == [m[0] for m in label_masks]
+    received = int(r.evaluate("(e) => e.dataset.received"))
+    labels_bytes = int(np.prod(volume.shape))  # uint8: 7 segments, one bit each
+    assert received == int(np.prod(volume.shape)) * 2 + labels_bytes  # voxels + labels, once
+
+    # W/L drag: the overlay stays exact; latency with the overlay on
+    x, y = centre_of(page, n, "axial")
+    since = timings_count(page)
+    drag(page, x - 100, y, 200, 60, steps=60, pause=16)
+    latency = summary(new_latencies(page, "wl", since, n=n))
+    check_overlay(page, volume, label_masks)
+
+    # hide the lungs, make the heart (SEG) opaque
+    seg_rows = r.locator(".dv-segment")
+    seg_rows.nth(0).locator("input[type=checkbox]").uncheck()
+    seg_rows.nth(1).locator("input[type=range]").evaluate(
+        "(e) => { e.value = '0.85'; e.dispatchEvent(new Event('input', {bubbles: true})); }")
+    changed = check_overlay(page, volume, label_masks)
+    assert changed["styles"][0]["visible"] is False and changed["styles"][1]["opacity"] == 0.85
+    out = run_in_kernel(page, "print('STATE', labelled.segment_styles[:2])")
+    assert "'visible': False" in out and "0.85" in out, out  # the kernel has them too
+
+    # the label under the pointer, in the status line
+    st = state(page, n)
+    k = st["crosshair"][2]
+    from scipy.ndimage import binary_erosion
+
+    heart = replace_plane(volume, label_masks[1][3], "axial", k)
+    others = np.any([replace_plane(volume, m[3], "axial", k) for m in label_masks
+                     if m[0] != "heart"], axis=0)
+    rows, cols = np.nonzero(binary_erosion(heart & ~others, iterations=3))  # heart only
+    row, col = int(rows[len(rows) // 2]), int(cols[len(cols) // 2])
+    box = r.locator("canvas.dv-canvas[data-plane='axial']").bounding_box()
+    page.mouse.move(box["x"] + (col + 0.5) * box["width"] / heart.shape[1],
+                    box["y"] + (row + 0.5) * box["height"] / heart.shape[0])
+    page.wait_for_timeout(100)
+    status = r.locator(".dv-status").inner_text()
+    assert "heart (SEG)" in status and "heart (RTSTRUCT)" in status, status
+    assert "liver" not in status, status
+
+    # "v": every label off -> exactly the window/level picture; "v" again: back
+    activate(page, n)
+    page.keyboard.press("v")
+    off = check_overlay(page, volume, label_masks)
+    assert not any(s["visible"] for s in off["styles"])
+    page.keyboard.press("v")
+    check_overlay(page, volume, label_masks)
+    page.keyboard.press("Escape")
+    shot(page, n, "viewer_labels", screenshots)
+    assert int(r.evaluate("(e) => e.dataset.received")) == received  # nothing sent again
+
+    from helpers.paths import output_dir
+
+    (output_dir("browser") / "latency_labels.json").write_text(json.dumps(
+        {"window/level drag, labels on (3 views, 7 segments)": latency}, indent=2) + "\n")
+    assert latency["n"] > 0
+
+
+def replace_plane(volume, mask, plane: str, index: int) -> np.ndarray:
+    from dataclasses import replace
+
+    return replace(volume, array=mask.astype(np.uint8)).plane(plane, index).image > 0
+
+
 @pytest.mark.parametrize("n, name", [(1, "693_UNCI.dcm"), (2, "RG1_UNCI.dcm"),
                                      (3, "MR2_UNCI.dcm")])
 def test_file_viewer_exact_and_equal_to_dcm2pnm(page, n, name, dcmtk_window, screenshots):
@@ -678,8 +857,8 @@ def test_volume_over_the_memory_budget(page, volume, screenshots):
 SPLIT: dict[str, tuple[float, float]] = {}
 
 
-def new_latencies(page, kind: str, since: int, label: str = "") -> list[float]:
-    uid = root(page, 0).evaluate("(e) => e.dataset.uid || ''")
+def new_latencies(page, kind: str, since: int, label: str = "", n: int = 0) -> list[float]:
+    uid = root(page, n).evaluate("(e) => e.dataset.uid || ''")
     rows = page.evaluate(f"() => globalThis.__dicomViewerTimings.slice({since})")
     rows = [r for r in rows if r["kind"] == kind and r["uid"] == uid]
     if label and rows:

@@ -21,8 +21,16 @@
 // after Esc or a click elsewhere. While active, every key is its own (none reaches
 // JupyterLab's shortcuts) and the wheel changes slices; while inactive it takes no key and
 // no wheel event, so the page scrolls over it.
+//
+// Labels (meta.labels, helpers.image.viewer_labels): one canonical volume with one bit per
+// segment, asked for once ({type: "labels"}) and kept with the voxels (freed with them).
+// Each visible segment is blended into the windowed grey picture, in segment order, with
+// integers only: out = floor((under * (255 - A) + colour * A + 127) / 255), A =
+// round(255 * opacity); SEG segments filled, RTSTRUCT ROIs as contours (the mask's pixels
+// with a 4-neighbour outside it or on the plane's edge).
 
-const TYPES = { int16: Int16Array, int32: Int32Array, float64: Float64Array };
+const TYPES = { int16: Int16Array, int32: Int32Array, float64: Float64Array,
+  uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array };
 // each plane's colour: its name in its view's corner, and its reference line in the other views
 const PLANE_COLOURS = { axial: "#4ea5ff", coronal: "#5fd35f", sagittal: "#ffb03b", frame: "#4ea5ff" };
 // uid -> Store, shared by the views of one viewer. anywidget may load this module once
@@ -116,6 +124,7 @@ class Store {
     this.pending = new Set();
     this.apps = new Set(); // the open views; the first one talks to Python
     this.bytesReceived = 0;
+    this.labels = null; // the packed label bits (meta.labels), whole, once received
     this.live = false; // Python has answered: the kernel holds this viewer
   }
   get owner() { return this.apps.values().next().value; }
@@ -135,6 +144,11 @@ class Store {
     return slab.subarray(off, off + this.sliceLen);
   }
   complete() { return this.slabs.size === this.nslabs; }
+  needLabels() {
+    if (!this.meta.labels || this.labels || this.pending.has("labels")) return;
+    this.pending.add("labels");
+    this.post({ type: "labels" });
+  }
   post(content) { if (this.owner) this.owner.model.send(content); } // no comm: nothing sent
   need(ids) {
     const fresh = ids.filter((id) => !this.slabs.has(id) && !this.pending.has(`s${id}`));
@@ -169,6 +183,12 @@ class Store {
     const dv = buffers[0];
     const bytes = dv.buffer.slice(dv.byteOffset, dv.byteOffset + dv.byteLength);
     this.bytesReceived += dv.byteLength;
+    if (msg.type === "labels") {
+      this.pending.delete("labels");
+      this.labels = new TYPES[this.meta.labels.dtype](bytes);
+      this.apps.forEach((app) => app.schedule("data"));
+      return;
+    }
     const data = new this.Type(bytes);
     if (msg.type === "slab") {
       this.pending.delete(`s${msg.id}`);
@@ -200,7 +220,7 @@ function closeStore(app) { // the last view of a viewer closes: free its voxels
   const store = app.store;
   store.apps.delete(app);
   if (store.apps.size === 0) {
-    store.slabs.clear(); store.planes.clear();
+    store.slabs.clear(); store.planes.clear(); store.labels = null;
     if (stores.get(store.uid) === store) stores.delete(store.uid);
   }
 }
@@ -211,6 +231,7 @@ export function held() {
   for (const s of stores.values()) {
     for (const a of s.slabs.values()) bytes += a.byteLength;
     for (const a of s.planes.values()) bytes += a.byteLength;
+    if (s.labels) bytes += s.labels.byteLength;
   }
   return { viewers: stores.size, bytes };
 }
@@ -331,6 +352,22 @@ class View {
     if (out) { this.values = out; this.valuesKey = key; }
     return out;
   }
+  labelCut(k) { // the packed label bits of plane k in display order, or null
+    const s = this.app.store, a = this.axes;
+    if (!s.labels) return null;
+    const key = `${this.name}:${k}`;
+    if (this.labelKey === key) return this.labelBits;
+    const [rows, cols] = this.geometry();
+    const strides = [1, s.nx, s.nx * s.ny]; // canonical point index -> array offset
+    const out = new s.labels.constructor(rows * cols);
+    const base = k * strides[a.axis], cs = strides[a.col], rs = strides[a.row];
+    for (let r = 0; r < rows; r++) {
+      const off = base + (a.row_flip ? rows - 1 - r : r) * rs;
+      for (let c = 0; c < cols; c++) out[r * cols + c] = s.labels[off + c * cs];
+    }
+    this.labelKey = key; this.labelBits = out;
+    return out;
+  }
   cut(k) { // the stored values of plane k in display order, or null while not here
     const s = this.app.store, a = this.axes;
     let out = null;
@@ -392,6 +429,7 @@ class View {
         px[p] = 0xff000000 | (g << 16) | (g << 8) | g;
       }
     }
+    this.app.blendLabels(this.labelCut(this.index()), px, L.cols, L.rows);
     this.ctx.putImageData(this.image, 0, 0);
     Object.assign(c.style, { left: `${L.x}px`, top: `${L.y}px`, width: `${L.w}px`,
       height: `${L.h}px` });
@@ -486,7 +524,7 @@ class App {
     if (this.saved) keepOpenedNotebookClean(model.widget_manager);
     this.build();
     const redraw = () => { this.syncControls(); this.schedule(null); };
-    for (const name of ["center", "width", "voi_function", "voi_lut", "invert", "interpolation", "arrangement", "plane"]) {
+    for (const name of ["center", "width", "voi_function", "voi_lut", "invert", "interpolation", "arrangement", "plane", "segment_styles"]) {
       model.on(`change:${name}`, redraw);
     }
     model.on("change:crosshair", () => { this.point = [...model.get("crosshair")]; redraw(); });
@@ -504,6 +542,7 @@ class App {
     this.setConnected(this.connected);
     this.syncControls();
     this.store.prefetch(this.point[2]);
+    this.store.needLabels();
     this.schedule(null);
     if (!this.connected) this.waitTimer = setTimeout(() => this.showWaiting(), 1500);
   }
@@ -680,6 +719,53 @@ class App {
     if (this.frame) return;
     this.frame = requestAnimationFrame((ts) => this.draw(ts));
   }
+  blendLabels(bits, px, cols, rows) { // the label overlay over the grey pixels, in place
+    const m = this.meta.labels;
+    if (!m || !bits) return;
+    const styles = this.model.get("segment_styles");
+    const segs = [];
+    m.segments.forEach((g, n) => {
+      const st = styles[n] || {};
+      const A = Math.round(255 * st.opacity);
+      if (st.visible && A > 0) segs.push({ mask: 2 ** g.bit, A, B: 255 - A, rgb: g.rgb, contour: g.style === "contour" });
+    });
+    if (!segs.length) return;
+    let any = 0;
+    for (const g of segs) any |= g.mask;
+    const n = px.length;
+    for (let p = 0; p < n; p++) {
+      const b = bits[p];
+      if (!(b & any)) continue;
+      const v = px[p];
+      let r = v & 255, gr = (v >>> 8) & 255, bl = (v >>> 16) & 255;
+      for (const g of segs) {
+        const k = g.mask;
+        if (!(b & k)) continue;
+        if (g.contour) { // inside: all four neighbours in the mask, not on the edge
+          const row = (p / cols) | 0, col = p - row * cols;
+          if (col > 0 && col < cols - 1 && row > 0 && row < rows - 1 && (bits[p - 1] & k) &&
+            (bits[p + 1] & k) && (bits[p - cols] & k) && (bits[p + cols] & k)) continue;
+        }
+        r = Math.floor((r * g.B + g.rgb[0] * g.A + 127) / 255);
+        gr = Math.floor((gr * g.B + g.rgb[1] * g.A + 127) / 255);
+        bl = Math.floor((bl * g.B + g.rgb[2] * g.A + 127) / 255);
+      }
+      px[p] = 0xff000000 | (bl << 16) | (gr << 8) | r;
+    }
+  }
+  segmentsAt(ijk) { // the overlaid segments holding a canonical voxel
+    const m = this.meta.labels, s = this.store;
+    if (!m || !s.labels) return [];
+    const b = s.labels[ijk[2] * s.nx * s.ny + ijk[1] * s.nx + ijk[0]];
+    return m.segments.filter((g) => b & 2 ** g.bit)
+      .map((g) => `${g.name} (${g.style === "contour" ? "RTSTRUCT" : "SEG"})`);
+  }
+  toggleLabels() { // "v": hide every segment, or show them all again
+    const styles = this.model.get("segment_styles").map((st) => ({ ...st }));
+    const on = !styles.some((st) => st.visible);
+    styles.forEach((st) => { st.visible = on; });
+    this.set({ segment_styles: styles });
+  }
   lut() { // one table over the stored-value range (cached per window), or a function
     const m = this.meta;
     const c = this.model.get("center"), w = this.model.get("width");
@@ -722,6 +808,7 @@ class App {
       function: this.model.get("voi_function"), lut: this.model.get("voi_lut"),
       plane: this.activePlane(), slice: this.point[a], invert: this.model.get("invert"),
       crosshair: this.point.join(","), complete: this.store.complete(),
+      labels: Boolean(this.store.labels),
       received: this.store.bytesReceived, size: this.boxSize };
     for (const [k, v] of Object.entries(info)) { // for tests and tools: the state drawn
       if (this.root.dataset[k] !== String(v)) this.root.dataset[k] = String(v);
@@ -818,13 +905,15 @@ class App {
       lps = [0, 1, 2].map((r) => A[r][0] * ijk[0] + A[r][1] * ijk[1] + A[r][2] * ijk[2] + A[r][3]);
       where = `LPS (${lps.map((x) => x.toFixed(1)).join(", ")}) mm`;
     }
-    this.cursorText = `${where}: ${this.fmt(value)}${u}`;
+    const inside = this.segmentsAt(ijk);
+    this.cursorText = `${where}: ${this.fmt(value)}${u}` + (this.meta.labels
+      ? ` · ${inside.length ? inside.join(", ") : "no label"}` : "");
     this.updateStatus();
     const now = performance.now();
     if (this.connected && (!this.lastCursor || now - this.lastCursor > 50)) {
       this.lastCursor = now;
       this.set({ cursor: { plane: view.name, row, column: col, voxel: ijk, lps, value,
-        units: this.meta.units } });
+        units: this.meta.units, labels: inside } });
     }
   }
   keys() { // every key, with its help text: the help line and the handler both read this
@@ -852,6 +941,7 @@ class App {
     k.push([["m"], "m", "ruler", () => this.setTool("ruler"), "tool"]);
     k.push([["o"], "o", "ROI", () => this.setTool("roi"), "tool"]);
     k.push([["f"], "f", "full screen", () => this.fullScreen(), "fullscreen"]);
+    if (this.meta.labels) k.push([["v"], "v", "labels on/off", () => this.toggleLabels(), "labels"]);
     k.push([["Escape"], "Esc", "leave the viewer", () => this.setActive(false), "leave"]);
     return k;
   }
@@ -927,6 +1017,33 @@ class App {
         this.step(this.activePlane(), 0, +this.sIn.value - 1) && this.schedule("slice", e);
       });
     }
+    if (m.labels) { // one control per segment: visible (in its colour) and opacity
+      const row = el("div", "dv-segments", root);
+      this.segControls = m.labels.segments.map((g, n) => {
+        const item = el("label", "dv-segment", row);
+        item.dataset.segment = String(n);
+        item.title = `${g.name}: ${g.style === "contour" ? "RTSTRUCT contour" : "SEG"} (${g.source})`;
+        const box = el("input", null, item);
+        box.type = "checkbox";
+        const swatch = el("span", "dv-swatch", item);
+        const colour = `rgb(${g.rgb.join(",")})`; // filled for SEG, an outline for RTSTRUCT
+        if (g.style === "contour") swatch.style.border = `2px solid ${colour}`;
+        else swatch.style.background = colour;
+        el("span", null, item, g.name);
+        const alpha = el("input", "dv-opacity", item);
+        Object.assign(alpha, { type: "range", min: 0, max: 1, step: 0.05 });
+        alpha.title = `${g.name}: opacity`;
+        const change = (e) => {
+          const styles = this.model.get("segment_styles").map((st) => ({ ...st }));
+          styles[n] = { visible: box.checked, opacity: +alpha.value };
+          this.set({ segment_styles: styles });
+          this.schedule("labels", e);
+        };
+        box.addEventListener("change", change);
+        alpha.addEventListener("input", change);
+        return [box, alpha];
+      });
+    }
     this.status = el("div", "dv-status", root);
     this.notice = el("div", "dv-notice", root);
     // The first view as Python rendered it, shown until the data is here (or for good
@@ -962,6 +1079,13 @@ class App {
       : p.lut < 0 && p.center === c && p.width === w && p.function === fn));
     this.presetSel.value = String(match);
     this.invertBox.checked = this.model.get("invert");
+    if (this.segControls) {
+      const styles = this.model.get("segment_styles");
+      this.segControls.forEach(([box, alpha], n) => {
+        box.checked = Boolean(styles[n] && styles[n].visible);
+        alpha.value = styles[n] ? styles[n].opacity : 1;
+      });
+    }
     if (this.sIn) {
       const a = m.planes[this.activePlane()].axis;
       this.sIn.max = m.shape[2 - a];
