@@ -365,6 +365,10 @@ class View {
       const off = base + (a.row_flip ? rows - 1 - r : r) * rs;
       for (let c = 0; c < cols; c++) out[r * cols + c] = s.labels[off + c * cs];
     }
+    let n = 0; // the labelled pixels, so that a redraw visits only them
+    for (let p = 0; p < out.length; p++) if (out[p]) n++;
+    out.where = new Int32Array(n);
+    for (let p = 0, q = 0; p < out.length; p++) if (out[p]) out.where[q++] = p;
     this.labelKey = key; this.labelBits = out;
     return out;
   }
@@ -732,9 +736,9 @@ class App {
     if (!segs.length) return;
     let any = 0;
     for (const g of segs) any |= g.mask;
-    const n = px.length;
-    for (let p = 0; p < n; p++) {
-      const b = bits[p];
+    const where = bits.where, n = where.length;
+    for (let q = 0; q < n; q++) {
+      const p = where[q], b = bits[p];
       if (!(b & any)) continue;
       const v = px[p];
       let r = v & 255, gr = (v >>> 8) & 255, bl = (v >>> 16) & 255;
