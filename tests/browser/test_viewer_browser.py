@@ -19,6 +19,17 @@ it with ``helpers.image.pixels.window`` of values computed here from the files
 ``dcm2pnm +Ww``: 0 mismatched pixels. The window and slice compared are the ones
 the widget reports on its root element (and the status line must say the same).
 
+VOI: on files the notebook builds with ``tests/unit/test_voi.py``'s ``build()`` (VOI LUT
+Function SIGMOID, LINEAR_EXACT, and a VOI LUT Sequence table; MONOCHROME1 and 2) the
+canvas equals ``window(..., function)`` or the table's ``VoiLut.apply`` after a drag,
+invert and the table chosen in the preset menu, and ``dcm2pnm +Wi 1`` / ``+Wl 1``
+where DCMTK implements the function.
+
+Labels: the volume with the phantom's SEG (filled) and two RTSTRUCT ROIs (contours):
+the canvas (RGB) equals the documented integer blend of window() and the masks (cut
+with ``Volume.plane``, contours by scipy's erosion) on all three planes, and equals the
+window/level picture wherever no segment is drawn.
+
 Latency: the page records, for each input, its ``event.timeStamp`` and the time
 the new pixels were drawn inside the ``requestAnimationFrame`` callback (new viewer),
 or the first ``requestAnimationFrame`` after the new PNG loaded (slider viewer).
@@ -1189,7 +1200,8 @@ def test_saved_notebooks_show_the_picture(lab_with_viewer_notebook, browser, scr
 def test_closing_the_last_view_frees_the_viewers_data(page):
     """Clearing the output of the three-plane viewer's cell closes its only view: the
     page lets go of its voxels (the whole volume, int16), and the JavaScript heap's
-    array buffers shrink by as much."""
+    array buffers shrink by as much; then the same for the labelled viewer, whose label
+    bits go with its voxels."""
     cdp = page.context.new_cdp_session(page)
 
     def held() -> dict:
@@ -1215,3 +1227,18 @@ def test_closing_the_last_view_frees_the_viewers_data(page):
     assert before["bytes"] - after["bytes"] == received
     freed = before["buffers"] - after["buffers"]
     assert freed >= 0.9 * received, (before, after, received)
+
+    # the labelled viewer: its label bits go with its voxels
+    r = root(page, LABELLED - 1)  # one viewer fewer on the page now
+    assert r.evaluate("(e) => e.dataset.labels") == "true"
+    received = int(r.evaluate("(e) => e.dataset.received"))  # voxels + labels
+    before = held()
+    cell = page.locator(".jp-Notebook .jp-Cell").filter(has=page.locator(ROOT)).nth(LABELLED - 1)
+    cell.locator(".jp-InputPrompt").click()
+    page.locator(".lm-MenuBar-item", has_text="Edit").first.click()
+    page.locator(".lm-Menu-item[data-command='editmenu:clear-current']").click()
+    page.wait_for_function(f"() => document.querySelectorAll('{ROOT}').length === {VIEWERS - 2}")
+    after = held()
+    assert after["viewers"] == before["viewers"] - 1
+    assert before["bytes"] - after["bytes"] == received
+    assert before["buffers"] - after["buffers"] >= 0.9 * received, (before, after, received)
