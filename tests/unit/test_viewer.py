@@ -344,6 +344,17 @@ def test_label_overlay_packs_one_bit_per_segment_and_composes_the_documented_ble
     untouched = ~(plane_a | edge_b)
     assert np.array_equal(v.render_rgb("axial")[untouched][:, 0], grey[untouched])
 
+    # the static picture (a notebook without its kernel) shows the overlay: the blue
+    # contour is there, and absent from the same viewer without labels
+    from PIL import Image
+
+    def bluish(viewer: Viewer) -> int:
+        sheet = np.asarray(Image.open(io.BytesIO(viewer.preview_png())).convert("RGB"))
+        return int(np.sum(sheet[..., 2].astype(int) > sheet[..., 0].astype(int) + 60))
+
+    assert bluish(v) > 0
+    assert bluish(Viewer(vol, center=100, width=400)) == 0
+
     v.style_segment("a", visible=False)
     v.style_segment("b", opacity=0.3)
     assert v.segment_styles == [{"visible": False, "opacity": 0.5},
