@@ -3,9 +3,13 @@
 :class:`Viewer` (what :func:`show` returns) sends the modality values to the browser
 once, as binary buffers (int16 or int32 stored values, plus Rescale Slope/Intercept
 when the values are not whole numbers, PS3.3 C.11.1.1.2), and the browser applies
-the VOI LUT itself (PS3.3 C.11.2.1.2.1, LINEAR) with exactly the arithmetic of
-:func:`helpers.image.pixels.window` (DCMTK's ``dcm2pnm +Ww``), for MONOCHROME1 and
-MONOCHROME2 (PS3.3 C.7.6.3.1.2). So dragging window/level, scrolling slices and
+the VOI LUT itself with exactly the arithmetic of :func:`helpers.image.pixels.window`
+(DCMTK's ``dcm2pnm +Ww``), for MONOCHROME1 and MONOCHROME2 (PS3.3 C.7.6.3.1.2): a
+window with any VOI LUT Function (PS3.3 C.11.2.1.2.1 LINEAR, C.11.2.1.3 LINEAR_EXACT
+and SIGMOID; the header's function for the header's windows, ``voi_function``), or a
+VOI LUT Sequence table of the header (PS3.3 C.11.2.1.1,
+:class:`~helpers.image.pixels.VoiLut`; offered in the preset menu next to the windows,
+``voi_lut``). So dragging window/level, scrolling slices and
 switching planes never waits for Python. The JavaScript ships inside the package
 (``helpers/image/static/viewer.js``, an ES module; no CDN, no build step).
 
@@ -64,7 +68,16 @@ import traitlets
 from pydicom.dataset import Dataset
 
 from . import presets as _presets
-from .pixels import MONOCHROME, compact, modality_values, value_dtype, window
+from . import viewer_labels as _labels
+from .pixels import (
+    MONOCHROME,
+    VOI_FUNCTIONS,
+    VoiLut,
+    compact,
+    modality_values,
+    value_dtype,
+    window,
+)
 from .pixels import units as pixel_units
 from .volume import Volume
 
@@ -176,13 +189,7 @@ class Pixels:
 
     def cut(self, plane: str, index: int) -> np.ndarray:
         """The stored values of one plane in display orientation (:data:`PLANE_AXES`)."""
-        a = PLANE_AXES[plane]
-        fixed = 2 - a.axis  # array axes are (z, y, x) = point indices (2, 1, 0)
-        cut = np.take(self.stored, index, axis=fixed) if fixed else self.stored[index]
-        rest = [ax for ax in (0, 1, 2) if ax != fixed]
-        if rest.index(2 - a.row) == 1:
-            cut = cut.T
-        return cut[::-1] if a.row_flip else cut
+        return cut_plane(self.stored, plane, index)
 
     def values(self, plane: str, index: int) -> np.ndarray:
         """Modality values of one plane in display orientation."""
@@ -211,6 +218,18 @@ class Pixels:
     def whole(self) -> bool:
         """The modality values are whole numbers (the stored integers themselves)."""
         return self.slope == 1 and self.intercept == 0 and self.stored.dtype.kind == "i"
+
+
+def cut_plane(canonical: np.ndarray, plane: str, index: int) -> np.ndarray:
+    """One plane of a canonical ``(z, y, x)`` array in display orientation
+    (:data:`PLANE_AXES`): the stored values, or the packed label bits."""
+    a = PLANE_AXES[plane]
+    fixed = 2 - a.axis  # array axes are (z, y, x) = point indices (2, 1, 0)
+    cut = np.take(canonical, index, axis=fixed) if fixed else canonical[index]
+    rest = [ax for ax in (0, 1, 2) if ax != fixed]
+    if rest.index(2 - a.row) == 1:
+        cut = cut.T
+    return cut[::-1] if a.row_flip else cut
 
 
 def _refuse_path(obj: object) -> None:
@@ -370,13 +389,47 @@ class PlaneMeta(TypedDict):
 
 class PresetMeta(TypedDict):
     name: str  # the menu label (keys 1-9 pick the first nine)
-    center: float
-    width: float
+    center: float | None  # None for a VOI LUT table
+    width: float | None
+    function: str  # VOI LUT Function: LINEAR, LINEAR_EXACT or SIGMOID (PS3.3 C.11.2.1.3)
+    lut: int  # index into Meta.luts, or -1 for a window
 
 
 class WindowMeta(TypedDict):
     center: float
     width: float
+    function: str
+    lut: int
+
+
+class LutMeta(TypedDict):
+    """A VOI LUT Sequence item (PS3.3 C.11.2.1.1) as the browser applies it:
+    ``grey = table[clamp(trunc(x) - first_mapped, 0, len(table) - 1)]`` for modality
+    value ``x``, with ``table`` :meth:`helpers.image.pixels.VoiLut.grey_table`."""
+
+    name: str
+    first_mapped: int
+    grey: dict[str, str]  # photometric -> base64 of the uint8 grey table
+
+
+class SegmentMeta(TypedDict):
+    """One overlaid segment (:class:`helpers.image.viewer_labels.OverlaySegment`)."""
+
+    name: str
+    number: int  # Segment Number (0062,0004) or ROI Number (3006,0022)
+    rgb: list[int]  # sRGB of the Recommended Display CIELab Value (PS3.3 C.10.7.1.1)
+    style: str  # "fill" (SEG) or "contour" (RTSTRUCT)
+    bit: int  # the voxel belongs to it when bit ``bit`` of the packed labels is set
+    source: str  # the label file's name
+
+
+class LabelsMeta(TypedDict):
+    """The label overlay: one canonical ``(z, y, x)`` volume of ``dtype``, one bit per
+    segment, sent once as ``{"type": "labels"}`` with one buffer when the browser asks
+    ``{"type": "labels"}``."""
+
+    dtype: str  # "uint8", "uint16" or "uint32"
+    segments: list[SegmentMeta]
 
 
 class Meta(TypedDict):
@@ -406,6 +459,7 @@ class Meta(TypedDict):
     photometric: str  # MONOCHROME1 or MONOCHROME2 (PS3.3 C.7.6.3.1.2)
     units: str  # "HU" for CT, else the Rescale Type or ""
     presets: list[PresetMeta]
+    luts: list[LutMeta]  # the header's VOI LUT tables (presets point into it)
     initial: WindowMeta  # the window a reset returns to
     whole: bool  # the whole volume fits BUDGET_BYTES: the browser asks for all of it
     budget_bytes: int
@@ -415,6 +469,7 @@ class Meta(TypedDict):
     patient: str  # overlay labels: Patient's Name · Patient ID, Series Description,
     series: str
     thickness: float | None  # Slice Thickness (0018,0050) in mm
+    labels: LabelsMeta | None  # the label overlay, if any
 
 
 # ===================================================================== the viewer
@@ -424,16 +479,25 @@ class Viewer(anywidget.AnyWidget):
     ``image``: a :class:`helpers.image.volume.Volume` (three linked planes), a pydicom
     ``Dataset`` already read (single- or multi-frame), or a 2D/3D array of modality
     values. ``center``/``width`` or ``preset`` choose the first window (default: the
-    header's first window, else the mediastinum preset for CT, else the full range);
+    header's first window or VOI LUT table, else the mediastinum preset for CT, else the
+    full range), ``function`` its VOI LUT Function (default: the chosen preset's, so
+    the header's function for a header window, else LINEAR);
     ``plane`` and ``index`` the first plane and slice; ``layout`` ``"three"`` or
     ``"one"`` view (the :attr:`arrangement` trait); ``size`` the largest side of one
-    view in CSS pixels (smaller when the cell or the screen is smaller).
+    view in CSS pixels (smaller when the cell or the screen is smaller). ``labels``: one
+    or more :class:`helpers.image.labels.Labels` read onto the Volume shown (SEG and/or
+    RTSTRUCT), drawn over the picture as :mod:`helpers.image.viewer_labels` says: each
+    segment in its recommended display colour, SEG filled and RTSTRUCT as contours,
+    with per-segment visibility and opacity (``segment_styles``, :meth:`style_segment`)
+    and the segments under the pointer in the status line.
 
     Synced traits and who writes them:
 
-    - ``center``, ``width``, ``plane``, ``crosshair``, ``invert``, ``interpolation``,
-      ``arrangement``: the viewer's state; the learner changes it in the browser and
-      Python may set it (``viewer.center = 40``); neither side derives one from another.
+    - ``center``, ``width``, ``voi_function``, ``voi_lut`` (index of the header's VOI LUT
+      table shown instead of the window, -1: none), ``plane``, ``crosshair``, ``invert``,
+      ``interpolation``, ``arrangement``, ``segment_styles`` (one ``{"visible", "opacity"}``
+      per overlaid segment): the viewer's state; the learner changes it in the
+      browser and Python may set it (``viewer.center = 40``); neither side derives one from another.
     - ``cursor``: written by the browser only (what is under the pointer).
     - ``_meta`` (a :class:`Meta`) and ``_preview``: written by Python only, once.
     """
@@ -443,23 +507,34 @@ class Viewer(anywidget.AnyWidget):
 
     center = traitlets.Float().tag(sync=True)
     width = traitlets.Float(1.0).tag(sync=True)
+    voi_function = traitlets.Enum(VOI_FUNCTIONS, "LINEAR").tag(sync=True)
+    voi_lut = traitlets.Int(-1).tag(sync=True)
     plane = traitlets.Unicode("axial").tag(sync=True)
     crosshair = traitlets.List(traitlets.Int(), [0, 0, 0], minlen=3, maxlen=3).tag(sync=True)
     cursor = traitlets.Dict().tag(sync=True)
     invert = traitlets.Bool(False).tag(sync=True)
     interpolation = traitlets.Enum(("nearest", "linear"), "nearest").tag(sync=True)
     arrangement = traitlets.Enum(("three", "one"), "three").tag(sync=True)
+    segment_styles = traitlets.List(traitlets.Dict()).tag(sync=True)
     _meta = traitlets.Dict().tag(sync=True)
     _preview = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, image: object, *, center: float | None = None,
                  width: float | None = None, preset: str | None = None,
+                 function: str | None = None,
                  photometric: str | None = None, pixel_mm: tuple[float, float] | None = None,
                  units: str | None = None, plane: str | None = None, index: int | None = None,
                  layout: str | None = None, interpolation: str = "nearest",
-                 size: int = 512) -> None:
+                 size: int = 512, labels: object = None) -> None:
         data = prepare(image, photometric, pixel_mm, units)
         self._data = data
+        self._bits: np.ndarray | None = None
+        self._segments: list[_labels.OverlaySegment] = []
+        if labels is not None:
+            if not isinstance(image, Volume):
+                raise TypeError("labels are drawn over a Volume (helpers.image.volume."
+                                "load_series) they were read onto (helpers.image.labels)")
+            self._bits, self._segments = _labels.pack(labels, image)  # type: ignore[arg-type]
         lo, hi = data.value_range
         step = _nice_step(hi - lo, data.whole)
         choices = _presets.menu(data.windows, ct=data.units == "HU")
@@ -467,14 +542,27 @@ class Viewer(anywidget.AnyWidget):
                                max(_on_grid(hi - lo + step, step), 1.0))
         choices.setdefault(full.name, full)
         self._choices = choices
+        self._luts: list[VoiLut] = []
+        lut_of: dict[str, int] = {}
+        for key, p in choices.items():
+            if p.lut is not None:
+                lut_of[key] = len(self._luts)
+                self._luts.append(p.lut)
+        chosen = next(iter(choices.values()))
         if preset is not None:
             chosen = next((p for k, p in choices.items() if preset in k.split(" = ")), None) \
                 or _presets.get(preset)
-            center = chosen.center if center is None else center
-            width = chosen.width if width is None else width
-        default = next(iter(choices.values()))
-        center = default.center if center is None else center
-        width = default.width if width is None else width
+        lut = -1
+        if chosen.lut is not None and center is None and width is None:
+            lut = self._luts.index(chosen.lut)
+        window_default = next((p for p in choices.values() if p.lut is None), full) \
+            if chosen.lut is not None else chosen
+        center = window_default.center if center is None else center
+        width = window_default.width if width is None else width
+        function = str(function or window_default.function).upper()
+        if function not in VOI_FUNCTIONS:
+            raise ValueError(f"VOI LUT Function must be one of {', '.join(VOI_FUNCTIONS)} "
+                             f"(PS3.3 C.11.2.1.3), got {function!r}")
         plane = plane or data.planes[0]
         if plane not in data.planes:
             raise ValueError(f"plane must be one of {', '.join(data.planes)}, got {plane!r}")
@@ -497,18 +585,32 @@ class Viewer(anywidget.AnyWidget):
                        for name in data.planes},
             "affine": None if data.affine is None else data.affine.tolist(),
             "photometric": data.photometric, "units": data.units,
-            "presets": [{"name": k, "center": p.center, "width": p.width}
+            "presets": [{"name": k, "center": p.center, "width": p.width,
+                         "function": p.function, "lut": lut_of.get(k, -1)}
                         for k, p in choices.items()],
-            "initial": {"center": float(center), "width": float(width)},
+            "luts": [{"name": p.name, "first_mapped": int(p.lut.first_mapped),
+                      "grey": {ph: base64.b64encode(p.lut.grey_table(ph).tobytes()).decode()
+                               for ph in MONOCHROME}}
+                     for k, p in choices.items() if p.lut is not None],
+            "initial": {"center": float(center), "width": float(width), "function": function,
+                        "lut": lut},
             "whole": bool(stored.nbytes <= BUDGET_BYTES), "budget_bytes": BUDGET_BYTES,
             "slab_slices": max(1, SLAB_BYTES // max(ny * nx * stored.itemsize, 1)),
             "size": int(size), "spacing_kind": data.spacing_kind, "patient": data.patient,
             "series": data.series, "thickness": data.thickness,
+            "labels": None if self._bits is None else {
+                "dtype": self._bits.dtype.name,
+                "segments": [{"name": g.name, "number": g.number, "rgb": list(g.rgb),
+                              "style": g.style, "bit": g.bit, "source": g.source}
+                             for g in self._segments]},
         }
         super().__init__(
-            center=float(center), width=float(width), plane=plane, crosshair=point,
+            center=float(center), width=float(width), voi_function=function, voi_lut=lut,
+            plane=plane, crosshair=point,
             interpolation=interpolation,
-            arrangement=layout or ("three" if len(data.planes) > 1 else "one"), _meta=meta)
+            arrangement=layout or ("three" if len(data.planes) > 1 else "one"), _meta=meta,
+            segment_styles=[{"visible": True, "opacity": 1.0 if g.style == "contour" else 0.5}
+                            for g in self._segments])
         self.bytes_sent = 0
         self.on_msg(self._on_msg)
         self._preview = base64.b64encode(self.preview_png()).decode("ascii")
@@ -516,9 +618,19 @@ class Viewer(anywidget.AnyWidget):
     # -- state ----------------------------------------------------------------------------
     @traitlets.validate("width")
     def _valid_width(self, proposal: dict) -> float:
-        if not np.isfinite(proposal["value"]) or proposal["value"] < 1:
-            raise traitlets.TraitError(f"window width must be >= 1 (PS3.3 C.11.2.1.2.1), got "
-                                       f"{proposal['value']!r}")
+        value = proposal["value"]
+        least = "> 0 (PS3.3 C.11.2.1.3)"
+        if self.voi_function == "LINEAR":
+            least = ">= 1 for the LINEAR VOI function (PS3.3 C.11.2.1.2.1)"
+        if not np.isfinite(value) or value <= 0 or (self.voi_function == "LINEAR" and value < 1):
+            raise traitlets.TraitError(f"window width must be {least}, got {value!r}")
+        return value
+
+    @traitlets.validate("voi_lut")
+    def _valid_voi_lut(self, proposal: dict) -> int:
+        if not -1 <= proposal["value"] < len(getattr(self, "_luts", ())):
+            raise traitlets.TraitError(f"voi_lut must be -1 (a window) or the index of one of "
+                                       f"the header's {len(self._luts)} VOI LUT tables")
         return proposal["value"]
 
     @traitlets.validate("plane")
@@ -564,10 +676,19 @@ class Viewer(anywidget.AnyWidget):
         """The windows the preset menu offers, by menu label, in menu order (keys 1-9)."""
         return dict(self._choices)
 
-    def set_window(self, center: float, width: float) -> None:
-        """Set center and width together (one update in the browser)."""
+    def set_window(self, center: float, width: float, function: str | None = None) -> None:
+        """Set center and width (and the VOI LUT Function) together, one update in the
+        browser; a VOI LUT table shown gives way to the window."""
         with self.hold_sync():
+            if function is not None:
+                self.voi_function = str(function).upper()
             self.center, self.width = float(center), float(width)
+            self.voi_lut = -1
+
+    @property
+    def luts(self) -> list[VoiLut]:
+        """The header's VOI LUT tables, in the order ``voi_lut`` counts them."""
+        return list(self._luts)
 
     def values(self, plane: str | None = None, index: int | None = None) -> np.ndarray:
         """Modality values of a plane in display orientation (default: the one shown)."""
@@ -577,8 +698,51 @@ class Viewer(anywidget.AnyWidget):
 
     def render(self, plane: str | None = None) -> np.ndarray:
         """The 8-bit picture the browser draws for a plane (default: the one shown):
-        ``window(values(), center, width, photometric)``, one pixel per plane pixel."""
-        return window(self.values(plane), self.center, self.width, self.photometric)
+        ``window(values(), center, width, photometric, voi_function)``, or with a VOI LUT
+        table shown ``luts[voi_lut].apply(values(), photometric)``; one pixel per plane
+        pixel."""
+        if self.voi_lut >= 0:
+            return self._luts[self.voi_lut].apply(self.values(plane), self.photometric)
+        return window(self.values(plane), self.center, self.width, self.photometric,
+                      self.voi_function)
+
+    @property
+    def segments(self) -> list[_labels.OverlaySegment]:
+        """The overlaid segments, in drawing order (``segment_styles`` follows it)."""
+        return list(self._segments)
+
+    def style_segment(self, name: str, *, visible: bool | None = None,
+                      opacity: float | None = None) -> None:
+        """Show or hide one overlaid segment, or set its opacity (0-1)."""
+        names = [g.name for g in self._segments]
+        if name not in names:
+            raise KeyError(f"no overlaid segment {name!r}; there are {names}")
+        styles = [dict(st) for st in self.segment_styles]
+        if visible is not None:
+            styles[names.index(name)]["visible"] = bool(visible)
+        if opacity is not None:
+            if not 0 <= float(opacity) <= 1:
+                raise ValueError(f"opacity must be within 0..1, got {opacity!r}")
+            styles[names.index(name)]["opacity"] = float(opacity)
+        self.segment_styles = styles
+
+    def label_bits(self, plane: str | None = None, index: int | None = None) -> np.ndarray:
+        """The packed label bits of a plane in display orientation (default: the one
+        shown): bit ``segment.bit`` set where that segment is."""
+        if self._bits is None:
+            raise ValueError("this viewer has no labels")
+        plane = plane or self.plane
+        index = self.crosshair[PLANE_AXES[plane].axis] if index is None else index
+        return cut_plane(self._bits, plane, index)
+
+    def render_rgb(self, plane: str | None = None) -> np.ndarray:
+        """The RGB picture of a plane with the label overlay, as the browser draws it
+        (:func:`helpers.image.viewer_labels.compose` of :meth:`render`)."""
+        grey = self.render(plane)
+        if self._bits is None:
+            return np.repeat(grey[..., None], 3, axis=2)
+        return _labels.compose(grey, self.label_bits(plane), self._segments,
+                               list(self.segment_styles))
 
     def summary(self) -> str:
         """One line for the static picture and the text form: window and slice."""
@@ -586,7 +750,11 @@ class Viewer(anywidget.AnyWidget):
         if len(self._data.planes) > 1 or self._data.stored.shape[0] > 1:
             where = f"{self.plane} {self.slice + 1}/{self._data.count(self.plane)} · "
         unit = f" {self._data.units}" if self._data.units else ""
-        return f"{where}C={self.center:g} W={self.width:g}{unit} · {self.photometric}"
+        if self.voi_lut >= 0:
+            lut = next(k for k, p in self._choices.items() if p.lut is self._luts[self.voi_lut])
+            return f"{where}VOI LUT {lut} · {self.photometric}"
+        curve = "" if self.voi_function == "LINEAR" else f" {self.voi_function}"
+        return f"{where}C={self.center:g} W={self.width:g}{unit}{curve} · {self.photometric}"
 
     def preview_png(self) -> bytes:
         """A PNG of the views as the viewer first shows them (each plane at its
@@ -598,7 +766,7 @@ class Viewer(anywidget.AnyWidget):
         tiles = []
         d = self._data
         for name in d.planes:
-            img = Image.fromarray(self.render(name)).convert("RGB")
+            img = Image.fromarray(self.render_rgb(name))
             rows, cols = img.height, img.width
             ph, pw = d.pixel_mm(name)
             side = 512 if len(d.planes) == 1 else 320
@@ -632,7 +800,9 @@ class Viewer(anywidget.AnyWidget):
     # -- data to the browser --------------------------------------------------------------
     def _on_msg(self, _widget: object, content: dict, _buffers: list) -> None:
         stored = self._data.stored
-        if content.get("type") == "need":
+        if content.get("type") == "labels" and self._bits is not None:
+            self._send_values({"type": "labels"}, self._bits)
+        elif content.get("type") == "need":
             n = self._meta["slab_slices"]
             for slab in content.get("slabs", []):
                 k0 = int(slab) * n

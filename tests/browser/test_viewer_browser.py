@@ -19,6 +19,17 @@ it with ``helpers.image.pixels.window`` of values computed here from the files
 ``dcm2pnm +Ww``: 0 mismatched pixels. The window and slice compared are the ones
 the widget reports on its root element (and the status line must say the same).
 
+VOI: on files the notebook builds with ``tests/unit/test_voi.py``'s ``build()`` (VOI LUT
+Function SIGMOID, LINEAR_EXACT, and a VOI LUT Sequence table; MONOCHROME1 and 2) the
+canvas equals ``window(..., function)`` or the table's ``VoiLut.apply`` after a drag,
+invert and the table chosen in the preset menu, and ``dcm2pnm +Wi 1`` / ``+Wl 1``
+where DCMTK implements the function.
+
+Labels: the volume with the phantom's SEG (filled) and two RTSTRUCT ROIs (contours):
+the canvas (RGB) equals the documented integer blend of window() and the masks (cut
+with ``Volume.plane``, contours by scipy's erosion) on all three planes, and equals the
+window/level picture wherever no segment is drawn.
+
 Latency: the page records, for each input, its ``event.timeStamp`` and the time
 the new pixels were drawn inside the ``requestAnimationFrame`` callback (new viewer),
 or the first ``requestAnimationFrame`` after the new PNG loaded (slider viewer).
@@ -47,7 +58,7 @@ import pydicom
 import pytest
 
 from helpers import data
-from helpers.image.pixels import modality_values, window
+from helpers.image.pixels import header_vois, modality_values, window
 from helpers.image.volume import load_series
 from helpers.paths import REPO_ROOT
 
@@ -59,6 +70,7 @@ ROOT = ".dv-root"
 OLD = ".wl-viewer"
 OLD_IMG = ".wl-viewer img.wl-image"
 AXIS = {"axial": 2, "frame": 2, "coronal": 1, "sagittal": 0}
+VIEWERS = 9  # anywidget viewers in the notebook (the slider viewer is not one)
 
 READ_CANVAS = """(canvas) => {
     const {width, height} = canvas;
@@ -75,6 +87,22 @@ READ_CANVAS = """(canvas) => {
         s += String.fromCharCode.apply(null, grey.subarray(i, i + 8192));
     }
     return {width, height, bad, data: btoa(s)};
+}"""
+
+READ_RGB = """(canvas) => {
+    const {width, height} = canvas;
+    const rgba = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+    const rgb = new Uint8Array(width * height * 3);
+    let opaque = 0;
+    for (let p = 0; p < width * height; p++) {
+        for (let c = 0; c < 3; c++) rgb[3 * p + c] = rgba[4 * p + c];
+        if (rgba[4 * p + 3] === 255) opaque++;
+    }
+    let s = '';
+    for (let i = 0; i < rgb.length; i += 8192) {
+        s += String.fromCharCode.apply(null, rgb.subarray(i, i + 8192));
+    }
+    return {width, height, opaque, data: btoa(s)};
 }"""
 
 # The slider viewer: record inputs, and the first animation frame after a new PNG loads.
@@ -104,11 +132,18 @@ def page(lab_with_viewer_notebook, browser):
     page.add_init_script("globalThis.__dicomViewerDebug = true")  # record latencies
     page.goto(lab_with_viewer_notebook.url(f"lab/tree/{NOTEBOOK}"))
     run_all_cells(page)
-    page.wait_for_function(
-        f"""() => {{ const r = document.querySelectorAll('{ROOT}');
-            return r.length === 5 && [...r].every((e, n) => e.dataset.ready === 'true'
-                && (n === 4 || e.dataset.complete === 'true')); }}""",
-        timeout=120_000)
+    try:
+        page.wait_for_function(
+            f"""() => {{ const r = document.querySelectorAll('{ROOT}'); const VIEWERS = {VIEWERS};
+                return r.length === VIEWERS && [...r].every((e, n) => e.dataset.ready === 'true'
+                    && (n === 4 || e.dataset.complete === 'true')); }}""",
+            timeout=180_000)
+    except Exception:
+        shown = page.evaluate(f"() => [...document.querySelectorAll('{ROOT}')].map((e) => "
+                              "e.dataset.ready + '/' + e.dataset.complete)")
+        errors = page.locator(".jp-OutputArea-output[data-mime-type*='error']").all_inner_texts()
+        raise AssertionError(f"viewers not ready: {shown}; console: {page.errors}; "
+                             f"cell errors: {errors}") from None
     yield page
     page.close()
 
@@ -459,6 +494,262 @@ def run_in_kernel(page, code: str) -> str:
     return out.filter(has_text="STATE").first.inner_text().strip()
 
 
+def voi_state(page, n: int) -> dict:
+    """The VOI stage the widget reports after its last frame: window and function, or
+    the VOI LUT table shown (``lut`` >= 0), and invert; the status line must say it."""
+    r = root(page, n)
+    page.wait_for_timeout(60)
+    ds = r.evaluate("(e) => ({...e.dataset})")
+    st = {"center": float(ds["center"]), "width": float(ds["width"]), "function": ds["function"],
+          "lut": int(ds["lut"]), "invert": ds["invert"] == "true",
+          "status": r.locator(".dv-status").inner_text()}
+    if st["lut"] < 0:
+        fmt = lambda v: str(int(float(v))) if float(v).is_integer() else v  # noqa: E731
+        assert f"C={fmt(ds['center'])} W={fmt(ds['width'])}" in st["status"], st
+        assert (st["function"] in st["status"]) == (st["function"] != "LINEAR"), st
+    else:
+        assert "VOI LUT" in st["status"], st
+    return st
+
+
+def dcm2pnm(path, *options: str) -> np.ndarray:
+    """DCMTK's 8-bit rendering with the given VOI options (``+Wi n``: the header's n-th
+    window with its VOI LUT Function; ``+Wl n``: its n-th VOI LUT table)."""
+    exe = shutil.which("dcm2pnm") or pytest.skip("dcm2pnm is not installed (Debian: dcmtk)")
+    out = Path(path).with_suffix(".pgm")
+    subprocess.run([exe, *options, "+op", str(path), str(out)], check=True, capture_output=True)
+    from PIL import Image
+
+    image = np.asarray(Image.open(out))
+    out.unlink()
+    return image
+
+
+def check_voi(page, n: int, path, ds, values) -> dict:
+    """The canvas equals window() with the widget's function (or the header's VOI LUT
+    table's ``apply``) on the file's modality values, pixel for pixel."""
+    st = voi_state(page, n)
+    phot = photometric(str(ds.PhotometricInterpretation), st)
+    if st["lut"] >= 0:
+        table = [v for v in header_vois(ds) if v.kind == "lut"][st["lut"]]
+        expected = table.apply(values, phot)
+    else:
+        expected = window(values, st["center"], st["width"], phot, st["function"])
+    shown = canvas(page, n, "frame")
+    bad = int((shown != expected).sum())
+    assert bad == 0, f"{path.name}: {bad} pixels differ from window()/the VOI LUT at {st}"
+    return st
+
+
+@pytest.mark.parametrize("n, name, function", [(5, "sigmoid.dcm", "SIGMOID"),
+                                               (6, "exact.dcm", "LINEAR_EXACT"),
+                                               (7, "table.dcm", "LINEAR")])
+def test_voi_functions_and_voi_lut_table_exact(page, lab_with_viewer_notebook, n, name,
+                                               function, screenshots):
+    """Files with VOI LUT Function SIGMOID (MONOCHROME2) and LINEAR_EXACT (MONOCHROME1) and
+    a VOI LUT Sequence table (MONOCHROME1), built by the notebook with test_voi's
+    ``build()`` (every value 0..4095): the viewer starts with the header's window and
+    function; after a drag, after choosing the table in the preset menu, and inverted, the
+    canvas equals ``window(values, c, w, photometric, function)`` (or the table's
+    ``apply``) pixel for pixel, and, where DCMTK implements it (SIGMOID, the table),
+    ``dcm2pnm +Wi 1`` / ``+Wl 1``."""
+    path = lab_with_viewer_notebook.root / "voi_files" / name
+    ds = pydicom.dcmread(path)
+    values = modality_values(ds)
+    r = root(page, n)
+    r.scroll_into_view_if_needed()
+    page.wait_for_function("(e) => e.dataset.ready === 'true'", arg=r.element_handle(),
+                           timeout=30_000)
+    st = check_voi(page, n, path, ds, values)
+    assert (st["center"], st["width"], st["function"], st["lut"]) == (
+        float(ds.WindowCenter), float(ds.WindowWidth), function, -1)
+    shown = canvas(page, n, "frame")
+    if function != "LINEAR_EXACT":  # DCMTK 3.6.7 renders LINEAR_EXACT as LINEAR
+        assert int((shown != dcm2pnm(path, "+Wi", "1")).sum()) == 0, "differs from dcm2pnm +Wi 1"
+    x, y = centre_of(page, n, "frame")
+    drag(page, x, y, -40, 25)
+    dragged = check_voi(page, n, path, ds, values)
+    assert dragged["width"] != st["width"] and dragged["function"] == function
+    page.keyboard.press("i")  # the other photometric interpretation
+    check_voi(page, n, path, ds, values)
+    page.keyboard.press("i")
+    if "VOILUTSequence" in ds:
+        sel = r.locator("select.dv-preset")
+        value = sel.evaluate("(s) => [...s.options].find((o) => o.text.includes('VOI LUT table'))"
+                             ".value")
+        sel.select_option(value)
+        st = check_voi(page, n, path, ds, values)
+        assert st["lut"] == 0, st
+        assert int((canvas(page, n, "frame") != dcm2pnm(path, "+Wl", "1")).sum()) == 0, \
+            "differs from dcm2pnm +Wl 1"
+        activate(page, n)
+        page.keyboard.press("i")
+        assert check_voi(page, n, path, ds, values)["invert"]
+        page.keyboard.press("i")
+        page.keyboard.press("Escape")
+        drag(page, x, y, 30, -20)  # a drag leaves the table for a window
+        assert check_voi(page, n, path, ds, values)["lut"] == -1
+    shot(page, n, f"viewer_voi_{path.stem}", screenshots)
+
+
+# --------------------------------------------------------------------------- labels
+LABELLED = 8  # the viewer of the volume with the phantom's SEG and two RTSTRUCT ROIs
+
+
+@pytest.fixture(scope="module")
+def label_masks(volume):
+    """The masks the notebook overlays, read here again: the SEG's segments, then the
+    RTSTRUCT's heart and aorta, as (name, rgb, contour, mask on the volume's grid)."""
+    from helpers.image.labels import read_rtstruct, read_seg
+
+    seg = read_seg(data.ct_label_file("seg"), volume)
+    rois = read_rtstruct(data.ct_label_file("rtstruct"), volume, names=["heart", "aorta"])
+    return [(s.label, s.rgb, False, seg.masks[s.label]) for s in seg.segments] + \
+        [(s.label, s.rgb, True, rois.masks[s.label]) for s in rois.segments]
+
+
+def rgb_canvas(page, n: int, plane: str) -> np.ndarray:
+    got = root(page, n).locator(f"canvas.dv-canvas[data-plane='{plane}']").evaluate(READ_RGB)
+    assert got["opaque"] == got["width"] * got["height"]
+    raw = np.frombuffer(base64.b64decode(got["data"]), dtype=np.uint8)
+    return raw.reshape(got["height"], got["width"], 3)
+
+
+def expected_overlay(volume, masks, styles, plane: str, index: int, st: dict):
+    """The documented blend, computed here: the window() grey picture, then each visible
+    segment in order, ``(under * (255 - A) + colour * A + 127) // 255`` with ``A =
+    floor(255 * opacity + 0.5)``, where its mask (cut like Volume.plane cuts the image)
+    is set, or for an RTSTRUCT ROI on its contour (mask minus its erosion by the
+    4-neighbour cross, scipy; the plane's edge outside). Also the pixels no visible
+    segment touches."""
+    from dataclasses import replace
+
+    from scipy.ndimage import binary_erosion
+
+    grey = window(volume.plane(plane, index).image, st["center"], st["width"],
+                  photometric(volume.photometric, st))
+    out = np.repeat(grey[..., None], 3, axis=2).astype(np.int64)
+    touched = np.zeros(grey.shape, dtype=bool)
+    cross = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
+    for (_, rgb, contour, mask), style in zip(masks, styles, strict=True):
+        a = int(np.floor(255 * style["opacity"] + 0.5))
+        if not style["visible"] or a == 0:
+            continue
+        cut = replace(volume, array=mask.astype(np.uint8)).plane(plane, index).image > 0
+        if contour:
+            cut = cut & ~binary_erosion(cut, cross, border_value=0)
+        out[cut] = (out[cut] * (255 - a) + np.array(rgb) * a + 127) // 255
+        touched |= cut
+    return out.astype(np.uint8), grey, touched
+
+
+def check_overlay(page, volume, masks, n: int = LABELLED) -> dict:
+    r = root(page, n)
+    page.wait_for_function("(e) => e.dataset.ready === 'true' && e.dataset.labels === 'true'",
+                           arg=r.element_handle(), timeout=60_000)
+    st = state(page, n)
+    styles = json.loads(run_js_styles(page, n))
+    figures = {}
+    for name in ("axial", "coronal", "sagittal"):
+        index = st["crosshair"][AXIS[name]]
+        expected, grey, touched = expected_overlay(volume, masks, styles, name, index, st)
+        shown = rgb_canvas(page, n, name)
+        assert shown.shape == expected.shape
+        bad = int(np.any(shown != expected, axis=2).sum())
+        assert bad == 0, f"{name} {index}: {bad} pixels differ from the documented blend at {st}"
+        off = ~touched  # where the overlay is off: the window/level pixels, unchanged
+        assert np.array_equal(shown[off], np.repeat(grey[off][:, None], 3, axis=1)), name
+        figures[name] = (int(touched.sum()), int(off.sum()))
+    return {"state": st, "styles": styles, "pixels": figures}
+
+
+def run_js_styles(page, n: int) -> str:
+    """The per-segment styles the viewer draws with, as its controls show them."""
+    return root(page, n).evaluate(
+        "(e) => JSON.stringify([...e.querySelectorAll('.dv-segment')].map((s) => ({"
+        "visible: s.querySelector('input[type=checkbox]').checked,"
+        "opacity: +s.querySelector('input[type=range]').value})))")
+
+
+def test_label_overlay_exact_on_the_canvas(page, volume, label_masks, screenshots):
+    """The phantom's SEG (filled) and two RTSTRUCT ROIs (contours), each in its
+    recommended display colour: on all three planes the canvas equals the documented
+    blend of window() and the masks, pixel for pixel, and the window/level pixels where
+    no segment is drawn are unchanged; after a W/L drag, a segment hidden, another's
+    opacity changed, and all labels off ("v"); the status line names the segments under
+    the pointer; the labels are sent once, and W/L drag latency is recorded."""
+    n = LABELLED
+    r = root(page, n)
+    r.scroll_into_view_if_needed()
+    first = check_overlay(page, volume, label_masks)
+    assert all(drawn > 0 for drawn, _ in first["pixels"].values()), first
+    names = r.locator(".dv-segment").all_inner_texts()
+    assert [t.strip() for t in names] == [m[0] for m in label_masks]
+    received = int(r.evaluate("(e) => e.dataset.received"))
+    labels_bytes = int(np.prod(volume.shape))  # uint8: 7 segments, one bit each
+    assert received == int(np.prod(volume.shape)) * 2 + labels_bytes  # voxels + labels, once
+
+    # W/L drag: the overlay stays exact; latency with the overlay on
+    x, y = centre_of(page, n, "axial")
+    since = timings_count(page)
+    drag(page, x - 100, y, 200, 60, steps=60, pause=16)
+    latency = summary(new_latencies(page, "wl", since, "drag with labels", n=n))
+    check_overlay(page, volume, label_masks)
+
+    # hide the lungs, make the heart (SEG) opaque
+    seg_rows = r.locator(".dv-segment")
+    seg_rows.nth(0).locator("input[type=checkbox]").uncheck()
+    seg_rows.nth(1).locator("input[type=range]").evaluate(
+        "(e) => { e.value = '0.85'; e.dispatchEvent(new Event('input', {bubbles: true})); }")
+    changed = check_overlay(page, volume, label_masks)
+    assert changed["styles"][0]["visible"] is False and changed["styles"][1]["opacity"] == 0.85
+    out = run_in_kernel(page, "print('STATE', labelled.segment_styles[:2])")
+    assert "'visible': False" in out and "0.85" in out, out  # the kernel has them too
+
+    # the label under the pointer, in the status line
+    st = state(page, n)
+    k = st["crosshair"][2]
+    from scipy.ndimage import binary_erosion
+
+    heart = replace_plane(volume, label_masks[1][3], "axial", k)
+    others = np.any([replace_plane(volume, m[3], "axial", k) for m in label_masks
+                     if m[0] != "heart"], axis=0)
+    rows, cols = np.nonzero(binary_erosion(heart & ~others, iterations=3))  # heart only
+    row, col = int(rows[len(rows) // 2]), int(cols[len(cols) // 2])
+    box = r.locator("canvas.dv-canvas[data-plane='axial']").bounding_box()
+    page.mouse.move(box["x"] + (col + 0.5) * box["width"] / heart.shape[1],
+                    box["y"] + (row + 0.5) * box["height"] / heart.shape[0])
+    page.wait_for_timeout(100)
+    status = r.locator(".dv-status").inner_text()
+    assert "heart (SEG)" in status and "heart (RTSTRUCT)" in status, status
+    assert "liver" not in status, status
+
+    # "v": every label off -> exactly the window/level picture; "v" again: back
+    activate(page, n)
+    page.keyboard.press("v")
+    off = check_overlay(page, volume, label_masks)
+    assert not any(s["visible"] for s in off["styles"])
+    page.keyboard.press("v")
+    check_overlay(page, volume, label_masks)
+    page.keyboard.press("Escape")
+    shot(page, n, "viewer_labels", screenshots)
+    assert int(r.evaluate("(e) => e.dataset.received")) == received  # nothing sent again
+
+    from helpers.paths import output_dir
+
+    (output_dir("browser") / "latency_labels.json").write_text(json.dumps(
+        {"window/level drag, labels on (3 views, 7 segments)": latency,
+         "split_median_ms (input->handler, handler->drawn)": SPLIT["drag with labels"]},
+        indent=2) + "\n")
+    assert latency["n"] > 0
+
+
+def replace_plane(volume, mask, plane: str, index: int) -> np.ndarray:
+    from dataclasses import replace
+
+    return replace(volume, array=mask.astype(np.uint8)).plane(plane, index).image > 0
+
+
 @pytest.mark.parametrize("n, name", [(1, "693_UNCI.dcm"), (2, "RG1_UNCI.dcm"),
                                      (3, "MR2_UNCI.dcm")])
 def test_file_viewer_exact_and_equal_to_dcm2pnm(page, n, name, dcmtk_window, screenshots):
@@ -579,8 +870,8 @@ def test_volume_over_the_memory_budget(page, volume, screenshots):
 SPLIT: dict[str, tuple[float, float]] = {}
 
 
-def new_latencies(page, kind: str, since: int, label: str = "") -> list[float]:
-    uid = root(page, 0).evaluate("(e) => e.dataset.uid || ''")
+def new_latencies(page, kind: str, since: int, label: str = "", n: int = 0) -> list[float]:
+    uid = root(page, n).evaluate("(e) => e.dataset.uid || ''")
     rows = page.evaluate(f"() => globalThis.__dicomViewerTimings.slice({since})")
     rows = [r for r in rows if r["kind"] == kind and r["uid"] == uid]
     if label and rows:
@@ -909,7 +1200,8 @@ def test_saved_notebooks_show_the_picture(lab_with_viewer_notebook, browser, scr
 def test_closing_the_last_view_frees_the_viewers_data(page):
     """Clearing the output of the three-plane viewer's cell closes its only view: the
     page lets go of its voxels (the whole volume, int16), and the JavaScript heap's
-    array buffers shrink by as much."""
+    array buffers shrink by as much; then the same for the labelled viewer, whose label
+    bits go with its voxels."""
     cdp = page.context.new_cdp_session(page)
 
     def held() -> dict:
@@ -929,9 +1221,24 @@ def test_closing_the_last_view_frees_the_viewers_data(page):
     cell.locator(".jp-InputPrompt").click()  # select the cell (command mode)
     page.locator(".lm-MenuBar-item", has_text="Edit").first.click()
     page.locator(".lm-Menu-item[data-command='editmenu:clear-current']").click()
-    page.wait_for_function(f"() => document.querySelectorAll('{ROOT}').length === 4")
+    page.wait_for_function(f"() => document.querySelectorAll('{ROOT}').length === {VIEWERS - 1}")
     after = held()
     assert after["viewers"] == before["viewers"] - 1
     assert before["bytes"] - after["bytes"] == received
     freed = before["buffers"] - after["buffers"]
     assert freed >= 0.9 * received, (before, after, received)
+
+    # the labelled viewer: its label bits go with its voxels
+    r = root(page, LABELLED - 1)  # one viewer fewer on the page now
+    assert r.evaluate("(e) => e.dataset.labels") == "true"
+    received = int(r.evaluate("(e) => e.dataset.received"))  # voxels + labels
+    before = held()
+    cell = page.locator(".jp-Notebook .jp-Cell").filter(has=page.locator(ROOT)).nth(LABELLED - 1)
+    cell.locator(".jp-InputPrompt").click()
+    page.locator(".lm-MenuBar-item", has_text="Edit").first.click()
+    page.locator(".lm-Menu-item[data-command='editmenu:clear-current']").click()
+    page.wait_for_function(f"() => document.querySelectorAll('{ROOT}').length === {VIEWERS - 2}")
+    after = held()
+    assert after["viewers"] == before["viewers"] - 1
+    assert before["bytes"] - after["bytes"] == received
+    assert before["buffers"] - after["buffers"] >= 0.9 * received, (before, after, received)

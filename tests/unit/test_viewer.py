@@ -262,3 +262,106 @@ def test_overlay_labels_and_where_the_spacing_comes_from():
     assert meta["spacing_kind"] == "ImagerPixelSpacing"
     assert meta["spacing"][1:] == [float(v) for v in cxr.ImagerPixelSpacing]
     assert show(np.zeros((3, 3), np.int16))._meta["spacing_kind"] == ""
+
+
+# ------------------------------------------------------------------ VOI functions and tables
+def test_header_voi_function_and_voi_lut_table_are_offered_and_rendered(tmp_path):
+    """A header window keeps the header's VOI LUT Function (PS3.3 C.11.2.1.3), and a VOI
+    LUT Sequence item (C.11.2.1.1) is a preset next to the windows; render() then
+    equals pydicom's apply_voi_lut (the table) scaled to 8 bits as DCMTK does, and a
+    window set from Python leaves the table. (The browser's canvas: tests/browser.)"""
+    from pydicom.pixels import apply_voi_lut
+    from test_voi import build, ramp
+
+    curve = np.round(4095 * np.linspace(0, 1, 3000) ** 0.5).astype(np.uint16)
+    ds = pydicom.dcmread(build(tmp_path / "t.dcm", ramp(0, 4096), "MONOCHROME1",
+                               luts=[(3000, 500, 12, curve, "OW")], VOILUTFunction="SIGMOID",
+                               WindowCenter=2000, WindowWidth=1000))
+    v = Viewer(ds)
+    assert list(v.presets)[:2] == ["header: window 1", "header: table 1"]
+    assert (v.voi_function, v.voi_lut) == ("SIGMOID", -1)
+    values = modality_values(ds)
+    assert np.array_equal(v.render(), window(values, 2000, 1000, "MONOCHROME1", "SIGMOID"))
+    meta_lut = v._meta["presets"][1]
+    assert (meta_lut["lut"], meta_lut["center"]) == (0, None)
+    v.voi_lut = 0
+    v.invert = True  # MONOCHROME2: the grey level is the top 8 of the table's 12 bits
+    table = apply_voi_lut(values, ds).astype(np.int64)  # pydicom: the LUT's output, 0..4095
+    assert np.array_equal(v.render(), (table >> 4).astype(np.uint8))
+    assert "VOI LUT header: table 1" in v.summary()
+    v.set_window(100, 10)
+    assert v.voi_lut == -1 and v.voi_function == "SIGMOID"
+    with pytest.raises(traitlets.TraitError):
+        v.voi_lut = 1
+    only_table = Viewer(ds, preset="header: table 1")
+    assert only_table.voi_lut == 0
+
+
+# ------------------------------------------------------------------ the label overlay
+def test_label_overlay_packs_one_bit_per_segment_and_composes_the_documented_blend():
+    """Two overlapping segments (a SEG's, filled; an RTSTRUCT's, a contour) on a small
+    volume: the packed bits are each mask in the viewer's canonical order (checked
+    against Volume.canonical of the mask itself), the static picture's pixels are the
+    documented blend (written out here), and the overlay only changes masked pixels."""
+    from pathlib import Path
+
+    from helpers.image.labels import Labels, Segment
+    from helpers.image.volume import Volume
+
+    values = np.arange(4 * 6 * 5, dtype=np.int16).reshape(4, 6, 5) * 10
+    affine = np.diag([0.8, 0.8, 2.0, 1.0])
+    affine[:3, 1] = [0, -0.8, 0]  # rows run anterior: canonical order flips them
+    vol = Volume(values, affine, units="HU")
+    a = np.zeros(values.shape, dtype=bool)
+    a[1:3, 1:5, 1:4] = True
+    b = np.zeros(values.shape, dtype=bool)
+    b[2, 0:4, 0:4] = True
+    seg = Labels({"a": a}, [Segment(1, "a", "", "", "", (250, 0, 0))], Path("s.dcm"), "SEG")
+    rois = Labels({"b": b}, [Segment(7, "b", "", "", "", (0, 0, 240))], Path("r.dcm"),
+                  "RTSTRUCT")
+    v = Viewer(vol, labels=[seg, rois], center=100, width=400)
+    assert v._meta["labels"]["dtype"] == "uint8"
+    assert [(g.name, g.style, g.bit) for g in v.segments] == [("a", "fill", 0),
+                                                               ("b", "contour", 1)]
+    from dataclasses import replace
+
+    for mask, bit in ((a, 0), (b, 1)):
+        assert np.array_equal((v._bits >> bit) & 1, replace(vol, array=mask).canonical)
+
+    grey = v.render("axial")
+    k = v.slice
+    plane_a = replace(vol, array=a).plane("axial", k).image
+    plane_b = replace(vol, array=b).plane("axial", k).image
+    edge_b = plane_b.copy()  # contour: a 4-neighbour outside (or the plane's edge)
+    inner = np.zeros_like(plane_b)
+    inner[1:-1, 1:-1] = (plane_b[1:-1, 1:-1] & plane_b[:-2, 1:-1] & plane_b[2:, 1:-1]
+                         & plane_b[1:-1, :-2] & plane_b[1:-1, 2:])
+    edge_b &= ~inner
+    expected = np.repeat(grey[..., None], 3, axis=2).astype(int)
+    for where, rgb, alpha in ((plane_a, (250, 0, 0), 128), (edge_b, (0, 0, 240), 255)):
+        expected[where] = (expected[where] * (255 - alpha) + np.array(rgb) * alpha + 127) // 255
+    assert np.array_equal(v.render_rgb("axial"), expected)
+    untouched = ~(plane_a | edge_b)
+    assert np.array_equal(v.render_rgb("axial")[untouched][:, 0], grey[untouched])
+
+    # the static picture (a notebook without its kernel) shows the overlay: the blue
+    # contour is there, and absent from the same viewer without labels
+    from PIL import Image
+
+    def bluish(viewer: Viewer) -> int:
+        sheet = np.asarray(Image.open(io.BytesIO(viewer.preview_png())).convert("RGB"))
+        return int(np.sum(sheet[..., 2].astype(int) > sheet[..., 0].astype(int) + 60))
+
+    assert bluish(v) > 0
+    assert bluish(Viewer(vol, center=100, width=400)) == 0
+
+    v.style_segment("a", visible=False)
+    v.style_segment("b", opacity=0.3)
+    assert v.segment_styles == [{"visible": False, "opacity": 0.5},
+                                {"visible": True, "opacity": 0.3}]
+    with pytest.raises(KeyError):
+        v.style_segment("c", visible=True)
+    with pytest.raises(TypeError, match="Volume"):
+        Viewer(values, labels=seg)
+    sent_labels = sent(v, {"type": "labels"})
+    assert sent_labels[0][0] == {"type": "labels"} and sent_labels[0][1] == v._bits.tobytes()

@@ -4,9 +4,11 @@
 //
 // Python sends modality values as binary buffers (int16/int32 stored values, plus slope
 // and intercept when the values are not whole; float64 only as a last resort). The
-// browser applies the VOI LUT (PS3.3 C.11.2.1.2.1, LINEAR) with the arithmetic of
-// helpers.image.pixels.window, which is DCMTK's: double precision, truncation toward zero, and
-// for MONOCHROME1 the ramp computed from 255 down to 0 (PS3.3 C.7.6.3.1.2). Each canvas
+// browser applies the VOI LUT with the arithmetic of helpers.image.pixels.window, which is
+// DCMTK's: double precision, truncation toward zero, and for MONOCHROME1 the curve computed
+// from 255 down to 0 (PS3.3 C.7.6.3.1.2). A window has a VOI LUT Function (the `voi_function`
+// trait: LINEAR C.11.2.1.2.1, LINEAR_EXACT or SIGMOID C.11.2.1.3); a VOI LUT Sequence table
+// of the header (C.11.2.1.1; the `voi_lut` trait, an index into meta.luts) replaces it. Each canvas
 // holds exactly one canvas pixel per plane pixel; CSS scales it to the physical aspect.
 //
 // Volume data is held in canonical order (z, y, x increasing towards S, P, L), in slabs
@@ -19,8 +21,16 @@
 // after Esc or a click elsewhere. While active, every key is its own (none reaches
 // JupyterLab's shortcuts) and the wheel changes slices; while inactive it takes no key and
 // no wheel event, so the page scrolls over it.
+//
+// Labels (meta.labels, helpers.image.viewer_labels): one canonical volume with one bit per
+// segment, asked for once ({type: "labels"}) and kept with the voxels (freed with them).
+// Each visible segment is blended into the windowed grey picture, in segment order, with
+// integers only: out = floor((under * (255 - A) + colour * A + 127) / 255), A =
+// round(255 * opacity); SEG segments filled, RTSTRUCT ROIs as contours (the mask's pixels
+// with a 4-neighbour outside it or on the plane's edge).
 
-const TYPES = { int16: Int16Array, int32: Int32Array, float64: Float64Array };
+const TYPES = { int16: Int16Array, int32: Int32Array, float64: Float64Array,
+  uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array };
 // each plane's colour: its name in its view's corner, and its reference line in the other views
 const PLANE_COLOURS = { axial: "#4ea5ff", coronal: "#5fd35f", sagittal: "#ffb03b", frame: "#4ea5ff" };
 // uid -> Store, shared by the views of one viewer. anywidget may load this module once
@@ -50,6 +60,54 @@ export function ramp(center, width, mono1) {
   };
 }
 
+/** LINEAR_EXACT (PS3.3 C.11.2.1.3.2) as helpers.image.pixels._linear_exact computes it. */
+export function linearExact(center, width, mono1) {
+  const c = center, w = width;
+  const low = mono1 ? 255 : 0, high = mono1 ? 0 : 255;
+  const left = c - w / 2, right = c + w / 2;
+  return (x) => {
+    if (x <= left) return low;
+    if (x > right) return high;
+    let y = (x - c) / w;
+    y += 0.5;
+    y *= high - low;
+    y += low;
+    if (y < 0) y = 0; else if (y > 255) y = 255;
+    return Math.trunc(y);
+  };
+}
+
+/** SIGMOID (PS3.3 C.11.2.1.3.1) as helpers.image.pixels._sigmoid (DCMTK's dimoopxt.h) computes it. */
+export function sigmoid(center, width, mono1) {
+  const c = center, w = width;
+  const low = mono1 ? 255 : 0, high = mono1 ? 0 : 255;
+  return (x) => {
+    let y = (high - low) / (1 + Math.exp(-4 * (x - c) / w)) + low;
+    if (y < 0) y = 0; else if (y > 255) y = 255;
+    return Math.trunc(y);
+  };
+}
+
+/** A window with a VOI LUT Function (LINEAR, LINEAR_EXACT or SIGMOID): modality value -> grey. */
+export function voiCurve(center, width, mono1, fn) {
+  if (fn === "LINEAR_EXACT") return linearExact(center, width, mono1);
+  if (fn === "SIGMOID") return sigmoid(center, width, mono1);
+  return ramp(center, width, mono1);
+}
+
+/** A VOI LUT table (meta.luts item): grey = table[clamp(trunc(x) - first_mapped, 0, n - 1)],
+ * table = helpers.image.pixels.VoiLut.grey_table(photometric). */
+export function voiTable(lut, mono1) {
+  const key = mono1 ? "MONOCHROME1" : "MONOCHROME2";
+  lut.tables = lut.tables || {};
+  if (!lut.tables[key]) lut.tables[key] = Uint8Array.from(atob(lut.grey[key]), (ch) => ch.charCodeAt(0));
+  const table = lut.tables[key], first = lut.first_mapped, last = table.length - 1;
+  return (x) => {
+    const i = Math.trunc(x) - first;
+    return table[i < 0 ? 0 : i > last ? last : i];
+  };
+}
+
 // ------------------------------------------------------------------------------- data
 class Store {
   constructor(meta) {
@@ -66,6 +124,7 @@ class Store {
     this.pending = new Set();
     this.apps = new Set(); // the open views; the first one talks to Python
     this.bytesReceived = 0;
+    this.labels = null; // the packed label bits (meta.labels), whole, once received
     this.live = false; // Python has answered: the kernel holds this viewer
   }
   get owner() { return this.apps.values().next().value; }
@@ -85,6 +144,11 @@ class Store {
     return slab.subarray(off, off + this.sliceLen);
   }
   complete() { return this.slabs.size === this.nslabs; }
+  needLabels() {
+    if (!this.meta.labels || this.labels || this.pending.has("labels")) return;
+    this.pending.add("labels");
+    this.post({ type: "labels" });
+  }
   post(content) { if (this.owner) this.owner.model.send(content); } // no comm: nothing sent
   need(ids) {
     const fresh = ids.filter((id) => !this.slabs.has(id) && !this.pending.has(`s${id}`));
@@ -119,6 +183,12 @@ class Store {
     const dv = buffers[0];
     const bytes = dv.buffer.slice(dv.byteOffset, dv.byteOffset + dv.byteLength);
     this.bytesReceived += dv.byteLength;
+    if (msg.type === "labels") {
+      this.pending.delete("labels");
+      this.labels = new TYPES[this.meta.labels.dtype](bytes);
+      this.apps.forEach((app) => app.schedule("data"));
+      return;
+    }
     const data = new this.Type(bytes);
     if (msg.type === "slab") {
       this.pending.delete(`s${msg.id}`);
@@ -150,7 +220,7 @@ function closeStore(app) { // the last view of a viewer closes: free its voxels
   const store = app.store;
   store.apps.delete(app);
   if (store.apps.size === 0) {
-    store.slabs.clear(); store.planes.clear();
+    store.slabs.clear(); store.planes.clear(); store.labels = null;
     if (stores.get(store.uid) === store) stores.delete(store.uid);
   }
 }
@@ -161,6 +231,7 @@ export function held() {
   for (const s of stores.values()) {
     for (const a of s.slabs.values()) bytes += a.byteLength;
     for (const a of s.planes.values()) bytes += a.byteLength;
+    if (s.labels) bytes += s.labels.byteLength;
   }
   return { viewers: stores.size, bytes };
 }
@@ -281,6 +352,26 @@ class View {
     if (out) { this.values = out; this.valuesKey = key; }
     return out;
   }
+  labelCut(k) { // the packed label bits of plane k in display order, or null
+    const s = this.app.store, a = this.axes;
+    if (!s.labels) return null;
+    const key = `${this.name}:${k}`;
+    if (this.labelKey === key) return this.labelBits;
+    const [rows, cols] = this.geometry();
+    const strides = [1, s.nx, s.nx * s.ny]; // canonical point index -> array offset
+    const out = new s.labels.constructor(rows * cols);
+    const base = k * strides[a.axis], cs = strides[a.col], rs = strides[a.row];
+    for (let r = 0; r < rows; r++) {
+      const off = base + (a.row_flip ? rows - 1 - r : r) * rs;
+      for (let c = 0; c < cols; c++) out[r * cols + c] = s.labels[off + c * cs];
+    }
+    let n = 0; // the labelled pixels, so that a redraw visits only them
+    for (let p = 0; p < out.length; p++) if (out[p]) n++;
+    out.where = new Int32Array(n);
+    for (let p = 0, q = 0; p < out.length; p++) if (out[p]) out.where[q++] = p;
+    this.labelKey = key; this.labelBits = out;
+    return out;
+  }
   cut(k) { // the stored values of plane k in display order, or null while not here
     const s = this.app.store, a = this.axes;
     let out = null;
@@ -342,6 +433,7 @@ class View {
         px[p] = 0xff000000 | (g << 16) | (g << 8) | g;
       }
     }
+    this.app.blendLabels(this.labelCut(this.index()), px, L.cols, L.rows);
     this.ctx.putImageData(this.image, 0, 0);
     Object.assign(c.style, { left: `${L.x}px`, top: `${L.y}px`, width: `${L.w}px`,
       height: `${L.h}px` });
@@ -365,7 +457,7 @@ class View {
     const c = app.model.get("center"), w = app.model.get("width");
     const zoom = L.w / L.cols; // screen pixels per image pixel
     const text = [`${m.patient}\n${m.series}`.trim(), where,
-      `C ${fmt(c)} W ${fmt(w)}${app.model.get("invert") ? " (inverted)" : ""}`,
+      `${app.voiText(" ")}${app.model.get("invert") ? " (inverted)" : ""}`,
       `zoom ${Math.round(zoom * 100)}%`];
     this.corners.forEach((e, n) => { if (e.textContent !== text[n]) e.textContent = text[n]; });
     // scale bar: the longest round length (1, 2, 5 x 10^n mm) within a quarter of the view
@@ -436,7 +528,7 @@ class App {
     if (this.saved) keepOpenedNotebookClean(model.widget_manager);
     this.build();
     const redraw = () => { this.syncControls(); this.schedule(null); };
-    for (const name of ["center", "width", "invert", "interpolation", "arrangement", "plane"]) {
+    for (const name of ["center", "width", "voi_function", "voi_lut", "invert", "interpolation", "arrangement", "plane", "segment_styles"]) {
       model.on(`change:${name}`, redraw);
     }
     model.on("change:crosshair", () => { this.point = [...model.get("crosshair")]; redraw(); });
@@ -454,6 +546,7 @@ class App {
     this.setConnected(this.connected);
     this.syncControls();
     this.store.prefetch(this.point[2]);
+    this.store.needLabels();
     this.schedule(null);
     if (!this.connected) this.waitTimer = setTimeout(() => this.showWaiting(), 1500);
   }
@@ -504,11 +597,20 @@ class App {
     for (const [k, v] of Object.entries(changes)) this.model.set(k, v);
     this.model.save_changes(); // without a comm this sends nothing
   }
-  setWindow(c, w) {
+  setWindow(c, w) { // a window (the VOI LUT table, if one was shown, gives way to it)
     const q = this.meta.step;
-    c = Math.round(c / q) * q; w = Math.max(1, Math.round(w / q) * q);
+    // LINEAR needs width >= 1 (PS3.3 C.11.2.1.2.1); LINEAR_EXACT and SIGMOID > 0 (C.11.2.1.3)
+    const least = this.model.get("voi_function") === "LINEAR" ? 1 : q;
+    c = Math.round(c / q) * q; w = Math.max(least, Math.round(w / q) * q);
     if (q < 1) { c = +c.toPrecision(12); w = +w.toPrecision(12); }
-    this.set({ center: c, width: w });
+    this.set({ center: c, width: w, voi_lut: -1 });
+  }
+  voiText(sep) { // what the VOI stage applies, for the status line and the corner
+    const lut = this.model.get("voi_lut");
+    if (lut >= 0) return `VOI LUT${sep}${this.meta.luts[lut].name}`;
+    const fn = this.model.get("voi_function");
+    const c = this.fmt(this.model.get("center")), w = this.fmt(this.model.get("width"));
+    return `C${sep === " " ? " " : "="}${c} W${sep === " " ? " " : "="}${w}${fn === "LINEAR" ? "" : ` ${fn}`}`;
   }
   setPoint(point) {
     this.point = point;
@@ -526,12 +628,13 @@ class App {
   reset() {
     this.views.forEach((v) => { v.zoom = 1; v.panX = 0; v.panY = 0; });
     const w0 = this.meta.initial;
-    this.set({ center: w0.center, width: w0.width, invert: false });
+    this.set({ voi_function: w0.function, center: w0.center, width: w0.width, voi_lut: w0.lut, invert: false });
     this.schedule("reset");
   }
   preset(n) {
     const p = this.meta.presets[n];
-    if (p) this.set({ center: p.center, width: p.width });
+    if (p && p.lut >= 0) this.set({ voi_lut: p.lut });
+    else if (p) this.set({ voi_function: p.function, center: p.center, width: p.width, voi_lut: -1 });
   }
   setSlab(mode, half) { // thick slab: null, "mip" or "minip", over 2 * half + 1 planes
     this.slab = mode ? { mode, half } : null;
@@ -620,14 +723,62 @@ class App {
     if (this.frame) return;
     this.frame = requestAnimationFrame((ts) => this.draw(ts));
   }
+  blendLabels(bits, px, cols, rows) { // the label overlay over the grey pixels, in place
+    const m = this.meta.labels;
+    if (!m || !bits) return;
+    const styles = this.model.get("segment_styles");
+    const segs = [];
+    m.segments.forEach((g, n) => {
+      const st = styles[n] || {};
+      const A = Math.round(255 * st.opacity);
+      if (st.visible && A > 0) segs.push({ mask: 2 ** g.bit, A, B: 255 - A, rgb: g.rgb, contour: g.style === "contour" });
+    });
+    if (!segs.length) return;
+    let any = 0;
+    for (const g of segs) any |= g.mask;
+    const where = bits.where, n = where.length;
+    for (let q = 0; q < n; q++) {
+      const p = where[q], b = bits[p];
+      if (!(b & any)) continue;
+      const v = px[p];
+      let r = v & 255, gr = (v >>> 8) & 255, bl = (v >>> 16) & 255;
+      for (const g of segs) {
+        const k = g.mask;
+        if (!(b & k)) continue;
+        if (g.contour) { // inside: all four neighbours in the mask, not on the edge
+          const row = (p / cols) | 0, col = p - row * cols;
+          if (col > 0 && col < cols - 1 && row > 0 && row < rows - 1 && (bits[p - 1] & k) &&
+            (bits[p + 1] & k) && (bits[p - cols] & k) && (bits[p + cols] & k)) continue;
+        }
+        r = Math.floor((r * g.B + g.rgb[0] * g.A + 127) / 255);
+        gr = Math.floor((gr * g.B + g.rgb[1] * g.A + 127) / 255);
+        bl = Math.floor((bl * g.B + g.rgb[2] * g.A + 127) / 255);
+      }
+      px[p] = 0xff000000 | (bl << 16) | (gr << 8) | r;
+    }
+  }
+  segmentsAt(ijk) { // the overlaid segments holding a canonical voxel
+    const m = this.meta.labels, s = this.store;
+    if (!m || !s.labels) return [];
+    const b = s.labels[ijk[2] * s.nx * s.ny + ijk[1] * s.nx + ijk[0]];
+    return m.segments.filter((g) => b & 2 ** g.bit)
+      .map((g) => `${g.name} (${g.style === "contour" ? "RTSTRUCT" : "SEG"})`);
+  }
+  toggleLabels() { // "v": hide every segment, or show them all again
+    const styles = this.model.get("segment_styles").map((st) => ({ ...st }));
+    const on = !styles.some((st) => st.visible);
+    styles.forEach((st) => { st.visible = on; });
+    this.set({ segment_styles: styles });
+  }
   lut() { // one table over the stored-value range (cached per window), or a function
     const m = this.meta;
     const c = this.model.get("center"), w = this.model.get("width");
+    const fn = this.model.get("voi_function"), table = this.model.get("voi_lut");
     const mono1 = (m.photometric === "MONOCHROME1") !== this.model.get("invert");
-    const f = ramp(c, w, mono1);
+    const f = table >= 0 ? voiTable(m.luts[table], mono1) : voiCurve(c, w, mono1, fn);
     const range = m.stored_range;
     if (!range || range[1] - range[0] >= 1 << 20) return [null, 0, f];
-    const key = `${c}|${w}|${mono1}`;
+    const key = table >= 0 ? `lut${table}|${mono1}` : `${c}|${w}|${fn}|${mono1}`;
     if (!this.lutCache || this.lutCache.key !== key) {
       const n = range[1] - range[0] + 1;
       const lut = new Uint32Array(n);
@@ -658,8 +809,10 @@ class App {
     }
     const a = this.meta.planes[this.activePlane()].axis;
     const info = { center: this.model.get("center"), width: this.model.get("width"),
+      function: this.model.get("voi_function"), lut: this.model.get("voi_lut"),
       plane: this.activePlane(), slice: this.point[a], invert: this.model.get("invert"),
       crosshair: this.point.join(","), complete: this.store.complete(),
+      labels: Boolean(this.store.labels),
       received: this.store.bytesReceived, size: this.boxSize };
     for (const [k, v] of Object.entries(info)) { // for tests and tools: the state drawn
       if (this.root.dataset[k] !== String(v)) this.root.dataset[k] = String(v);
@@ -719,13 +872,21 @@ class App {
     const m = this.meta, c = this.model.get("center"), w = this.model.get("width");
     const shown = this.shown();
     const view = this.hovered && shown.includes(this.hovered) ? this.hovered : this.activeView();
-    const left = c - 0.5 - (w - 1) / 2, right = c - 0.5 + (w - 1) / 2;
+    const fn = this.model.get("voi_function"), lut = this.model.get("voi_lut");
+    // window_bounds(): LINEAR has the half-unit shift, LINEAR_EXACT none, SIGMOID never
+    // reaches either end (c -/+ w/2 is where it changes most)
+    const linear = fn === "LINEAR";
+    const left = linear ? c - 0.5 - (w - 1) / 2 : c - w / 2, right = linear ? c - 0.5 + (w - 1) / 2 : c + w / 2;
     const mono1 = (m.photometric === "MONOCHROME1") !== this.model.get("invert");
     const u = m.units ? ` ${m.units}` : "";
     const where = this.planeNames.length > 1 || m.shape[0] > 1
       ? `${view.name} ${view.index() + 1}/${view.count()} · ` : "";
-    let text = `${where}C=${this.fmt(c)} W=${this.fmt(w)} · grey ramp ${this.fmt(left)} … ` +
-      `${this.fmt(right)}${u} (${mono1 ? "white→black" : "black→white"})`;
+    const curve = { LINEAR: "grey ramp", LINEAR_EXACT: "grey ramp (exact)", SIGMOID: "sigmoid, steepest" }[fn];
+    let text = lut >= 0
+      ? `${where}${this.voiText(": ")} · the header's table from ${m.luts[lut].first_mapped}${u} ` +
+        `(${mono1 ? "white→black" : "black→white"})`
+      : `${where}${this.voiText("=")} · ${curve} ${this.fmt(left)} … ` +
+        `${this.fmt(right)}${u} (${mono1 ? "white→black" : "black→white"})`;
     if (this.cursorText) text += ` · ${this.cursorText}`;
     if (this.status.textContent !== text) this.status.textContent = text;
   }
@@ -748,13 +909,15 @@ class App {
       lps = [0, 1, 2].map((r) => A[r][0] * ijk[0] + A[r][1] * ijk[1] + A[r][2] * ijk[2] + A[r][3]);
       where = `LPS (${lps.map((x) => x.toFixed(1)).join(", ")}) mm`;
     }
-    this.cursorText = `${where}: ${this.fmt(value)}${u}`;
+    const inside = this.segmentsAt(ijk);
+    this.cursorText = `${where}: ${this.fmt(value)}${u}` + (this.meta.labels
+      ? ` · ${inside.length ? inside.join(", ") : "no label"}` : "");
     this.updateStatus();
     const now = performance.now();
     if (this.connected && (!this.lastCursor || now - this.lastCursor > 50)) {
       this.lastCursor = now;
       this.set({ cursor: { plane: view.name, row, column: col, voxel: ijk, lps, value,
-        units: this.meta.units } });
+        units: this.meta.units, labels: inside } });
     }
   }
   keys() { // every key, with its help text: the help line and the handler both read this
@@ -782,6 +945,7 @@ class App {
     k.push([["m"], "m", "ruler", () => this.setTool("ruler"), "tool"]);
     k.push([["o"], "o", "ROI", () => this.setTool("roi"), "tool"]);
     k.push([["f"], "f", "full screen", () => this.fullScreen(), "fullscreen"]);
+    if (this.meta.labels) k.push([["v"], "v", "labels on/off", () => this.toggleLabels(), "labels"]);
     k.push([["Escape"], "Esc", "leave the viewer", () => this.setActive(false), "leave"]);
     return k;
   }
@@ -795,7 +959,8 @@ class App {
     this.presetSel.title = "window presets (keys 1–9)";
     el("option", null, this.presetSel, "(custom)").value = "-1";
     m.presets.forEach((p, n) => {
-      const o = el("option", null, this.presetSel, `${n < 9 ? `${n + 1}: ` : ""}${p.name} (C=${p.center} W=${p.width})`);
+      const what = p.lut >= 0 ? "VOI LUT table" : `C=${p.center} W=${p.width}${p.function === "LINEAR" ? "" : ` ${p.function}`}`;
+      const o = el("option", null, this.presetSel, `${n < 9 ? `${n + 1}: ` : ""}${p.name} (${what})`);
       o.value = String(n);
     });
     this.presetSel.addEventListener("change", (e) => { this.preset(+this.presetSel.value); this.schedule("preset", e); });
@@ -841,7 +1006,7 @@ class App {
     [this.wIn, this.wOut] = slider("dv-width", "width");
     // the sliders span the data (and every window the menu offers), on the step grid
     const [lo, hi] = m.value_range;
-    const wins = [m.initial, ...m.presets];
+    const wins = [m.initial, ...m.presets.filter((p) => p.lut < 0)];
     const snap = (v, round) => +(round(v / m.step) * m.step).toPrecision(12);
     Object.assign(this.cIn, { min: snap(Math.min(lo, ...wins.map((p) => p.center)), Math.floor),
       max: snap(Math.max(hi, ...wins.map((p) => p.center)), Math.ceil), step: m.step });
@@ -854,6 +1019,33 @@ class App {
       this.sIn.min = 1; this.sIn.step = 1;
       this.sIn.addEventListener("input", (e) => {
         this.step(this.activePlane(), 0, +this.sIn.value - 1) && this.schedule("slice", e);
+      });
+    }
+    if (m.labels) { // one control per segment: visible (in its colour) and opacity
+      const row = el("div", "dv-segments", root);
+      this.segControls = m.labels.segments.map((g, n) => {
+        const item = el("label", "dv-segment", row);
+        item.dataset.segment = String(n);
+        item.title = `${g.name}: ${g.style === "contour" ? "RTSTRUCT contour" : "SEG"} (${g.source})`;
+        const box = el("input", null, item);
+        box.type = "checkbox";
+        const swatch = el("span", "dv-swatch", item);
+        const colour = `rgb(${g.rgb.join(",")})`; // filled for SEG, an outline for RTSTRUCT
+        if (g.style === "contour") swatch.style.border = `2px solid ${colour}`;
+        else swatch.style.background = colour;
+        el("span", null, item, g.name);
+        const alpha = el("input", "dv-opacity", item);
+        Object.assign(alpha, { type: "range", min: 0, max: 1, step: 0.05 });
+        alpha.title = `${g.name}: opacity`;
+        const change = (e) => {
+          const styles = this.model.get("segment_styles").map((st) => ({ ...st }));
+          styles[n] = { visible: box.checked, opacity: +alpha.value };
+          this.set({ segment_styles: styles });
+          this.schedule("labels", e);
+        };
+        box.addEventListener("change", change);
+        alpha.addEventListener("input", change);
+        return [box, alpha];
       });
     }
     this.status = el("div", "dv-status", root);
@@ -886,9 +1078,18 @@ class App {
     const m = this.meta, c = this.model.get("center"), w = this.model.get("width");
     this.cIn.value = c; this.wIn.value = w;
     this.cOut.textContent = this.fmt(c); this.wOut.textContent = this.fmt(w);
-    const match = m.presets.findIndex((p) => p.center === c && p.width === w);
+    const fn = this.model.get("voi_function"), lut = this.model.get("voi_lut");
+    const match = m.presets.findIndex((p) => (lut >= 0 ? p.lut === lut
+      : p.lut < 0 && p.center === c && p.width === w && p.function === fn));
     this.presetSel.value = String(match);
     this.invertBox.checked = this.model.get("invert");
+    if (this.segControls) {
+      const styles = this.model.get("segment_styles");
+      this.segControls.forEach(([box, alpha], n) => {
+        box.checked = Boolean(styles[n] && styles[n].visible);
+        alpha.value = styles[n] ? styles[n].opacity : 1;
+      });
+    }
     if (this.sIn) {
       const a = m.planes[this.activePlane()].axis;
       this.sIn.max = m.shape[2 - a];
