@@ -1,4 +1,4 @@
-"""Intensity statistics of greyscale radiographs, as a model would see them (lesson 5),
+"""Intensity statistics of greyscale radiographs, as a model would see them (lesson 6),
 and intensity scaling for a model's input (lesson 7).
 
 - :func:`as_monochrome2` (PS3.3 C.7.6.3.1.2: in MONOCHROME1 the minimum value is

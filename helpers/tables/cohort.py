@@ -1,6 +1,6 @@
 """Turn a crawled chest X-ray cohort into a clean table a model can train on.
 
-The steps of lesson 4, each a small function over pandas tables:
+The steps of lesson 5, each a small function over pandas tables:
 
 1. :func:`read_labels` reads a labels file in the layout of NIH ChestX-ray14's
    ``Data_Entry_2017.csv`` and tidies its column names;

@@ -1,4 +1,4 @@
-"""Exploring a cohort's metadata, and real metadata at scale (lesson 5).
+"""Exploring a cohort's metadata, and real metadata at scale (lesson 6).
 
 - Findings: :func:`cooccurrence` of one-hot labels.
 - Pixels are the image layer's: :mod:`helpers.image.intensity`.
@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
-#: Columns of the IDC index lesson 5 uses (the file has about 30).
+#: Columns of the IDC index lesson 6 uses (the file has about 30).
 IDC_COLUMNS: list[str] = [
     "collection_id", "PatientID", "Modality", "BodyPartExamined", "PatientAge", "PatientSex",
     "Manufacturer",

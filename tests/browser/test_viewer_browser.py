@@ -902,8 +902,7 @@ def summary(values: list[float]) -> dict:
 
 def test_latency_new_viewer_against_slider_viewer(page, volume, screenshots):
     results: dict[str, dict] = {}
-    r = root(page, 0)
-    r.scroll_into_view_if_needed()
+    activate(page, 0)  # the viewer takes the wheel and the keys only while active
 
     # new viewer, W/L: a 60 Hz drag on the 512x512 axial view (three views redraw)
     x, y = centre_of(page, 0, "axial")
@@ -913,6 +912,7 @@ def test_latency_new_viewer_against_slider_viewer(page, volume, screenshots):
     check_volume(page, volume)
 
     # new viewer, slice: wheel steps and arrow keys
+    activate(page, 0)
     since = timings_count(page)
     page.mouse.move(x, y)
     for _ in range(20):
