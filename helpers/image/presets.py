@@ -76,14 +76,6 @@ def get(name: str) -> Preset:
                        f"{', '.join(PRESETS)}") from None
 
 
-def _as_list(value: object) -> list:
-    if value is None:
-        return []
-    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
-        return list(value)  # type: ignore[arg-type]
-    return [value]
-
-
 def from_header(ds: Dataset) -> list[Preset]:
     """The VOI transformations stored in the header (PS3.3 C.11.2), as presets:
     first the windows (Window Center (0028,1050) and Window Width (0028,1051) may hold
