@@ -32,7 +32,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import warnings
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -40,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..paths import OUTPUT_DIR
+from . import isolation
 from .errors import NetworkError, OrthancNotInstalledError, ServerStartError
 
 #: Where the servers keep their state (configuration, storage, database, log).
@@ -56,6 +59,11 @@ ORTHANC_DICOMWEB = Path(os.environ.get("DICOM_WORKBOOK_ORTHANC_DICOMWEB",
 ORTHANC_INSTALL = "apt-get install orthanc orthanc-dicomweb"
 #: Seconds a server may take to answer its first C-ECHO / HTTP request.
 START_TIMEOUT = 30.0
+#: Orthanc's usual ports, used inside its own network namespace (see :func:`orthanc`).
+ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT = 4242, 8042
+NOT_ISOLATED = ("this machine does not allow a network namespace (user namespaces are "
+                "off), so Orthanc listens on every interface; it answers HTTP from "
+                "localhost only and DICOM from the allowed AE titles at 127.0.0.1 only")
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,14 @@ def _stop(process: subprocess.Popen, state: Path) -> None:
     for stream in (process.stdout, process.stderr):
         if stream is not None:
             stream.close()
+    _remove_state(state)
+
+
+def _remove_state(state: Path) -> None:
+    """Delete a server's state folder, and the socket folder it links to, if any."""
+    sockets = state / "sockets"
+    if sockets.is_symlink():
+        shutil.rmtree(sockets.resolve(), ignore_errors=True)
     shutil.rmtree(state, ignore_errors=True)
 
 
@@ -184,6 +200,19 @@ class _Running:
 def _state_folder(kind: str) -> Path:
     folder = SERVERS_DIR / f"{kind}-{os.getpid()}-{secrets.token_hex(4)}"
     folder.mkdir(parents=True)
+    return folder
+
+
+def _socket_folder(state: Path) -> Path:
+    """A private folder (mode 0700) for the relay's Unix sockets: in ``state`` unless
+    that path is too long for a socket's address (108 bytes on Linux, unix(7)), then a
+    temporary one inside ``state``'s stead, removed with it."""
+    folder = state / "sockets"
+    if len(str(folder)) > 80:
+        folder = Path(tempfile.mkdtemp(prefix="wb-"))
+        (state / "sockets").symlink_to(folder)
+    else:
+        folder.mkdir(mode=0o700)
     return folder
 
 
@@ -266,7 +295,7 @@ def qrscp(*, ae_title: str = "QRSCP",
         if running is not None:
             running.stop()
         else:
-            shutil.rmtree(state, ignore_errors=True)
+            _remove_state(state)
 
 
 def orthanc_installed() -> bool:
@@ -319,7 +348,14 @@ def orthanc_config(*, ae_title: str, dicom_port: int, http_port: int, storage: P
 @contextmanager
 def orthanc(*, ae_title: str = "ORTHANC",
             clients: Mapping[str, int] | None = None) -> Iterator[Server]:
-    """Run Orthanc with its DICOMweb plugin on free ports for the ``with`` block.
+    """Run Orthanc with its DICOMweb plugin on free ports of 127.0.0.1 for the ``with``
+    block.
+
+    Orthanc 1.10 binds every interface and has no setting to change it, so it runs in a
+    network namespace of its own behind a relay that listens on 127.0.0.1 only
+    (:mod:`.isolation`). Where Linux does not allow that, it runs as it is, with a
+    warning: HTTP then answers only localhost and DICOM only the ``clients`` from
+    127.0.0.1, but both ports are open on every interface.
 
     ``clients`` maps each AE title allowed to associate (from 127.0.0.1) onto the
     port of its Storage SCP (where C-MOVE sends); by default :data:`WORKBOOK_AE` on a
@@ -339,12 +375,27 @@ def orthanc(*, ae_title: str = "ORTHANC",
     dicom_port, http_port = free_port(), free_port()
     credentials = ("workbook", secrets.token_urlsafe(12))
     config = state / "orthanc.json"
+    command = [str(ORTHANC), str(config)]
+    if isolation.available():
+        # Orthanc in a network namespace of its own on its usual ports, 4242 and 8042;
+        # the relay makes them 127.0.0.1:dicom_port and 127.0.0.1:http_port here
+        inner_dicom, inner_http = ORTHANC_DICOM_PORT, ORTHANC_HTTP_PORT
+        sockets = _socket_folder(state)
+        command = [sys.executable, "-m", "helpers.network.isolation",
+                   "--sockets", str(sockets),
+                   "--expose", f"{inner_dicom}:{dicom_port}",
+                   "--expose", f"{inner_http}:{http_port}",
+                   *(f"--reach={port}" for port in sorted(set(allowed.values()))),
+                   "--", *command]
+    else:
+        inner_dicom, inner_http = dicom_port, http_port
+        warnings.warn(NOT_ISOLATED, stacklevel=3)
     config.write_text(json.dumps(orthanc_config(
-        ae_title=ae_title, dicom_port=dicom_port, http_port=http_port, storage=state,
+        ae_title=ae_title, dicom_port=inner_dicom, http_port=inner_http, storage=state,
         credentials=credentials, clients=allowed), indent=2))
     running = None
     try:
-        running = _Running([str(ORTHANC), str(config)], state, state / "orthanc.log")
+        running = _Running(command, state, state / "orthanc.log")
         server = Server("Orthanc", LOCALHOST, dicom_port, ae_title, state / "storage",
                         running.process.pid, http_port=http_port, credentials=credentials,
                         move_destinations=allowed)
@@ -363,4 +414,4 @@ def orthanc(*, ae_title: str = "ORTHANC",
         if running is not None:
             running.stop()
         else:
-            shutil.rmtree(state, ignore_errors=True)
+            _remove_state(state)

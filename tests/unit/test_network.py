@@ -7,6 +7,7 @@ were sent and the ones that came back, psutil for processes and sockets.
 
 from __future__ import annotations
 
+import os
 import socket
 
 import psutil
@@ -292,6 +293,69 @@ def test_wrong_credentials(orth):
     stranger = dataclasses.replace(orth, credentials=("workbook", "wrong"))
     with pytest.raises(DicomWebAuthError, match="401"):
         dicomweb.search(stranger, "studies", {}, ["StudyInstanceUID"])
+
+
+# ------------------------------------------------------------------ 127.0.0.1 only
+
+def _outside_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback (psutil reads the interfaces)."""
+    return [a.address for addrs in psutil.net_if_addrs().values() for a in addrs
+            if a.family == socket.AF_INET and not a.address.startswith("127.")]
+
+
+def _answering_outside(ports) -> list[tuple[str, int]]:
+    """(address, port) pairs that accept a TCP connection on a non-loopback address."""
+    hits = []
+    for host in _outside_addresses():
+        for port in ports:
+            try:
+                with socket.create_connection((host, port), timeout=1):
+                    hits.append((host, port))
+            except OSError:
+                pass
+    return hits
+
+
+def _group(server) -> list[psutil.Process]:
+    leader = psutil.Process(server.pid)
+    return [leader, *leader.children(recursive=True)]
+
+
+def _probe_ports(server) -> list[int]:
+    return [server.port, server.http_port,
+            servers.ORTHANC_DICOM_PORT, servers.ORTHANC_HTTP_PORT]
+
+
+def test_orthanc_listens_on_127_0_0_1_only(orth):
+    """Orthanc 1.10 binds every interface; in its own network namespace nothing of it is
+    reachable from this machine's other addresses, and every socket its process group
+    listens on here is 127.0.0.1. The same probe finds the ports open when Orthanc runs
+    without the namespace (test_orthanc_without_a_namespace_warns)."""
+    if not servers.isolation.available() and not os.environ.get("CI"):
+        pytest.skip("this machine does not allow network namespaces (user namespaces off)")
+    group = _group(orth)
+    orthanc = [p for p in group if p.name() == "Orthanc"]
+    assert orthanc, "Orthanc's process was not found under the server's process"
+    assert os.readlink(f"/proc/{orthanc[0].pid}/ns/net") != os.readlink("/proc/self/ns/net")
+    pids = {p.pid for p in group}
+    here = [c.laddr for c in psutil.net_connections("tcp")
+            if c.pid in pids and c.status == psutil.CONN_LISTEN]
+    assert {a.port for a in here} >= {orth.port, orth.http_port}
+    assert {a.ip for a in here} == {servers.LOCALHOST}
+    assert not _answering_outside(_probe_ports(orth))
+
+
+def test_orthanc_without_a_namespace_warns(monkeypatch):
+    """Where Linux refuses a namespace, Orthanc still starts, with a warning that says
+    its ports are open on every interface, which the probe above then sees."""
+    if not servers.orthanc_installed():
+        pytest.skip(SKIP_ORTHANC)
+    monkeypatch.setattr(servers.isolation, "available", lambda: False)
+    with pytest.warns(UserWarning, match="every interface"):
+        with servers.orthanc() as server:
+            dimse.echo(server)
+            if _outside_addresses():
+                assert _answering_outside([server.port, server.http_port])
 
 
 # ------------------------------------------------------------------ clean-up
