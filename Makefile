@@ -10,6 +10,10 @@ BIN    := $(VENV)/bin
 LAB_STAMP  := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
 JUPYTER_PORT ?= 8888
+# pytest-xdist: one worker per core; tests that share a session's work (one lesson's run,
+# the browser, one module's server) share a worker (tests/conftest.py, _xdist_group)
+PYTEST_WORKERS ?= auto
+PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: lab test data data-strict venv notebooks lint unit lessons browser benchmarks manifest clean
 
@@ -18,15 +22,15 @@ lab: data
 
 test: data-strict $(TEST_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest tests
+	$(BIN)/pytest $(PARALLEL) tests
 
 # pieces of `make test`, for working on one part. Each lesson runs once per pytest
 # session (tests/lesson_runs.py): its outputs compared with the committed ones as nbval
 # does, its solutions checked, data/ read-only, its written files searched for PHI.
 unit: data-strict $(TEST_STAMP)
-	$(BIN)/pytest tests -m "not browser and not lessons"
+	$(BIN)/pytest $(PARALLEL) tests -m "not browser and not lessons"
 lessons: data-strict $(TEST_STAMP)
-	$(BIN)/pytest tests -m lessons
+	$(BIN)/pytest $(PARALLEL) tests -m lessons
 browser: data-strict $(TEST_STAMP)
 	$(BIN)/pytest tests/browser
 lint: $(TEST_STAMP)

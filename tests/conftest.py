@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,3 +115,70 @@ def lesson_runs(tmp_path_factory):
     from lesson_runs import LessonRuns
 
     return LessonRuns(tmp_path_factory.mktemp("lessons"))
+
+
+# ------------------------------------------------------------ two workers (pytest-xdist)
+def _xdist_group(item: pytest.Item) -> str:
+    """Which tests must share a worker, so that what a session makes once is made once:
+
+    - every test of one lesson's run (the ``lesson_runs`` fixture: that lesson's
+      committed outputs, solutions, data/ untouched, PHI, lesson 8's servers gone):
+      ``lesson:<stem>``; the lesson comes from the test's ``lesson`` parameter, its
+      module's ``LESSON``, or ``deid_lesson()`` for the de-identification tests;
+    - every browser test (one JupyterLab and one Chromium per session): ``browser``;
+    - otherwise the test's file, so that a module's fixtures (a running archive, a
+      fuzzing harness) start once.
+    """
+    path = Path(str(item.fspath))
+    if "lesson_runs" in getattr(item, "fixturenames", ()):
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        lesson = (params.get("lesson") or getattr(item.module, "LESSON", None)
+                  or item.module.deid_lesson())
+        return f"lesson:{Path(lesson).stem}"
+    if "browser" in path.parts:
+        return "browser"
+    return path.name
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n 2 --dist loadgroup`` (``make test``), mark each test with its
+    :func:`_xdist_group` (before xdist reads the marks)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        if not any(m.name == "xdist_group" for m in item.iter_markers()):
+            item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+
+
+# ------------------------------------------------------------ fuzzing counts
+_FUZZ_STATS: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="session")
+def fuzz_stats() -> Counter[str]:
+    """Fuzz cases run and target outcomes, summed over the session (printed at the end)."""
+    return _FUZZ_STATS
+
+
+def pytest_sessionfinish(session) -> None:
+    """An xdist worker hands its counts to the controller (``workeroutput``)."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["fuzz_stats"] = dict(_FUZZ_STATS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """The controller adds up the counts of each worker as it finishes."""
+    _FUZZ_STATS.update(getattr(node, "workeroutput", {}).get("fuzz_stats", {}))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _FUZZ_STATS["cases"]:
+        calls = sum(v for k, v in _FUZZ_STATS.items() if k != "cases")
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(_FUZZ_STATS.items()) if k != "cases")
+        terminalreporter.write_line(
+            f"fuzz: {_FUZZ_STATS['cases']} mutated files, {calls} helper calls ({outcomes})")
+
+

@@ -151,8 +151,13 @@ def read_manifest(data_dir: Path = DATA_DIR) -> dict[str, str]:
 
 
 def _bad(expected: dict[str, str], folder: Path) -> list[str]:
-    return [rel for rel, digest in expected.items()
-            if not (folder / rel).is_file() or sha256_file(folder / rel) != digest]
+    """Files of the manifest missing or changed in ``folder``, then files in ``folder``
+    the manifest does not list (left by an older corpus: the crawls would count them)."""
+    missing_or_changed = [rel for rel, digest in expected.items()
+                          if not (folder / rel).is_file() or sha256_file(folder / rel) != digest]
+    present = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) \
+        if folder.is_dir() else ()
+    return missing_or_changed + sorted(rel for rel in present if rel not in expected)
 
 
 def _download(source: Source, cache: Path) -> Path:
@@ -231,8 +236,8 @@ def build(data_dir: Path = DATA_DIR, *, update_manifest: bool = False,
         if not bad:
             log(f"{CORPUS_DIR_NAME}: {len(expected)} files verified")
             return "verified"
-        log(f"{CORPUS_DIR_NAME}: {len(bad)} of {len(expected)} files missing or changed "
-            f"(first: {bad[0]}); fetching from the registries")
+        log(f"{CORPUS_DIR_NAME}: {len(bad)} of {len(expected)} files missing, changed "
+            f"or not listed (first: {bad[0]}); fetching from the registries")
     staging = data_dir / f".{CORPUS_DIR_NAME}.building"
     shutil.rmtree(staging, ignore_errors=True)
     cache = data_dir / ".corpus-cache"

@@ -1,27 +1,10 @@
-"""Shared fixtures of the reliability tests (see README.md in this folder)."""
+"""Shared helpers of the reliability tests (see README.md in this folder). The fuzzing
+counter, ``fuzz_stats``, lives in ``tests/conftest.py``: under pytest-xdist only that
+conftest is loaded by the controller, which adds up the workers' counts and prints them."""
 
 from __future__ import annotations
 
 import os
-from collections import Counter
-
-import pytest
-
-_FUZZ_STATS: Counter[str] = Counter()
-
-
-@pytest.fixture(scope="session")
-def fuzz_stats() -> Counter[str]:
-    """Fuzz cases run and target outcomes, summed over the session (printed at the end)."""
-    return _FUZZ_STATS
-
-
-def pytest_terminal_summary(terminalreporter) -> None:
-    if _FUZZ_STATS["cases"]:
-        calls = sum(v for k, v in _FUZZ_STATS.items() if k != "cases")
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(_FUZZ_STATS.items()) if k != "cases")
-        terminalreporter.write_line(
-            f"fuzz: {_FUZZ_STATS['cases']} mutated files, {calls} helper calls ({outcomes})")
 
 
 def is_root() -> bool:

@@ -1,9 +1,10 @@
 """After lesson 8 runs, every server it started is gone: no process, no listening port,
 no state left. And a kernel that dies without cleaning up takes its servers with it.
 
-The lesson runs in a fresh kernel (nbclient) with its output folder in a temporary
-directory, so its servers' command lines name that directory; psutil, which nobody here
-wrote, lists every process and socket of the machine afterwards.
+The lesson's one run of the session (``lesson_runs.py``) has its output folder in a
+temporary directory, so its servers' command lines name that directory; the run notes,
+after each cell, the processes that name it (``execute_lesson.py``), and psutil, which
+nobody here wrote, lists every process and socket of the machine afterwards.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import psutil
 import pytest
-from nbclient import NotebookClient
 
+from helpers.network import servers
 from helpers.paths import REPO_ROOT
 
 LESSON = REPO_ROOT / "notebooks" / "08_networking.ipynb"
@@ -40,43 +40,50 @@ def _listening_ports(procs: list[psutil.Process]) -> list[int]:
             if c.pid in pids and c.status == psutil.CONN_LISTEN]
 
 
-@pytest.mark.slow
-def test_nothing_left_after_the_lesson(tmp_path, monkeypatch):
-    monkeypatch.setenv("DICOM_WORKBOOK_OUTPUT", str(tmp_path))
-    nb = nbformat.read(LESSON, as_version=4)
-    seen_running: list[int] = []
-
-    def watch(cell, cell_index, **_):
-        if "servers.qrscp(" in cell.source:
-            seen_running.extend(p.pid for p in _servers_under(tmp_path))
-
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(LESSON.parent)}},
-                            on_cell_executed=watch)
-    client.execute()
-    assert seen_running, "the lesson's archive was never seen running (is the test blind?)"
-    left = _servers_under(tmp_path)
+@pytest.mark.lessons
+def test_nothing_left_after_the_lesson(lesson_runs):
+    run = lesson_runs.get(LESSON)
+    assert run.executed is not None, run.stderr[-3000:]
+    seen = [" ".join(cmd) for _, cmd in run.executed.metadata["workbook_test"]["processes_seen"]]
+    assert any("pynetdicom qrscp" in cmd for cmd in seen), (
+        "the lesson's archive was never seen running (is the test blind?)")
+    if servers.orthanc_installed():
+        assert any("orthanc.json" in cmd for cmd in seen), "Orthanc was never seen running"
+    left = _servers_under(run.output)
     assert not left, f"processes left: {[p.cmdline() for p in left]}"
     assert not _listening_ports(left)
-    assert not any((tmp_path / "servers").glob("*"))
+    assert not any((run.output / "servers").glob("*"))
 
 
-@pytest.mark.slow
-def test_a_killed_kernel_takes_its_server_with_it(tmp_path):
-    """SIGKILL leaves no chance to clean up: the parent-death signal stops the server."""
-    script = ("import time\nfrom helpers.network import servers\n"
-              "cm = servers.qrscp()\nserver = cm.__enter__()\n"
-              "print(server.pid, flush=True)\ntime.sleep(600)\n")
+@pytest.mark.parametrize("kind", ["qrscp", "orthanc"])
+def test_a_killed_kernel_takes_its_server_with_it(tmp_path, kind):
+    """SIGKILL leaves no chance to clean up: the parent-death signal stops the server,
+    and for Orthanc the relays and Orthanc behind them (each asks for the signal)."""
+    if kind == "orthanc" and not servers.orthanc_installed():
+        pytest.skip(f"Orthanc is not installed: {servers.ORTHANC_INSTALL}")
+    script = ("import time, psutil\nfrom helpers.network import servers\n"
+              f"cm = servers.{kind}()\nserver = cm.__enter__()\n"
+              "group = [server.pid] + [p.pid for p in "
+              "psutil.Process(server.pid).children(recursive=True)]\n"
+              "print(*group, flush=True)\ntime.sleep(600)\n")
     env = {**os.environ, "DICOM_WORKBOOK_OUTPUT": str(tmp_path),
            "PYTHONPATH": str(REPO_ROOT)}
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
                               text=True, env=env)
-    pid = int(parent.stdout.readline())
-    assert psutil.pid_exists(pid)
+    pids = [int(pid) for pid in parent.stdout.readline().split()]
+    assert pids and all(psutil.pid_exists(pid) for pid in pids)
+    if kind == "orthanc":
+        assert len(pids) == 3, "relay, relay in the namespace, Orthanc"
     parent.send_signal(signal.SIGKILL)
     parent.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and psutil.pid_exists(pid) \
-            and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+    while time.monotonic() < deadline and any(alive(pid) for pid in pids):
         time.sleep(0.2)
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert not [pid for pid in pids if alive(pid)]

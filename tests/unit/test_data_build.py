@@ -150,3 +150,16 @@ def test_data_folder_is_ignored_but_manifest_is_tracked():
     tracked = subprocess.run(["git", "check-ignore", "-q", f"data/{MANIFEST_NAME}"],
                              cwd=REPO_ROOT)
     assert ignored.returncode == 0 and tracked.returncode == 1
+
+
+def test_a_corpus_file_the_manifest_does_not_list_forces_a_rebuild() -> None:
+    """A file left in data/corpus by an older corpus (one the manifest dropped) would be
+    counted by every crawl: the build treats it as a reason to rebuild, like a changed one."""
+    from helpers.data import corpus
+
+    expected = corpus.read_manifest()
+    folder = corpus.corpus_dir()
+    assert corpus._bad(expected, folder) == []
+    dropped = sorted(expected)[0]
+    fewer = {rel: digest for rel, digest in expected.items() if rel != dropped}
+    assert corpus._bad(fewer, folder) == [dropped]
