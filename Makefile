@@ -11,27 +11,30 @@ LAB_STAMP  := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
 JUPYTER_PORT ?= 8888
 # pytest-xdist: one worker per core; tests that share a session's work (one lesson's run,
-# the browser, one module's server) share a worker (tests/conftest.py, _xdist_group)
+# the browser, one module's server) share a worker (tests/conftest.py, xdist_scope)
 PYTEST_WORKERS ?= auto
-PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+PARALLEL := -n $(PYTEST_WORKERS) --dist loadscope
 
 .PHONY: lab test data data-strict venv notebooks lint unit lessons browser benchmarks manifest clean
 
 lab: data
 	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(JUPYTER_PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-test: data-strict $(TEST_STAMP)
+# the test packages go in before data/ is built: the build records the generators'
+# fingerprint (installed packages included), which lets the portability test skip
+# regenerating at the default dispatch what this build just generated
+test: $(TEST_STAMP) data-strict
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PARALLEL) tests
 
 # pieces of `make test`, for working on one part. Each lesson runs once per pytest
 # session (tests/lesson_runs.py): its outputs compared with the committed ones as nbval
 # does, its solutions checked, data/ read-only, its written files searched for PHI.
-unit: data-strict $(TEST_STAMP)
+unit: $(TEST_STAMP) data-strict
 	$(BIN)/pytest $(PARALLEL) tests -m "not browser and not lessons"
-lessons: data-strict $(TEST_STAMP)
+lessons: $(TEST_STAMP) data-strict
 	$(BIN)/pytest $(PARALLEL) tests -m lessons
-browser: data-strict $(TEST_STAMP)
+browser: $(TEST_STAMP) data-strict
 	$(BIN)/pytest tests/browser
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

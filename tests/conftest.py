@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -118,37 +119,56 @@ def lesson_runs(tmp_path_factory):
 
 
 # ------------------------------------------------------------ two workers (pytest-xdist)
-def _xdist_group(item: pytest.Item) -> str:
+#: Test files whose tests use the ``lesson_runs`` fixture; each such test names its
+#: lesson in its id (``[08_networking-cell5]``, ``[05_non_image_data]``).
+LESSON_RUN_FILES = ("tests/lessons/test_lesson_runs.py", "tests/reliability/test_nothing_lost.py",
+                    "tests/reliability/test_phi.py", "tests/reliability/test_network_cleanup.py")
+_LESSON_IN_ID = re.compile(r"\[(\d\d_[A-Za-z0-9_]+?)(?:-cell\d+)?\]$")
+
+
+def xdist_scope(nodeid: str) -> str:
     """Which tests must share a worker, so that what a session makes once is made once:
 
-    - every test of one lesson's run (the ``lesson_runs`` fixture: that lesson's
-      committed outputs, solutions, data/ untouched, PHI, lesson 8's servers gone):
-      ``lesson:<stem>``; the lesson comes from the test's ``lesson`` parameter, its
-      module's ``LESSON``, or ``deid_lesson()`` for the de-identification tests;
+    - every test of one lesson's run (that lesson's committed outputs, solutions, data/
+      untouched, PHI, lesson 8's servers gone): ``lesson:<stem>``, read from the id;
     - every browser test (one JupyterLab and one Chromium per session): ``browser``;
     - otherwise the test's file, so that a module's fixtures (a running archive, a
       fuzzing harness) start once.
     """
-    path = Path(str(item.fspath))
-    if "lesson_runs" in getattr(item, "fixturenames", ()):
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        lesson = (params.get("lesson") or getattr(item.module, "LESSON", None)
-                  or item.module.deid_lesson())
-        return f"lesson:{Path(lesson).stem}"
-    if "browser" in path.parts:
+    path = nodeid.split("::", 1)[0]
+    lesson = _LESSON_IN_ID.search(nodeid)
+    if path in LESSON_RUN_FILES and lesson:
+        return f"lesson:{lesson.group(1)}"
+    if path.startswith("tests/browser/"):
         return "browser"
-    return path.name
+    return path
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``make test`` runs ``pytest -n auto --dist loadscope``: xdist's scheduler by scope,
+    with :func:`xdist_scope` as the scope (LoadScopeScheduling's documented extension:
+    "This class can be extended to change the scope by overriding the _split_scope
+    method"). xdist's own ``loadgroup`` marks do not work with pytest 9, whose node ids
+    can no longer be suffixed."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkbookScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    return WorkbookScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Under ``pytest -n 2 --dist loadgroup`` (``make test``), mark each test with its
-    :func:`_xdist_group` (before xdist reads the marks)."""
-    if not getattr(config.option, "loadgroup", False):
-        return
+    """Fail loudly if a test uses a lesson's run but :func:`xdist_scope` cannot tell
+    which lesson (it would run that lesson a second time on another worker)."""
     for item in items:
-        if not any(m.name == "xdist_group" for m in item.iter_markers()):
-            item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+        if "lesson_runs" in getattr(item, "fixturenames", ()) and \
+                not xdist_scope(item.nodeid).startswith("lesson:"):
+            raise pytest.UsageError(
+                f"{item.nodeid} uses lesson_runs: put its file in LESSON_RUN_FILES and its "
+                "lesson in its id (a `lesson` parameter with ids=lambda p: p.stem)")
 
 
 # ------------------------------------------------------------ fuzzing counts
@@ -180,5 +200,3 @@ def pytest_terminal_summary(terminalreporter) -> None:
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(_FUZZ_STATS.items()) if k != "cases")
         terminalreporter.write_line(
             f"fuzz: {_FUZZ_STATS['cases']} mutated files, {calls} helper calls ({outcomes})")
-
-

@@ -41,8 +41,9 @@ def _listening_ports(procs: list[psutil.Process]) -> list[int]:
 
 
 @pytest.mark.lessons
-def test_nothing_left_after_the_lesson(lesson_runs):
-    run = lesson_runs.get(LESSON)
+@pytest.mark.parametrize("lesson", [LESSON], ids=lambda p: p.stem)
+def test_nothing_left_after_the_lesson(lesson: Path, lesson_runs):
+    run = lesson_runs.get(lesson)
     assert run.executed is not None, run.stderr[-3000:]
     seen = [" ".join(cmd) for _, cmd in run.executed.metadata["workbook_test"]["processes_seen"]]
     assert any("pynetdicom qrscp" in cmd for cmd in seen), (

@@ -215,8 +215,9 @@ def test_deid_lesson_outputs_show_no_phi(phi: dict) -> None:
 
 @pytest.mark.slow
 @pytest.mark.lessons
-def test_deid_lesson_written_files_hold_no_phi(phi: dict, lesson_runs) -> None:
-    run = lesson_runs.get(deid_lesson())
+@pytest.mark.parametrize("lesson", [deid_lesson()], ids=lambda p: p.stem)
+def test_deid_lesson_written_files_hold_no_phi(phi: dict, lesson: Path, lesson_runs) -> None:
+    run = lesson_runs.get(lesson)
     assert run.returncode == 0, run.stderr[-3000:]
     written = sorted(p for p in run.output.rglob("*") if p.is_file())
     assert written, f"{run.lesson.name} wrote nothing under its output folder"
