@@ -13,6 +13,9 @@ on the same disk:
   ``multipart/related; type="application/dicom"`` over HTTP on 127.0.0.1);
 - :func:`helpers.network.dimse.get` from qrscp (the lesson's default archive).
 
+Orthanc's traffic passes through the relays that keep it on 127.0.0.1
+(:mod:`helpers.network.isolation`), as in the lesson, so their cost is in its figures.
+
 Time: median wall seconds over interleaved repeats (:func:`._common.interleaved`); the
 folders are emptied outside the clock. Figures: files, MB written, MB/s; ratios are a
 protocol's time over the copy's. Where Orthanc is not installed, only qrscp and the copy
