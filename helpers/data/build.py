@@ -131,7 +131,9 @@ def generator_fingerprint() -> str:
     digest = hashlib.sha256()
     for source in sorted([*here.glob("*.py"), here.parent / "paths.py"]):
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
-    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
+    # a set: a folder on sys.path that holds an egg-info (the repository root, under
+    # pytest) lists the editable package a second time
+    packages = sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()})
     dispatch = sorted({t["current"] for f in opt_func_info().values() for t in f.values()})
     context = {"packages": packages, "python": sys.version, "machine": platform.machine(),
                "dispatch": dispatch,

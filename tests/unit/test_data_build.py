@@ -163,3 +163,20 @@ def test_a_corpus_file_the_manifest_does_not_list_forces_a_rebuild() -> None:
     dropped = sorted(expected)[0]
     fewer = {rel: digest for rel, digest in expected.items() if rel != dropped}
     assert corpus._bad(fewer, folder) == [dropped]
+
+
+def test_the_fingerprint_does_not_depend_on_the_repository_being_on_sys_path(monkeypatch):
+    """pytest puts the repository root on sys.path, where pip's editable install left an
+    egg-info: the generators' fingerprint must stay the one the build recorded, or the
+    portability test regenerates every group it could have skipped."""
+    import sys
+
+    from helpers.data.build import generator_fingerprint
+
+    if not list(REPO_ROOT.glob("*.egg-info")):
+        pytest.skip("no egg-info at the repository root (not an editable install)")
+    outside = [p for p in sys.path if p and Path(p).resolve() != REPO_ROOT]
+    monkeypatch.setattr(sys, "path", outside)
+    alone = generator_fingerprint()
+    monkeypatch.setattr(sys, "path", [str(REPO_ROOT), *outside])
+    assert generator_fingerprint() == alone
