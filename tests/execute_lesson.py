@@ -22,14 +22,11 @@ import psutil
 from nbclient import NotebookClient
 
 
-def processes_naming(folder: str) -> list[list[str]]:
-    """Command lines of the processes that name ``folder`` (psutil lists them)."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        cmdline = proc.info["cmdline"] or []
-        if any(folder in part for part in cmdline):
-            found.append(cmdline)
-    return found
+def processes_naming(folder: str) -> list[psutil.Process]:
+    """The processes whose command line names ``folder`` (psutil lists them; each has
+    its command line in ``.info["cmdline"]``)."""
+    return [proc for proc in psutil.process_iter(["cmdline"])
+            if any(folder in part for part in proc.info["cmdline"] or [])]
 
 
 def main(source: str, target: str) -> int:
@@ -39,7 +36,7 @@ def main(source: str, target: str) -> int:
 
     def note_processes(cell, cell_index, **_) -> None:
         if output:
-            seen.extend([cell_index, cmd] for cmd in processes_naming(output))
+            seen.extend([cell_index, proc.info["cmdline"]] for proc in processes_naming(output))
 
     client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
                             record_timing=False, on_cell_executed=note_processes,

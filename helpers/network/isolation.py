@@ -60,6 +60,9 @@ NO_NAMESPACE = 3
 CHUNK = 1 << 16
 
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+#: libc's prctl, looked up here: the child between fork and exec must not call the
+#: dynamic loader (another thread of the parent may have held its lock).
+_PRCTL = _LIBC.prctl if _LIBC is not None else None
 
 
 class NamespaceError(OSError):
@@ -67,10 +70,12 @@ class NamespaceError(OSError):
     unprivileged user namespaces, or not Linux)."""
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to send SIGTERM to this process when its parent dies."""
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def die_with_parent() -> None:
+    """Ask Linux to send SIGTERM to this process when its parent dies (prctl
+    PR_SET_PDEATHSIG), so a killed kernel leaves no server behind. Safe between fork and
+    exec (``preexec_fn``): prctl was looked up at import, in the parent."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _write(path: str, text: str) -> None:
@@ -197,7 +202,7 @@ async def _inner(folder: Path, expose: dict[int, int], reach: Sequence[int],
             functools.partial(_join_to_unix, path=_socket_path(folder, "reach", port)),
             LOCALHOST, port, reuse_address=True)
     process = await asyncio.create_subprocess_exec(
-        *command, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        *command, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
     return await process.wait()
 
 
@@ -205,14 +210,11 @@ def run(folder: Path, expose: dict[int, int], reach: Sequence[int],
         command: Sequence[str]) -> int:
     """Run ``command`` in a new network namespace behind the two relays (see the module
     docstring); returns its exit code, or :data:`NO_NAMESPACE`."""
-    for port in reach:  # the outer relay listens on these before the command may call
-        path = Path(_socket_path(folder, "reach", port))
-        path.unlink(missing_ok=True)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, measured by the tests' servers
         code = NO_NAMESPACE
         try:
-            _die_with_parent()
+            die_with_parent()
             enter_new_network_namespace()
             code = 1
             code = asyncio.run(_inner(folder, expose, reach, command))

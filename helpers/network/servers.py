@@ -23,7 +23,6 @@ listens and nothing of the server's state is left afterwards.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import secrets
@@ -125,28 +124,6 @@ def is_stopped(server: Server) -> bool:
     return True
 
 
-def _libc_prctl():
-    """libc's ``prctl``, loaded here in the parent: the child between fork and exec must
-    not load a library (another thread may hold the loader's lock)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _libc_prctl()
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    """Ask Linux to send SIGTERM to this child when its parent dies (prctl
-    PR_SET_PDEATHSIG), so a killed kernel leaves no server behind."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def _stop(process: subprocess.Popen, state: Path) -> None:
     """Stop the process group of ``process`` (TERM, then KILL) and delete ``state``."""
     if process.poll() is None:
@@ -186,7 +163,7 @@ class _Running:
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=state, start_new_session=True, preexec_fn=_die_with_parent)
+                cwd=state, start_new_session=True, preexec_fn=isolation.die_with_parent)
         self.stop = weakref.finalize(self, _stop, self.process, state)
 
     def log_tail(self, lines: int = 8) -> str:

@@ -1197,6 +1197,16 @@ def test_saved_notebooks_show_the_picture(lab_with_viewer_notebook, browser, scr
 
 
 # --------------------------------------------------------------------------- memory (last)
+def clear_output_of_viewer(page, index: int, viewers_left: int) -> None:
+    """Edit > Clear Output on the cell of the ``index``-th viewer on the page, and wait
+    until ``viewers_left`` viewers remain."""
+    cell = page.locator(".jp-Notebook .jp-Cell").filter(has=page.locator(ROOT)).nth(index)
+    cell.locator(".jp-InputPrompt").click()  # select the cell (command mode)
+    page.locator(".lm-MenuBar-item", has_text="Edit").first.click()
+    page.locator(".lm-Menu-item[data-command='editmenu:clear-current']").click()
+    page.wait_for_function(f"() => document.querySelectorAll('{ROOT}').length === {viewers_left}")
+
+
 def test_closing_the_last_view_frees_the_viewers_data(page):
     """Clearing the output of the three-plane viewer's cell closes its only view: the
     page lets go of its voxels (the whole volume, int16), and the JavaScript heap's
@@ -1217,11 +1227,7 @@ def test_closing_the_last_view_frees_the_viewers_data(page):
     received = int(r.evaluate("(e) => e.dataset.received"))
     before = held()
     assert before["bytes"] >= received > 0
-    cell = page.locator(".jp-Notebook .jp-Cell").filter(has=page.locator(ROOT)).first
-    cell.locator(".jp-InputPrompt").click()  # select the cell (command mode)
-    page.locator(".lm-MenuBar-item", has_text="Edit").first.click()
-    page.locator(".lm-Menu-item[data-command='editmenu:clear-current']").click()
-    page.wait_for_function(f"() => document.querySelectorAll('{ROOT}').length === {VIEWERS - 1}")
+    clear_output_of_viewer(page, 0, VIEWERS - 1)
     after = held()
     assert after["viewers"] == before["viewers"] - 1
     assert before["bytes"] - after["bytes"] == received
@@ -1233,11 +1239,7 @@ def test_closing_the_last_view_frees_the_viewers_data(page):
     assert r.evaluate("(e) => e.dataset.labels") == "true"
     received = int(r.evaluate("(e) => e.dataset.received"))  # voxels + labels
     before = held()
-    cell = page.locator(".jp-Notebook .jp-Cell").filter(has=page.locator(ROOT)).nth(LABELLED - 1)
-    cell.locator(".jp-InputPrompt").click()
-    page.locator(".lm-MenuBar-item", has_text="Edit").first.click()
-    page.locator(".lm-Menu-item[data-command='editmenu:clear-current']").click()
-    page.wait_for_function(f"() => document.querySelectorAll('{ROOT}').length === {VIEWERS - 2}")
+    clear_output_of_viewer(page, LABELLED - 1, VIEWERS - 2)
     after = held()
     assert after["viewers"] == before["viewers"] - 1
     assert before["bytes"] - after["bytes"] == received

@@ -18,20 +18,12 @@ from pathlib import Path
 
 import psutil
 import pytest
+from execute_lesson import processes_naming
 
 from helpers.network import servers
 from helpers.paths import REPO_ROOT
 
 LESSON = REPO_ROOT / "notebooks" / "08_networking.ipynb"
-
-
-def _servers_under(folder: Path) -> list[psutil.Process]:
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if str(folder) in cmdline:
-            found.append(proc)
-    return found
 
 
 def _listening_ports(procs: list[psutil.Process]) -> list[int]:
@@ -50,7 +42,7 @@ def test_nothing_left_after_the_lesson(lesson: Path, lesson_runs):
         "the lesson's archive was never seen running (is the test blind?)")
     if servers.orthanc_installed():
         assert any("orthanc.json" in cmd for cmd in seen), "Orthanc was never seen running"
-    left = _servers_under(run.output)
+    left = processes_naming(str(run.output))
     assert not left, f"processes left: {[p.cmdline() for p in left]}"
     assert not _listening_ports(left)
     assert not any((run.output / "servers").glob("*"))

@@ -86,6 +86,26 @@ def check_hu(answer: object) -> Feedback:
                  "+ intercept.")
 
 
+def _whole_grey_level(answer: object, y: float,
+                      near: list[tuple[float, str]] | tuple = ()) -> int | Feedback:
+    """The answer as a whole grey level, or the hint for an answer that is not one: the
+    real-valued ``y`` itself (or rounded from it) needs truncating, as DCMTK does; a
+    fraction within 0.5 of a ``near`` value gets that value's hint."""
+    number = as_number(answer)
+    if number is not None and number != int(number):
+        if abs(number - y) < 0.01 or rounded_from(number, y):
+            return wrong(f"{number:g} is the real-valued y; the grey level is a whole number: "
+                         "truncate it as DCMTK does (int(...)).")
+        for value, hint in near:
+            if abs(number - value) < 0.5:
+                return wrong(hint)
+        return wrong("give a whole number between 0 and 255 (a grey level).")
+    value = as_count(answer)
+    if value is None:
+        return wrong("give a whole number between 0 and 255 (a grey level).")
+    return value
+
+
 @expects(lambda: Expected(exact_grey(GREY_HU, *GREY_WINDOW), near=r"(?i)grey|gray|level"))
 @check
 def check_grey(answer: object) -> Feedback:
@@ -93,15 +113,9 @@ def check_grey(answer: object) -> Feedback:
     c, w = GREY_WINDOW
     truth = exact_grey(GREY_HU, c, w)
     exact = ((GREY_HU - (c - 0.5)) / (w - 1) + 0.5) * 255
-    number = as_number(answer)
-    if number is not None and number != int(number):
-        if abs(number - exact) < 0.01 or rounded_from(number, exact):
-            return wrong(f"{number:g} is the real-valued y; the grey level is a whole number: "
-                         "truncate it as DCMTK does (int(...)).")
-        return wrong("give a whole number between 0 and 255 (a grey level).")
-    value = as_count(answer)
-    if value is None:
-        return wrong("give a whole number between 0 and 255 (a grey level).")
+    value = _whole_grey_level(answer, exact)
+    if isinstance(value, Feedback):
+        return value
     if value == truth:
         return right(f"(({GREY_HU} - ({c} - 0.5)) / ({w} - 1) + 0.5) x 255 = {exact:.2f}, "
                      f"truncated to {truth}.")
@@ -218,18 +232,11 @@ def check_mammogram_grey(answer: object) -> Feedback:
     header's first window and its VOI LUT Function (SIGMOID, PS3.3 C.11.2.1.3.1)."""
     g = _mg_greys()
     truth, y = g["truth"], g["y"]
-    number = as_number(answer)
-    if number is not None and number != int(number):
-        if abs(number - y) < 0.01 or rounded_from(number, y):
-            return wrong(f"{number:g} is the real-valued y; the grey level is a whole number: "
-                         "truncate it as DCMTK does (int(...)).")
-        if abs(number - g["twelve_bit"]) < 0.5:
-            return wrong("that is pydicom's output for the image's own 12-bit range "
-                         "(0 .. 4095); a grey level on screen is 0 .. 255.")
-        return wrong("give a whole number between 0 and 255 (a grey level).")
-    value = as_count(answer)
-    if value is None:
-        return wrong("give a whole number between 0 and 255 (a grey level).")
+    value = _whole_grey_level(answer, y, near=[(
+        g["twelve_bit"], "that is pydicom's output for the image's own 12-bit range "
+                         "(0 .. 4095); a grey level on screen is 0 .. 255.")])
+    if isinstance(value, Feedback):
+        return value
     if value == truth:
         return right(f"stored value {g['stored']}, 255 / (1 + exp(-4 (x - c) / w)) = {y:.3f}, "
                      f"truncated to {truth} (SIGMOID, PS3.3 C.11.2.1.3.1; MONOCHROME2, so no "
