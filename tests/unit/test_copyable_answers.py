@@ -14,8 +14,8 @@ same line ("center", "grey", "patients"), so "193 files" does not count as the g
 Exercises whose answer is not one value (a window in a range, a function, a file to
 write, a letter among options the cell itself prints) say so in ``Expected.why_none``.
 Checks that take the lesson's state (``check_leaked_patients(answer, model[...], ...)``)
-get it from a run of the lesson up to the exercise; literal arguments (``KEY``) are read
-from the lesson's code.
+are asked in the lesson's one run (``lesson_runs.py`` runs a probe cell after each
+exercise); literal arguments (``KEY``) are read from the lesson's code.
 
 ``test_scanner_finds_a_printed_answer`` proves the scanner fails when an answer is
 printed above its exercise.
@@ -33,6 +33,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lesson_runs import EXPECTED, errors_of
 
 from helpers.lessons.feedback import Expected
 
@@ -179,29 +180,25 @@ def _literal_args(nb: nbformat.NotebookNode, upto: int, args: tuple[str, ...]) -
     return values
 
 
-def _expected_in_lesson_state(nb: nbformat.NotebookNode, ex: Exercise) -> Expected:
-    """Run the lesson up to the exercise and ask the check there."""
-    from nbclient import NotebookClient
-
-    run = nbformat.v4.new_notebook(cells=[c for c in nb.cells[:ex.cell]
-                                          if c.cell_type == "code"])
-    probe = (f"import json as __json\nfrom {ex.module} import {ex.check} as __check\n"
-             f"__e = __check.expected({', '.join(ex.args)})\n"
-             "print('EXPECTED=' + __json.dumps([__e.value, __e.near, __e.why_none]))")
-    run.cells.append(nbformat.v4.new_code_cell(probe))
-    NotebookClient(run, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
-    text = output_text(run.cells[-1])
-    value, near, why = json.loads(text.split("EXPECTED=", 1)[1].splitlines()[0])
+def _expected_in_lesson_state(run, ex: Exercise) -> Expected:
+    """What the check says at the exercise, in the lesson's state: the probe cell the one
+    run of the lesson made after the exercise (``lesson_runs.expected_probe``)."""
+    cell = run.expected(ex.cell)
+    assert not errors_of(cell), f"{ex.check}.expected failed in the lesson's state:\n" \
+        + errors_of(cell)
+    text = output_text(cell)
+    value, near, why = json.loads(text.split(EXPECTED, 1)[1].splitlines()[0])
     return Expected(value, near, why)
 
 
-def expected_of(nb: nbformat.NotebookNode, ex: Exercise) -> Expected:
+def expected_of(nb: nbformat.NotebookNode, ex: Exercise, runs=None) -> Expected:
+    """The exercise's expected value: asked of its check with the literal arguments, or
+    (when an argument is the lesson's state) read from ``runs``' run of the lesson."""
     check = getattr(importlib.import_module(ex.module), ex.check)
     assert hasattr(check, "expected"), f"{ex.check} does not say what it expects (@expects)"
     args = _literal_args(nb, ex.cell, ex.args)
     expected = (check.expected(*args) if args is not None
-                else _expected_in_lesson_state(nb, ex))
+                else _expected_in_lesson_state(runs.get(ex.lesson), ex))
     assert isinstance(expected, Expected)
     if expected.value is None:
         assert expected.why_none, f"{ex.check}: no value and no reason"
@@ -220,7 +217,7 @@ def _needs_state(lesson: Path) -> bool:
 @pytest.mark.parametrize("lesson", [
     pytest.param(p, marks=pytest.mark.slow) if _needs_state(p) else p for p in LESSONS],
     ids=lambda p: p.stem)
-def test_no_answer_is_shown_before_its_exercise(lesson: Path):
+def test_no_answer_is_shown_before_its_exercise(lesson: Path, lesson_runs):
     lessons = _lessons()
     at = [p for p, _ in lessons].index(lesson)
     earlier = [output_text(c) for _, nb in lessons[:at] for c in nb.cells
@@ -230,7 +227,7 @@ def test_no_answer_is_shown_before_its_exercise(lesson: Path):
     assert len(found) >= 3
     problems = []
     for ex in found:
-        expected = expected_of(nb, ex)
+        expected = expected_of(nb, ex, lesson_runs)
         if expected.value is None:
             continue
         for line in shown(expected, seen_before(nb, ex.cell, earlier)):

@@ -49,14 +49,15 @@ def test_tags():
     assert "does not implement" in mismatch(cell(tags=["nbval-skip"]), cell())
 
 
-def test_a_solution_cell_follows_each_exercise_and_cells_keep_their_index():
+def test_a_probe_and_a_solution_cell_follow_each_exercise_and_cells_keep_their_index():
     nb = new_notebook(cells=[
         new_code_cell("x = 2"),
-        new_code_cell("answer = ...\ncheck(answer)"),
+        new_code_cell("answer = ...\ncheck(answer, x, 'CT')"),
         new_markdown_cell("<details>\n\n```python\nanswer = x + 1\n```\n</details>"),
     ])
     run = with_solutions(nb)
     assert [c.metadata[ORIGIN] for c in run.cells] == [
-        {"cell": 0}, {"cell": 1}, {"solution": 1}, {"cell": 2}]
-    assert "answer = x + 1" in run.cells[2].source and nb.cells[1].source.startswith("answer")
+        {"cell": 0}, {"cell": 1}, {"expected": 1}, {"solution": 1}, {"cell": 2}]
+    assert "check.expected(x, 'CT')" in run.cells[2].source
+    assert "answer = x + 1" in run.cells[3].source and nb.cells[1].source.startswith("answer")
     nbformat.validate(run)
