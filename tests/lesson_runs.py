@@ -1,7 +1,8 @@
 """Each lesson runs once per test session; that one run serves every check of a run.
 
-One execution of a lesson answers four questions that used to cost three runs (nbval,
-a run with the solutions substituted, a run with data/ read-only):
+One execution of a lesson answers five questions that used to cost four runs (nbval,
+a run with the solutions substituted, a run with data/ read-only, and lesson 5 up to
+each exercise whose check takes the lesson's state):
 
 - do the outputs equal the committed ones, cell by cell? (what nbval compared, with
   nbval's own stream handling and the sanitizing patterns of ``nbval_sanitize.cfg``:
@@ -10,7 +11,9 @@ a run with the solutions substituted, a run with data/ read-only):
   (``lessons/test_lesson_runs.py``; the solutions are read as
   ``unit/test_lesson_solutions.py`` describes);
 - is data/ untouched, and could it not be written? (``reliability/test_nothing_lost.py``);
-- do the files the lesson writes hold no PHI? (``reliability/test_phi.py``).
+- do the files the lesson writes hold no PHI? (``reliability/test_phi.py``);
+- what does each exercise's check expect, asked in the lesson's state? (a probe cell,
+  :func:`expected_probe`, read by ``unit/test_copyable_answers.py``).
 
 How: the lesson is copied with one cell inserted after each exercise cell. That cell
 runs the exercise cell's code with the solution in place of ``answer = ...``, in a
