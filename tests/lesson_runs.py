@@ -15,7 +15,8 @@ each exercise whose check takes the lesson's state):
 - what does each exercise's check expect, asked in the lesson's state? (a probe cell,
   :func:`expected_probe`, read by ``unit/test_copyable_answers.py``).
 
-How: the lesson is copied with one cell inserted after each exercise cell. That cell
+How: the lesson is copied with two cells inserted after each exercise cell. The first
+prints what the check expects (:func:`expected_probe`); the second
 runs the exercise cell's code with the solution in place of ``answer = ...``, in a
 *copy* of the kernel's namespace (so the lesson's next cells see what a learner who left
 the exercise sees, and the committed outputs still apply), asserts the check says right
@@ -93,13 +94,19 @@ def exercises(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
     return found
 
 
+def _check_call(tree: ast.Module) -> ast.Call:
+    """The check call an exercise cell ends with."""
+    last = tree.body[-1]
+    assert isinstance(last, ast.Expr) and isinstance(last.value, ast.Call), (
+        "an exercise cell ends with its check call")
+    return last.value
+
+
 def solved(exercise: str, solution: str) -> str:
     """The exercise cell with the solution in place of its placeholder line, its last
     expression (the check) asserted to say right, the verdict printed."""
     tree = ast.parse(PLACEHOLDER.sub(lambda _: solution, exercise))
-    last = tree.body[-1]
-    assert isinstance(last, ast.Expr), "an exercise cell ends with its check call"
-    check = ast.unparse(last.value)
+    check = ast.unparse(_check_call(tree))
     body = ast.unparse(ast.Module(body=tree.body[:-1], type_ignores=[]))
     return (f"{body}\n__feedback = {check}\n"
             "assert __feedback.ok, f'solution rejected: {__feedback}'\n"
@@ -111,11 +118,9 @@ def expected_probe(exercise: str) -> str:
     ``check.expected(<the check call's arguments after the answer>)`` as JSON
     ``[value, near, why_none]`` after :data:`EXPECTED` (read by
     ``unit/test_copyable_answers.py``)."""
-    last = ast.parse(PLACEHOLDER.sub("answer = None", exercise)).body[-1]
-    assert isinstance(last, ast.Expr) and isinstance(last.value, ast.Call), (
-        "an exercise cell ends with its check call")
-    check = ast.unparse(last.value.func)
-    args = ", ".join(ast.unparse(a) for a in last.value.args[1:])
+    call = _check_call(ast.parse(exercise))  # ``answer = ...`` parses as it stands
+    check = ast.unparse(call.func)
+    args = ", ".join(ast.unparse(a) for a in call.args[1:])
     return (f"import json as __json\n__e = {check}.expected({args})\n"
             f"print({EXPECTED!r} + __json.dumps([__e.value, __e.near, __e.why_none]))")
 
