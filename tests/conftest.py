@@ -145,14 +145,43 @@ def xdist_scope(nodeid: str) -> str:
     return path
 
 
+#: The slowest scopes, longest first: the sum of their tests' durations in a CI run
+#: (``--junitxml``, two workers, 2 cores), in seconds. xdist hands out scopes in queue order,
+#: the next one to whichever worker is free, so starting with the longest keeps both
+#: workers busy to the end ("longest processing time first"); by xdist's own order (most
+#: tests first) a one-test scope of a minute could start last, with the other worker idle.
+#: Scopes not listed follow in collection order. Only the order depends on these figures.
+SLOW_SCOPES = {
+    "browser": 128, "tests/reliability/test_fuzz.py": 116,
+    "tests/reliability/test_corpus.py": 84, "tests/unit/test_data_portable.py": 67,
+    "lesson:08_networking": 49, "tests/unit/test_labels.py": 39,
+    "tests/unit/test_generated_data_valid.py": 27, "tests/unit/test_answer_forms.py": 20,
+    "lesson:06_metadata_exploration": 18, "lesson:07_labels_and_datasets": 18,
+    "tests/unit/test_crawl.py": 18, "tests/unit/test_network.py": 18,
+    "lesson:04_geometry_and_volumes": 14, "lesson:05_non_image_data": 14,
+    "lesson:03_pixels_and_windowing": 12, "lesson:02_reading_images": 11,
+    "tests/unit/test_volume.py": 10,
+}
+
+
+def slow_first(item: pytest.Item) -> int:
+    """Sort key: minus the seconds :data:`SLOW_SCOPES` gives the item's scope (0 if unlisted)."""
+    scope = xdist_scope(item.nodeid)
+    return -SLOW_SCOPES.get(scope, 0)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """``make test`` runs ``pytest -n auto --dist loadscope``: xdist's scheduler by scope,
     with :func:`xdist_scope` as the scope (LoadScopeScheduling's documented extension:
     "This class can be extended to change the scope by overriding the _split_scope
     method"). xdist's own ``loadgroup`` marks do not work with pytest 9, whose node ids
-    can no longer be suffixed."""
+    can no longer be suffixed. The scopes are queued in the collection's order, which
+    :func:`pytest_collection_modifyitems` sorts slowest first (xdist would otherwise
+    reorder them by their number of tests)."""
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False
 
     class WorkbookScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
@@ -162,8 +191,11 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Fail loudly if a test uses a lesson's run but :func:`xdist_scope` cannot tell
-    which lesson (it would run that lesson a second time on another worker)."""
+    """Run the slowest scopes first (:data:`SLOW_SCOPES`; a stable sort, so each scope's
+    tests keep their order). Fail loudly if a test uses a lesson's run but
+    :func:`xdist_scope` cannot tell which lesson (it would run that lesson a second time
+    on another worker)."""
+    items.sort(key=slow_first)
     for item in items:
         if "lesson_runs" in getattr(item, "fixturenames", ()) and \
                 not xdist_scope(item.nodeid).startswith("lesson:"):
